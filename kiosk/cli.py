@@ -1,0 +1,51 @@
+"""`kiosk` command line: one sub-command per module under kiosk/commands/.
+
+Each command module exposes ``register(subparsers)``; the parser it adds sets ``run`` to a
+function taking the parsed arguments and returning the exit code. Exit codes shared by all
+commands: 0 done, 2 usage error, 3 unreadable or invalid input, 4 no decision possible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Adding a command is adding a module here; the order is the order of `kiosk --help`.
+COMMAND_MODULES: tuple[str, ...] = (
+    "kiosk.commands.check",
+    "kiosk.commands.benefits",
+)
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INVALID_INPUT = 3
+EXIT_NO_DECISION = 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="Xinyi Kiosk (信易自助核验终端): eligibility checks that explain themselves."
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run = getattr(args, "run", None)
+    if run is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
