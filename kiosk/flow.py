@@ -1,0 +1,308 @@
+"""The session state machine: idle -> benefit -> criteria -> present -> checking -> result -> idle.
+
+One `SessionFlow` serves the Kivy UI and `kiosk check` alike. It holds the only copy of
+anything about the person (the presentation, the masked name, the decision) and drops it on
+every way out: done, timeout, cancel, error, device unplugged. Time comes from an injected
+clock and advances only through `tick()`, so tests drive every timeout without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Protocol
+
+from kiosk.core.benefits import Benefit, Catalog
+from kiosk.core.credentials import Presentation
+from kiosk.core.decision import Decision, Outcome
+from kiosk.core.errors import KioskError
+from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
+
+
+class FlowState(StrEnum):
+    IDLE = "idle"
+    CHOOSE_BENEFIT = "choose_benefit"
+    CRITERIA = "criteria"
+    PRESENT = "present"
+    CHECKING = "checking"
+    RESULT = "result"
+    ERROR = "error"
+
+
+class EndReason(StrEnum):
+    DONE = "done"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+    ERROR = "error"
+    DEVICE_LOST = "device_lost"
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds each step waits for the person; a touch starts the count again."""
+
+    choose_benefit: float = 90.0
+    criteria: float = 180.0
+    present: float = 60.0
+    checking: float = 20.0
+    result: float = 60.0
+    error: float = 30.0
+
+    def for_state(self, state: FlowState) -> float | None:
+        return {
+            FlowState.CHOOSE_BENEFIT: self.choose_benefit,
+            FlowState.CRITERIA: self.criteria,
+            FlowState.PRESENT: self.present,
+            FlowState.CHECKING: self.checking,
+            FlowState.RESULT: self.result,
+            FlowState.ERROR: self.error,
+        }.get(state)
+
+
+class Checker(Protocol):
+    """Where decisions come from: the backend, the cached bundle, or one then the other."""
+
+    async def check(self, benefit_id: str, presentation: Presentation, locale: Locale) -> Decision: ...
+
+
+PresentationReader = Callable[[bytes | str], Presentation]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """Everything a screen may show; a snapshot, replaced on every change."""
+
+    state: FlowState = FlowState.IDLE
+    locale: Locale = DEFAULT_LOCALE
+    benefit: Benefit | None = None
+    decision: Decision | None = None
+    error: LocalText | None = None
+    error_kind: str | None = None
+    holder_name_masked: str | None = None
+    seconds_left: float | None = None
+    last_end: EndReason | None = None
+
+
+class FlowError(KioskError):
+    """The person did something the current step does not take (e.g. wrong kind of code)."""
+
+
+_WRONG_KIND = LocalText(
+    "这个码不适用于所选事项：{need}。请出示{need}，或返回重新选择事项。",
+    "This code does not fit the chosen benefit: it needs {need_en}. Please present one, or go "
+    "back and choose another benefit.",
+)
+_NEEDS = {
+    "business": ("企业统一社会信用代码或企业信用码", "a business's Unified Social Credit Code or credential"),
+    "person": ("居民身份证或个人信用码", "a resident ID card or a personal credential"),
+}
+_CHECK_FAILED = LocalText(
+    "暂时无法完成核验，请稍后再试或到人工窗口办理。",
+    "The check could not be completed right now. Please try again later or go to the staffed counter.",
+)
+_TIMED_OUT = LocalText(
+    "核验用时过长，已取消。请稍后再试或到人工窗口办理。",
+    "The check took too long and was stopped. Please try again later or go to the staffed counter.",
+)
+
+
+class SessionFlow:
+    def __init__(
+        self,
+        catalog: Catalog,
+        read_presentation: PresentationReader,
+        checker: Checker,
+        *,
+        timeouts: Timeouts | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        on_decision: Callable[[Decision], None] | None = None,
+    ) -> None:
+        self._catalog = catalog
+        self._read_presentation = read_presentation
+        self._checker = checker
+        self._timeouts = timeouts or Timeouts()
+        self._clock = clock
+        self._on_decision = on_decision
+        self._listeners: list[Callable[[SessionView], None]] = []
+        self._view = SessionView()
+        self._deadline: float | None = None
+        self._presentation: Presentation | None = None
+        self._check_task: asyncio.Task[None] | None = None
+
+    # -- observing ---------------------------------------------------------------------
+    @property
+    def view(self) -> SessionView:
+        return self._view
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    def subscribe(self, listener: Callable[[SessionView], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+        listener(self._view)
+        return lambda: self._listeners.remove(listener)
+
+    def _publish(self, view: SessionView) -> None:
+        self._view = view
+        for listener in list(self._listeners):
+            listener(view)
+
+    def _enter(self, state: FlowState, **changes: object) -> None:
+        limit = self._timeouts.for_state(state)
+        self._deadline = None if limit is None else self._clock() + limit
+        self._publish(replace(self._view, state=state, seconds_left=limit, **changes))  # type: ignore[arg-type]
+
+    # -- what the person does ------------------------------------------------------------
+    def set_locale(self, locale: Locale) -> None:
+        """Switching language keeps the step; a decision already made stays in its language."""
+        self.touch()
+        self._publish(replace(self._view, locale=locale))
+
+    def touch(self) -> None:
+        """Any touch gives the person the full time again, except while checking."""
+        state = self._view.state
+        if state in (FlowState.IDLE, FlowState.CHECKING):
+            return
+        limit = self._timeouts.for_state(state)
+        if limit is not None:
+            self._deadline = self._clock() + limit
+            self._publish(replace(self._view, seconds_left=limit))
+
+    def start(self) -> None:
+        if self._view.state is FlowState.IDLE:
+            self._enter(FlowState.CHOOSE_BENEFIT, last_end=None)
+
+    def choose_benefit(self, benefit_id: str) -> None:
+        if self._view.state not in (FlowState.IDLE, FlowState.CHOOSE_BENEFIT, FlowState.CRITERIA):
+            return
+        benefit = self._catalog.get(benefit_id)
+        if benefit is None:
+            raise ValueError(f"unknown benefit {benefit_id!r}")
+        self._enter(FlowState.CRITERIA, benefit=benefit, last_end=None)
+
+    def ready_to_present(self) -> None:
+        if self._view.state is FlowState.CRITERIA and self._view.benefit is not None:
+            self._enter(FlowState.PRESENT)
+
+    def back(self) -> None:
+        """One step back where that makes sense; elsewhere the same as cancel."""
+        state = self._view.state
+        if state is FlowState.CRITERIA:
+            self._enter(FlowState.CHOOSE_BENEFIT, benefit=None)
+        elif state is FlowState.PRESENT:
+            self._enter(FlowState.CRITERIA)
+        else:
+            self.cancel()
+
+    def cancel(self) -> None:
+        self._end(EndReason.CANCELLED)
+
+    def finish(self) -> None:
+        """The person is done reading the result (or the error)."""
+        if self._view.state in (FlowState.RESULT, FlowState.ERROR):
+            self._end(EndReason.DONE if self._view.state is FlowState.RESULT else EndReason.ERROR)
+
+    def device_lost(self) -> None:
+        """The reader or scanner went away mid-session: nothing of the session may linger."""
+        if self._view.state in (FlowState.PRESENT, FlowState.CHECKING):
+            self._end(EndReason.DEVICE_LOST)
+
+    # -- what the devices deliver --------------------------------------------------------
+    def present(self, raw: bytes | str, *, holder_name_masked: str | None = None) -> Awaitable[None] | None:
+        """A code was scanned or a card read. Returns the check's task, if one started.
+
+        Reads are only taken in the PRESENT step; a scan at any other time is dropped, so a
+        code left on the scanner cannot start a check for the next person.
+        """
+        if self._view.state is not FlowState.PRESENT or self._view.benefit is None:
+            return None
+        benefit = self._view.benefit
+        try:
+            presentation = self._read_presentation(raw)
+            self._require_fit(benefit, presentation)
+        except KioskError as error:
+            self._fail(error.text, type(error).__name__)
+            return None
+        self._presentation = presentation
+        self._enter(FlowState.CHECKING, holder_name_masked=holder_name_masked)
+        self._check_task = asyncio.ensure_future(self._run_check(benefit, presentation))
+        return self._check_task
+
+    def _require_fit(self, benefit: Benefit, presentation: Presentation) -> None:
+        kind_ok = presentation.subject_kind in (None, benefit.kind)
+        if presentation.scheme.value not in benefit.schemes or not kind_ok:
+            zh, en = _NEEDS[benefit.kind]
+            text = LocalText(_WRONG_KIND.zh.format(need=zh), _WRONG_KIND.en.format(need_en=en))
+            raise FlowError("presented scheme does not fit the benefit", text)
+
+    async def _run_check(self, benefit: Benefit, presentation: Presentation) -> None:
+        locale = self._view.locale
+        try:
+            decision = await self._checker.check(benefit.id, presentation, locale)
+        except asyncio.CancelledError:
+            raise
+        except KioskError as error:
+            if self._view.state is FlowState.CHECKING:
+                self._fail(error.text, type(error).__name__)
+            return
+        except Exception:  # a bug below must still leave the person a way out
+            if self._view.state is FlowState.CHECKING:
+                self._fail(_CHECK_FAILED, "internal")
+            raise
+        finally:
+            self._presentation = None
+            self._check_task = None
+        if self._view.state is not FlowState.CHECKING:
+            return
+        if self._on_decision is not None:
+            self._on_decision(decision)
+        self._enter(FlowState.RESULT, decision=decision)
+
+    def _fail(self, text: LocalText, kind: str) -> None:
+        self._presentation = None
+        self._enter(FlowState.ERROR, error=text, error_kind=kind, decision=None, holder_name_masked=None)
+
+    # -- time --------------------------------------------------------------------------
+    def tick(self) -> None:
+        """Called a few times a second by whoever drives the loop."""
+        if self._deadline is None:
+            return
+        left = self._deadline - self._clock()
+        if left > 0:
+            rounded = float(int(left + 0.999))
+            if rounded != self._view.seconds_left:
+                self._publish(replace(self._view, seconds_left=rounded))
+            return
+        if self._view.state is FlowState.CHECKING:
+            self._cancel_check()
+            self._fail(_TIMED_OUT, "timeout")
+        elif self._view.state is FlowState.RESULT:
+            self._end(EndReason.DONE)
+        else:
+            self._end(EndReason.TIMEOUT)
+
+    # -- endings -----------------------------------------------------------------------
+    def _cancel_check(self) -> None:
+        task, self._check_task = self._check_task, None
+        if task is not None and not task.done():
+            task.cancel()
+
+    def _end(self, reason: EndReason) -> None:
+        self._cancel_check()
+        self._presentation = None
+        self._deadline = None
+        self._publish(SessionView(locale=self._view.locale, last_end=reason))
+
+    @property
+    def holds_personal_data(self) -> bool:
+        """For tests and the privacy suite: does anything about a person remain?"""
+        view = self._view
+        held = (self._presentation, view.decision, view.holder_name_masked, self._check_task)
+        return any(x is not None for x in held)
+
+    def outcome(self) -> Outcome | None:
+        return self._view.decision.outcome if self._view.decision else None
