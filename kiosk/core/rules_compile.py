@@ -1,0 +1,484 @@
+"""Compile a CertLogic expression once into nested Python closures.
+
+All validation (operators, arity, literal operands, `var` paths, nesting depth) happens here,
+before anything is evaluated, as the spec asks; the closures only check what depends on the
+data (types of evaluated operands). Every error names its place in the expression as a path
+like ``$.and[1].after[0]``.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kiosk.core.rules_datetime import (
+    MAX_EPOCH_MS,
+    MS_PER_DAY,
+    MS_PER_HOUR,
+    TIME_UNITS,
+    DateTime,
+    parse,
+    parse_date_of_birth,
+    plus_time,
+)
+from kiosk.core.rules_values import (
+    RuleError,
+    as_integer,
+    require_truthiness,
+    strict_equal,
+    truthiness,
+    type_name,
+)
+
+Evaluator = Callable[[Any], Any]
+
+# Deeper than any real rule; keeps compiling and evaluating far from Python's stack limit.
+MAX_DEPTH = 64
+
+_INTEGER_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+# The spec: after, before, not-after, not-before are >, <, <=, >= on date-times.
+_DATE_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "after": operator.gt,
+    "before": operator.lt,
+    "not-after": operator.le,
+    "not-before": operator.ge,
+}
+
+
+def _constant(value: Any) -> Evaluator:
+    return lambda _data: value
+
+
+def _failing(message: str) -> Evaluator:
+    """An operand that raises only when evaluated (a lazy `and`/`if` may never reach it)."""
+
+    def evaluate(_data: Any) -> Any:
+        raise RuleError(message)
+
+    return evaluate
+
+
+def _step(value: Any, key: str, index: int | None) -> Any:
+    """One path fragment into anything but a plain dict (the fast path handles those)."""
+    if isinstance(value, Mapping):
+        return value.get(key)
+    if index is not None and isinstance(value, list | tuple):
+        return value[index] if index < len(value) else None
+    return None
+
+
+def _integer(value: Any, where: str) -> int:
+    number = as_integer(value)
+    if number is None:
+        raise RuleError(f"{where}: operand must be an integer, got {type_name(value)}")
+    return number
+
+
+def _date_time(value: Any, where: str) -> int:
+    if type(value) is DateTime:
+        return value.epoch_ms
+    raise RuleError(f"{where}: operand must be a date-time, got {type_name(value)}")
+
+
+def _string_operand(value: Any, where: str, what: str) -> str:
+    if isinstance(value, str):
+        return value
+    raise RuleError(f"{where}: operand must be {what}, got {type_name(value)}")
+
+
+class Compiler:
+    """Turns one expression into an Evaluator and collects the `var` paths it reads."""
+
+    def __init__(self) -> None:
+        self.facts: set[str] = set()
+        self._operations: dict[str, Callable[[str, list[Any], str, int, bool], Evaluator]] = {
+            "if": self._if,
+            "and": self._and,
+            "!": self._not,
+            "===": self._equal,
+            "!==": self._equal,
+            "in": self._in,
+            "+": self._plus,
+            "reduce": self._reduce,
+            "plusTime": self._plus_time,
+            "dccDateOfBirth": self._date_of_birth,
+            "extractFromUVCI": self._extract_from_uvci,
+        }
+        for name in (*_INTEGER_COMPARISONS, *_DATE_COMPARISONS):
+            self._operations[name] = self._compare
+
+    def compile(self, expression: Any, where: str = "$", depth: int = 0, in_lambda: bool = False,
+                ) -> Evaluator:
+        if depth > MAX_DEPTH:
+            raise RuleError(f"{where}: expression nested deeper than {MAX_DEPTH} levels")
+        kind = type(expression)
+        if kind is bool or kind is str or kind is int:
+            return _constant(expression)
+        if kind is dict or isinstance(expression, Mapping):
+            return self._operation(expression, where, depth, in_lambda)
+        if kind is list or kind is tuple:
+            items = tuple(
+                self.compile(item, f"{where}[{i}]", depth + 1, in_lambda)
+                for i, item in enumerate(expression)
+            )
+            return lambda data: [item(data) for item in items]
+        if isinstance(expression, float) and expression.is_integer():
+            return _constant(int(expression))
+        if isinstance(expression, float):
+            raise RuleError(f"{where}: {expression} is a non-integer number")
+        if isinstance(expression, bool | int | str):  # subclasses of the JSON types
+            return _constant(expression)
+        raise RuleError(f"{where}: invalid CertLogic expression ({type_name(expression)})")
+
+    def _operation(self, expression: Mapping[Any, Any], where: str, depth: int, in_lambda: bool,
+                   ) -> Evaluator:
+        if len(expression) != 1:
+            raise RuleError(
+                f"{where}: expression object must have exactly one key, but it has "
+                f"{len(expression)}"
+            )
+        ((name, operands),) = expression.items()
+        if name == "var":
+            return self._var(operands, where, in_lambda)
+        if not isinstance(operands, list | tuple):
+            raise RuleError(f'{where}: operation not of the form {{ "<operator>": [ <values...> ] }}')
+        build = self._operations.get(name) if isinstance(name, str) else None
+        if build is None:
+            raise RuleError(f'{where}: unrecognised operator: "{name}"')
+        return build(name, list(operands), f"{where}.{name}", depth + 2, in_lambda)
+
+    def _operands(self, name: str, operands: list[Any], where: str, depth: int, in_lambda: bool,
+                  ) -> list[Evaluator]:
+        return [
+            self.compile(operand, f"{where}[{i}]", depth, in_lambda)
+            for i, operand in enumerate(operands)
+        ]
+
+    @staticmethod
+    def _arity(name: str, operands: list[Any], where: str, *allowed: int) -> None:
+        if len(operands) not in allowed:
+            wanted = " or ".join(str(n) for n in allowed)
+            raise RuleError(f"{where}: {name!r} needs {wanted} operands, got {len(operands)}")
+
+    def _var(self, path: Any, where: str, in_lambda: bool) -> Evaluator:
+        if not isinstance(path, str):
+            raise RuleError(f'{where}: not of the form {{ "var": "<path>" }}')
+        if not in_lambda:  # inside a reduce lambda, paths name `current`/`accumulator`
+            self.facts.add(path)
+        if path == "":
+            return lambda data: data
+        fragments = path.split(".")
+        if "" in fragments:
+            raise RuleError(f"{where}.var: data access path doesn't have a valid format: {path}")
+        # An integer fragment indexes arrays; JavaScript only reads canonical indices ("1").
+        steps = tuple(
+            (key, int(key) if key.isascii() and key.isdigit() and str(int(key)) == key else None)
+            for key in fragments
+        )
+        if len(steps) == 1:
+            ((key, index),) = steps
+
+            def var_1(data: Any) -> Any:
+                if type(data) is dict:
+                    return data.get(key)
+                return _step(data, key, index)
+
+            return var_1
+        if len(steps) == 2:
+            (key_1, index_1), (key_2, index_2) = steps
+
+            def var_2(data: Any) -> Any:
+                data = data.get(key_1) if type(data) is dict else _step(data, key_1, index_1)
+                if type(data) is dict:
+                    return data.get(key_2)
+                return _step(data, key_2, index_2)
+
+            return var_2
+
+        def var_n(data: Any) -> Any:
+            for key, index in steps:
+                data = data.get(key) if type(data) is dict else _step(data, key, index)
+                if data is None:
+                    return None
+            return data
+
+        return var_n
+
+    def _if(self, name: str, operands: list[Any], where: str, depth: int, in_lambda: bool,
+            ) -> Evaluator:
+        self._arity(name, operands, where, 3)
+        guard, then, otherwise = self._operands(name, operands, where, depth, in_lambda)
+
+        def if_(data: Any) -> Any:
+            value = guard(data)
+            if value is True:
+                return then(data)
+            if value is False or value is None:
+                return otherwise(data)
+            # Spec: anything not truthy (falsy, or neither) takes the else branch.
+            return then(data) if truthiness(value) is True else otherwise(data)
+
+        return if_
+
+    def _and(self, name: str, operands: list[Any], where: str, depth: int, in_lambda: bool,
+             ) -> Evaluator:
+        if len(operands) < 2:
+            raise RuleError(f"{where}: 'and' needs at least 2 operands, got {len(operands)}")
+        compiled = self._operands(name, operands, where, depth, in_lambda)
+        if len(compiled) == 2:
+            first, second = compiled
+
+            def and_2(data: Any) -> Any:
+                value = first(data)
+                if value is not True and (
+                    value is False or value is None or not require_truthiness(value, where)
+                ):
+                    return value
+                value = second(data)
+                if value is not True and value is not False and value is not None:
+                    require_truthiness(value, where)
+                return value
+
+            return and_2
+
+        def and_n(data: Any) -> Any:
+            value = None
+            for operand in compiled:  # lazily: stops at the first falsy operand
+                value = operand(data)
+                if value is not True and not require_truthiness(value, where):
+                    return value
+            return value
+
+        return and_n
+
+    def _not(self, name: str, operands: list[Any], where: str, depth: int, in_lambda: bool,
+             ) -> Evaluator:
+        self._arity(name, operands, where, 1)
+        (operand,) = self._operands(name, operands, where, depth, in_lambda)
+
+        def not_(data: Any) -> bool:
+            value = operand(data)
+            if value is True:
+                return False
+            if value is False or value is None:
+                return True
+            return not require_truthiness(value, where)
+
+        return not_
+
+    def _equal(self, name: str, operands: list[Any], where: str, depth: int, in_lambda: bool,
+               ) -> Evaluator:
+        self._arity(name, operands, where, 2)
+        left, right = self._operands(name, operands, where, depth, in_lambda)
+        negate = name == "!=="
+
+        def equal(data: Any) -> Any:  # a bool; Any spares a bool() call per evaluation
+            a, b = left(data), right(data)
+            kind = type(a)
+            # Same plain type: Python's == is already strict (True == 1 needs two types).
+            if kind is type(b) and (kind is str or kind is int or kind is bool):
+                return (a != b) if negate else (a == b)
+            return strict_equal(a, b, where) is not negate
+
+        return equal
+
+    def _in(self, name: str, operands: list[Any], where: str, depth: int, in_lambda: bool,
+            ) -> Evaluator:
+        self._arity(name, operands, where, 2)
+        needle_of, haystack_of = self._operands(name, operands, where, depth, in_lambda)
+
+        def in_(data: Any) -> bool:
+            needle, haystack = needle_of(data), haystack_of(data)
+            if type(haystack) is not list and not isinstance(haystack, list | tuple):
+                raise RuleError(
+                    f"{where}: 2nd operand must be an array, got {type_name(haystack)}"
+                )
+            kind = type(needle)
+            if kind is str or needle is None:  # == on these is already strict
+                return needle in haystack
+            # Loose `in` is a superset of strict equality: only a loose hit needs a recheck.
+            if (kind is int or kind is bool) and needle not in haystack:
+                return False
+            return any(strict_equal(needle, item, where) for item in haystack)
+
+        return in_
+
+    def _plus(self, name: str, operands: list[Any], where: str, depth: int, in_lambda: bool,
+              ) -> Evaluator:
+        self._arity(name, operands, where, 2)
+        left, right = self._operands(name, operands, where, depth, in_lambda)
+
+        def plus(data: Any) -> int:
+            a, b = left(data), right(data)
+            if type(a) is int and type(b) is int:
+                return a + b
+            return _integer(a, where) + _integer(b, where)
+
+        return plus
+
+    def _compare(self, name: str, operands: list[Any], where: str, depth: int, in_lambda: bool,
+                 ) -> Evaluator:
+        self._arity(name, operands, where, 2, 3)
+        compiled = self._operands(name, operands, where, depth, in_lambda)
+        if name in _DATE_COMPARISONS:
+            return self._compare_dates(_DATE_COMPARISONS[name], compiled, where)
+        compare = _INTEGER_COMPARISONS[name]
+        if len(compiled) == 3:
+            first, second, third = compiled
+
+            def between(data: Any) -> bool:
+                a, b, c = first(data), second(data), third(data)
+                a, b, c = _integer(a, where), _integer(b, where), _integer(c, where)
+                return compare(a, b) and compare(b, c)
+
+            return between
+        left, right = compiled
+        limit = as_integer(operands[1]) if not isinstance(operands[1], bool) else None
+        if limit is not None:  # a threshold literal: one call fewer on the hot path
+
+            def against_literal(data: Any) -> bool:
+                a = left(data)
+                if type(a) is not int:
+                    a = _integer(a, where)
+                return compare(a, limit)
+
+            return against_literal
+
+        def binary(data: Any) -> bool:
+            a, b = left(data), right(data)
+            if type(a) is not int or type(b) is not int:
+                a, b = _integer(a, where), _integer(b, where)
+            return compare(a, b)
+
+        return binary
+
+    @staticmethod
+    def _compare_dates(compare: Callable[[Any, Any], bool], compiled: list[Evaluator],
+                       where: str) -> Evaluator:
+        if len(compiled) == 3:
+            first, second, third = compiled
+
+            def between(data: Any) -> bool:
+                a, b, c = first(data), second(data), third(data)
+                a, b, c = _date_time(a, where), _date_time(b, where), _date_time(c, where)
+                return compare(a, b) and compare(b, c)
+
+            return between
+        left, right = compiled
+
+        def binary(data: Any) -> bool:
+            a, b = left(data), right(data)
+            if type(a) is DateTime and type(b) is DateTime:
+                return compare(a.epoch_ms, b.epoch_ms)
+            return compare(_date_time(a, where), _date_time(b, where))
+
+        return binary
+
+    def _literal_integer(self, operands: list[Any], position: int, where: str, name: str) -> int:
+        value = operands[position]
+        number = None if isinstance(value, bool) else as_integer(value)
+        if number is None:
+            raise RuleError(
+                f"{where}[{position}]: {name!r} needs an integer literal here, "
+                f"got {type_name(value)}"
+            )
+        return number
+
+    def _plus_time(self, name: str, operands: list[Any], where: str, depth: int, in_lambda: bool,
+                   ) -> Evaluator:
+        self._arity(name, operands, where, 3)
+        amount = self._literal_integer(operands, 1, where, name)
+        unit = operands[2]
+        if not isinstance(unit, str) or unit not in TIME_UNITS:
+            raise RuleError(f"{where}[2]: time unit must be one of {', '.join(TIME_UNITS)}")
+        if isinstance(operands[0], str):  # a literal date: work it out once, now
+            try:
+                return _constant(DateTime(plus_time(parse(operands[0]), amount, unit)))
+            except ValueError as error:
+                return _failing(f"{where}: {error}")
+        (operand,) = self._operands(name, operands[:1], where, depth, in_lambda)
+        step = amount * (MS_PER_DAY if unit == "day" else MS_PER_HOUR)
+
+        def fixed_step(data: Any) -> DateTime:
+            text = operand(data)
+            if type(text) is not str:
+                text = _string_operand(text, where, "a date(-time) string")
+            try:
+                epoch_ms = parse(text) + step
+            except ValueError as error:
+                raise RuleError(f"{where}: {error}") from None
+            if -MAX_EPOCH_MS <= epoch_ms <= MAX_EPOCH_MS:
+                return DateTime(epoch_ms)
+            raise RuleError(f"{where}: date-time out of the range JavaScript dates can hold")
+
+        def calendar_step(data: Any) -> DateTime:
+            text = _string_operand(operand(data), where, "a date(-time) string")
+            try:
+                return DateTime(plus_time(parse(text), amount, unit))
+            except ValueError as error:
+                raise RuleError(f"{where}: {error}") from None
+
+        return fixed_step if unit in ("day", "hour") else calendar_step
+
+    def _date_of_birth(self, name: str, operands: list[Any], where: str, depth: int,
+                       in_lambda: bool) -> Evaluator:
+        self._arity(name, operands, where, 1)
+        if isinstance(operands[0], str):
+            try:
+                return _constant(DateTime(parse_date_of_birth(operands[0])))
+            except ValueError as error:
+                return _failing(f"{where}: {error}")
+        (operand,) = self._operands(name, operands, where, depth, in_lambda)
+
+        def date_of_birth(data: Any) -> DateTime:
+            text = _string_operand(operand(data), where, "a date-of-birth string")
+            try:
+                return DateTime(parse_date_of_birth(text))
+            except ValueError as error:
+                raise RuleError(f"{where}: {error}") from None
+
+        return date_of_birth
+
+    def _extract_from_uvci(self, name: str, operands: list[Any], where: str, depth: int,
+                           in_lambda: bool) -> Evaluator:
+        self._arity(name, operands, where, 2)
+        index = self._literal_integer(operands, 1, where, name)
+        (operand,) = self._operands(name, operands[:1], where, depth, in_lambda)
+
+        def extract(data: Any) -> str | None:
+            uci = operand(data)
+            if uci is None:
+                return None
+            uci = _string_operand(uci, where, "a string or null")
+            fragments = uci.replace("#", "/").replace(":", "/").split("/")
+            if fragments[:2] == ["URN", "UVCI"]:  # the optional prefix is no fragment
+                del fragments[:2]
+            return fragments[index] if 0 <= index < len(fragments) else None
+
+        return extract
+
+    def _reduce(self, name: str, operands: list[Any], where: str, depth: int, in_lambda: bool,
+                ) -> Evaluator:
+        self._arity(name, operands, where, 3)
+        array_of = self.compile(operands[0], f"{where}[0]", depth, in_lambda)
+        step = self.compile(operands[1], f"{where}[1]", depth, True)
+        initial_of = self.compile(operands[2], f"{where}[2]", depth, in_lambda)
+
+        def reduce_(data: Any) -> Any:
+            array = array_of(data)
+            accumulator = initial_of(data)
+            if array is None:  # JsonLogic and the suite: reducing null gives the initial
+                return accumulator
+            if not isinstance(array, list | tuple):
+                raise RuleError(f"{where}: operand must be an array, got {type_name(array)}")
+            for current in array:
+                accumulator = step({"current": current, "accumulator": accumulator})
+            return accumulator
+
+        return reduce_
