@@ -1,0 +1,102 @@
+"""The outer layers of a signed credential: text, prefix, base45, zlib, strict CBOR.
+
+Each function undoes one layer of ``PREFIX: + base45(zlib(COSE_Sign1))`` (the EU DCC container)
+and raises CredentialError naming its step. Limits are enforced while decoding: inflation stops
+at the limit instead of expanding a zlib bomb, and CBOR is read with a depth limit, without
+duplicate keys, without the tags that make small input costly, and with trailing bytes refused.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from typing import Literal
+
+import base45
+import cbor2
+
+from kiosk.core.credentials.errors import CredentialError
+
+# Tags whose decoding costs more than their size suggests or builds shared/cyclic graphs:
+# bignums (2, 3), decimal fraction and bigfloat (4, 5), string references (25, 256), shared
+# references (28, 29), rational (30), regular expression (35), MIME message (36).
+_REFUSED_TAGS = (2, 3, 4, 5, 25, 28, 29, 30, 35, 36, 256)
+
+
+def _refuse_tag(decoder: object, immutable: bool) -> object:
+    raise CredentialError("cose", "CBOR tag not accepted")
+
+
+_SEMANTIC_DECODERS: dict[int, cbor2.SemanticDecoderCallback] = dict.fromkeys(_REFUSED_TAGS, _refuse_tag)
+
+
+def scanner_text(raw: bytes | str, *, max_bytes: int) -> str:
+    """Scanner bytes as text: strict UTF-8, else GB18030 (Chinese scanners send both)."""
+    size = len(raw.encode("utf-8", "surrogatepass")) if isinstance(raw, str) else len(raw)
+    if size > max_bytes:
+        raise CredentialError("too_large", f"payload of {size} bytes is over {max_bytes}")
+    if isinstance(raw, str):
+        text = raw
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                raise CredentialError("encoding", "payload is neither UTF-8 nor GB18030") from None
+    # A BOM or the scanner's CR/LF terminator is not part of the code; spaces may be (base45).
+    return text.lstrip("\ufeff").strip("\r\n\t\x00")
+
+
+def unprefix(text: str, prefix: str) -> str:
+    marker = prefix + ":"
+    if not text.startswith(marker):
+        raise CredentialError("prefix", "payload does not start with the expected context prefix")
+    return text[len(marker) :]
+
+
+def decode_base45(text: str) -> bytes:
+    if not text.isascii():
+        raise CredentialError("base45", "base45 text holds non-ASCII characters")
+    try:
+        decoded: bytes = base45.b45decode(text)
+    except ValueError:
+        raise CredentialError("base45", "not valid base45 (RFC 9285)") from None
+    return decoded
+
+
+def inflate(compressed: bytes, *, max_bytes: int) -> bytes:
+    """zlib-inflate at most ``max_bytes``; a stream that would yield more is refused unread."""
+    inflater = zlib.decompressobj()
+    try:
+        inflated = inflater.decompress(compressed, max_bytes + 1)
+    except zlib.error:
+        raise CredentialError("decompression", "not a valid zlib stream") from None
+    if len(inflated) > max_bytes or inflater.unconsumed_tail:
+        raise CredentialError("too_large", f"inflates to more than {max_bytes} bytes")
+    if not inflater.eof:
+        raise CredentialError("decompression", "zlib stream is truncated")
+    if inflater.unused_data:
+        raise CredentialError("decompression", "bytes after the end of the zlib stream")
+    return inflated
+
+
+def loads_strict(data: bytes, *, max_depth: int, step: Literal["cose", "claims"] = "cose") -> object:
+    """Decode exactly one CBOR item; anything malformed, too deep or trailing is ``step``."""
+    stream = io.BytesIO(data)
+    decoder = cbor2.CBORDecoder(
+        stream,
+        semantic_decoders=_SEMANTIC_DECODERS,
+        max_depth=max_depth,
+        allow_duplicate_keys=False,
+    )
+    try:
+        item = decoder.decode()
+    except CredentialError as exc:
+        raise CredentialError(step, exc.detail) from None
+    except (cbor2.CBORError, ValueError, TypeError, OverflowError, RecursionError, LookupError):
+        raise CredentialError(step, "malformed CBOR") from None
+    if stream.tell() != len(data):
+        raise CredentialError(step, "bytes after the end of the CBOR item")
+    return item

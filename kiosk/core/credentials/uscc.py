@@ -1,0 +1,71 @@
+"""Unified Social Credit Code (统一社会信用代码, GB 32100-2015), python-stdnum style.
+
+The checksum is stdnum's; the format rule is GB 32100's own, because ``stdnum.cn.uscc.validate``
+wrongly demands eight leading digits and so rejects real codes whose registering authority is
+``A``, ``N`` or ``Y`` (DOMAIN.md §3).
+
+>>> validate("91 110000 600037341L")
+'91110000600037341L'
+>>> validate("N21100006000373414")
+'N21100006000373414'
+>>> is_valid("91110000600037341N")
+False
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from stdnum.cn import uscc as stdnum_uscc
+
+from kiosk.core.credentials.errors import CredentialError
+
+LENGTH = 18
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100 code characters: no I, O, S, V, Z
+# Registering authority [1-9ANY], category [1-9], 6-digit region, 9-char organisation code
+# (8 + its own check char), then the USCC check char.
+PATTERN = re.compile(rf"[1-9ANY][1-9][0-9]{{6}}[{ALPHABET}]{{10}}")
+_SEPARATORS = str.maketrans("", "", " -\t")
+# Codes inside business-licence QR text or URLs: 18 code chars not touching other letters/digits.
+_EMBEDDED = re.compile(rf"(?<![0-9A-Za-z])[1-9ANY][1-9][0-9]{{6}}[{ALPHABET}]{{10}}(?![0-9A-Za-z])")
+
+
+def compact(value: str) -> str:
+    """Strip spaces and dashes, upper-case (full-width forms are folded first)."""
+    return unicodedata.normalize("NFKC", value).translate(_SEPARATORS).strip().upper()
+
+
+def calc_check_digit(value: str) -> str:
+    """Check character for the first 17 characters."""
+    return str(stdnum_uscc.calc_check_digit(value[:17]))
+
+
+def validate(value: str) -> str:
+    """Return the compact code, or raise CredentialError ("format" or "check_digit")."""
+    code = compact(value)
+    if len(code) != LENGTH:
+        raise CredentialError("format", f"USCC must have {LENGTH} characters, got {len(code)}")
+    if not PATTERN.fullmatch(code):
+        raise CredentialError("format", "USCC has characters outside GB 32100's pattern")
+    if code[-1] != calc_check_digit(code):
+        raise CredentialError("check_digit", "USCC check character does not match")
+    return code
+
+
+def is_valid(value: str) -> bool:
+    try:
+        validate(value)
+    except CredentialError:
+        return False
+    return True
+
+
+def format(value: str) -> str:
+    return compact(value)
+
+
+def find_in_text(text: str) -> str | None:
+    """The one valid USCC inside a business-licence QR text or URL, if there is exactly one."""
+    found = {m.group(0) for m in _EMBEDDED.finditer(text.upper()) if is_valid(m.group(0))}
+    return found.pop() if len(found) == 1 else None
