@@ -120,25 +120,25 @@ def require_truthiness(value: Any, where: str) -> bool:
     return verdict
 
 
+def _json_kind(value: Any) -> str:
+    """The JSON kind `===` compares by: numbers are one kind, as in JavaScript."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "number"
+    return type_name(value).replace("non-integer number", "number").replace("integer", "number")
+
+
 def _scalar_equal(left: Any, right: Any, where: str) -> bool | None:
-    """Equality of two non-containers; None when both are containers of the same kind."""
-    if isinstance(left, DateTime) or isinstance(right, DateTime):
+    """Equality of two values unless both are arrays or both objects (then None)."""
+    left_kind, right_kind = _json_kind(left), _json_kind(right)
+    if "date-time" in (left_kind, right_kind):
         raise RuleError(f"{where}: '===' is not defined on date-times; use not-before/not-after")
-    if left is None or right is None:
-        return left is right
-    if isinstance(left, bool) or isinstance(right, bool):
-        return type(left) is type(right) and left == right
-    if isinstance(left, str) or isinstance(right, str):
-        return isinstance(left, str) and isinstance(right, str) and left == right
-    if isinstance(left, int | float) or isinstance(right, int | float):
-        return isinstance(left, int | float) and isinstance(right, int | float) and left == right
-    left_array, right_array = isinstance(left, list | tuple), isinstance(right, list | tuple)
-    left_object, right_object = isinstance(left, Mapping), isinstance(right, Mapping)
-    if not (left_array or left_object) or not (right_array or right_object):
+    if "non-JSON value" in (left_kind, right_kind):
         raise RuleError(f"{where}: '===' met a non-JSON value")
-    if left_array != right_array:
+    if left_kind != right_kind:
         return False
-    return None
+    if left_kind == "array" or left_kind == "object":
+        return None
+    return bool(left == right)
 
 
 def strict_equal(left: Any, right: Any, where: str) -> bool:
