@@ -1,0 +1,60 @@
+"""One logging set-up for kiosk and backend: journald-friendly, with a redaction filter.
+
+Code logs events, never payloads or subject references. The filter is the second line of
+defence: whatever slips through with the shape of an identifier, a token or a credential is
+masked before any handler sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+
+# Shapes of what must never reach a log line. Deliberately broad: a false positive costs a
+# masked number in a log, a false negative costs a person's identifier on an SD card.
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b[A-Z0-9]{2,8}:[0-9A-Z $%*+\-./:]{16,}"), "[credential]"),  # <PREFIX>:base45
+    (re.compile(r"\bXKT:[A-Za-z0-9_\-]{4,}"), "[token]"),
+    (re.compile(r"(?<![0-9A-Za-z])[0-9A-Z]{17}[0-9A-Z](?![0-9A-Za-z])"), "[id]"),  # USCC / RIC
+    (re.compile(r"(?<![0-9])[0-9]{15}(?![0-9])"), "[id]"),  # first-generation ID numbers
+    (re.compile(r"(?<![0-9])[0-9]{17}[0-9xX](?![0-9A-Za-z])"), "[id]"),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactionFilter(logging.Filter):
+    """Masks identifiers in the formatted message and drops exception locals' reprs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_info[1] is not None:
+            # Exception text can carry whatever the failing code held; keep only the type.
+            record.msg = f"{record.msg} [{type(record.exc_info[1]).__name__}]"
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def configure_logging(component: str, level: int | str = logging.INFO) -> None:
+    """Log to stderr; under systemd (JOURNAL_STREAM set) journald adds the time itself."""
+    handler = logging.StreamHandler(sys.stderr)
+    under_journald = bool(os.environ.get("JOURNAL_STREAM"))
+    fmt = "%(levelname)s %(name)s: %(message)s" if under_journald else "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    handler.setFormatter(logging.Formatter(fmt))
+    handler.addFilter(RedactionFilter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.getLogger(component).debug("logging configured")
