@@ -16,6 +16,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.check",
     "kiosk.commands.benefits",
+    "kiosk.commands.inspect",
 )
 
 EXIT_OK = 0
