@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from kiosk.core.benefits import Benefit, Catalog
-from kiosk.core.credentials import Presentation
+from kiosk.core.credentials import CredentialError, Presentation
 from kiosk.core.decision import Decision, Outcome
 from kiosk.core.errors import KioskError
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
@@ -30,6 +30,35 @@ class FlowState(StrEnum):
     CHECKING = "checking"
     RESULT = "result"
     ERROR = "error"
+
+
+class ErrorCategory(StrEnum):
+    """What kind of trouble a person is shown; the screen picks its heading and icon by it."""
+
+    UNREADABLE = "unreadable"  # damaged, unknown kind of code, wrong check digit
+    EXPIRED = "expired"  # genuine but expired, not yet valid, or withdrawn
+    UNVERIFIABLE = "unverifiable"  # signature bad or signer unknown
+    WRONG_KIND = "wrong_kind"  # a business code for a personal benefit, or the other way round
+    DEVICE = "device"  # scanner or card reader unavailable or misread
+    UNAVAILABLE = "unavailable"  # no decision possible now (backend, policy data)
+    TIMEOUT = "timeout"  # the check took too long
+
+
+_STEP_CATEGORY = {
+    "expired": ErrorCategory.EXPIRED,
+    "not_yet_valid": ErrorCategory.EXPIRED,
+    "revoked": ErrorCategory.EXPIRED,
+    "unknown_key": ErrorCategory.UNVERIFIABLE,
+    "bad_signature": ErrorCategory.UNVERIFIABLE,
+}
+
+
+def categorise(error: KioskError) -> ErrorCategory:
+    if isinstance(error, CredentialError):
+        return _STEP_CATEGORY.get(error.step, ErrorCategory.UNREADABLE)
+    if isinstance(error, FlowError):
+        return ErrorCategory.WRONG_KIND
+    return ErrorCategory.UNAVAILABLE
 
 
 class EndReason(StrEnum):
@@ -81,6 +110,7 @@ class SessionView:
     decision: Decision | None = None
     error: LocalText | None = None
     error_kind: str | None = None
+    error_category: ErrorCategory | None = None
     holder_name_masked: str | None = None
     seconds_left: float | None = None
     last_end: EndReason | None = None
@@ -99,6 +129,11 @@ _NEEDS = {
     "business": ("企业统一社会信用代码或企业信用码", "a business's Unified Social Credit Code or credential"),
     "person": ("居民身份证或个人信用码", "a resident ID card or a personal credential"),
 }
+_DEVICE_UNAVAILABLE = LocalText(
+    "扫码器和读卡器暂时都不能使用，请到人工窗口办理，或请工作人员检查设备。",
+    "The code scanner and the card reader are both unavailable right now. Please go to the "
+    "staffed counter, or ask a member of staff to check the devices.",
+)
 _CHECK_FAILED = LocalText(
     "暂时无法完成核验，请稍后再试或到人工窗口办理。",
     "The check could not be completed right now. Please try again later or go to the staffed counter.",
@@ -211,7 +246,26 @@ class SessionFlow:
         if self._view.state in (FlowState.PRESENT, FlowState.CHECKING):
             self._end(EndReason.DEVICE_LOST)
 
+    def retry(self) -> None:
+        """From an error back to presenting a code for the same benefit (or to the list)."""
+        if self._view.state is not FlowState.ERROR:
+            return
+        if self._view.benefit is None:
+            self._enter(FlowState.CHOOSE_BENEFIT, error=None, error_kind=None, error_category=None)
+        else:
+            self._enter(FlowState.PRESENT, error=None, error_kind=None, error_category=None)
+
     # -- what the devices deliver --------------------------------------------------------
+    def device_problem(self, error: KioskError) -> None:
+        """A device could not read what the person offered (card misread, code too long)."""
+        if self._view.state is FlowState.PRESENT:
+            self._fail(error.text, type(error).__name__, ErrorCategory.DEVICE)
+
+    def no_device_available(self) -> None:
+        """Neither scanner nor card reader works: say so instead of waiting for a scan."""
+        if self._view.state is FlowState.PRESENT:
+            self._fail(_DEVICE_UNAVAILABLE, "no_device", ErrorCategory.DEVICE)
+
     def present(self, raw: bytes | str, *, holder_name_masked: str | None = None) -> Awaitable[None] | None:
         """A code was scanned or a card read. Returns the check's task, if one started.
 
@@ -225,7 +279,7 @@ class SessionFlow:
             presentation = self._read_presentation(raw)
             self._require_fit(benefit, presentation)
         except KioskError as error:
-            self._fail(error.text, type(error).__name__)
+            self._fail_with(error)
             return None
         self._presentation = presentation
         self._enter(FlowState.CHECKING, holder_name_masked=holder_name_masked)
@@ -247,11 +301,11 @@ class SessionFlow:
             raise
         except KioskError as error:
             if self._view.state is FlowState.CHECKING:
-                self._fail(error.text, type(error).__name__)
+                self._fail_with(error)
             return
         except Exception:  # a bug below must still leave the person a way out
             if self._view.state is FlowState.CHECKING:
-                self._fail(_CHECK_FAILED, "internal")
+                self._fail(_CHECK_FAILED, "internal", ErrorCategory.UNAVAILABLE)
             raise
         finally:
             self._presentation = None
@@ -262,9 +316,19 @@ class SessionFlow:
             self._on_decision(decision)
         self._enter(FlowState.RESULT, decision=decision)
 
-    def _fail(self, text: LocalText, kind: str) -> None:
+    def _fail_with(self, error: KioskError) -> None:
+        self._fail(error.text, type(error).__name__, categorise(error))
+
+    def _fail(self, text: LocalText, kind: str, category: ErrorCategory) -> None:
         self._presentation = None
-        self._enter(FlowState.ERROR, error=text, error_kind=kind, decision=None, holder_name_masked=None)
+        self._enter(
+            FlowState.ERROR,
+            error=text,
+            error_kind=kind,
+            error_category=category,
+            decision=None,
+            holder_name_masked=None,
+        )
 
     # -- time --------------------------------------------------------------------------
     def tick(self) -> None:
@@ -279,7 +343,7 @@ class SessionFlow:
             return
         if self._view.state is FlowState.CHECKING:
             self._cancel_check()
-            self._fail(_TIMED_OUT, "timeout")
+            self._fail(_TIMED_OUT, "timeout", ErrorCategory.TIMEOUT)
         elif self._view.state is FlowState.RESULT:
             self._end(EndReason.DONE)
         else:
