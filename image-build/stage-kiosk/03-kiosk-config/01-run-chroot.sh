@@ -1,0 +1,2 @@
+#!/bin/bash -e
+chgrp -R kiosk /etc/xinyi-kiosk
