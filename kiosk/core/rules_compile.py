@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
+from kiosk.core.rules_calendar import TIME_UNITS
 from kiosk.core.rules_datetime import (
-    MAX_EPOCH_MS,
-    MS_PER_DAY,
-    MS_PER_HOUR,
-    TIME_UNITS,
     DateTime,
     parse,
     parse_date_of_birth,
-    plus_time,
+    plus_calendar,
+    shift,
 )
 from kiosk.core.rules_values import (
     RuleError,
@@ -32,6 +31,7 @@ from kiosk.core.rules_values import (
 )
 
 Evaluator = Callable[[Any], Any]
+MomentOf = Callable[[Any], datetime]
 
 # Deeper than any real rule; keeps compiling and evaluating far from Python's stack limit.
 MAX_DEPTH = 64
@@ -80,10 +80,24 @@ def _integer(value: Any, where: str) -> int:
     return number
 
 
-def _date_time(value: Any, where: str) -> int:
+def _moment(value: Any, where: str) -> datetime:
     if type(value) is DateTime:
-        return value.epoch_ms
+        return value.moment
     raise RuleError(f"{where}: operand must be a date-time, got {type_name(value)}")
+
+
+def _moment_of(evaluate: Evaluator, where: str) -> MomentOf:
+    def moment_of(data: Any) -> datetime:
+        value = evaluate(data)
+        if type(value) is DateTime:
+            return value.moment
+        return _moment(value, where)
+
+    return moment_of
+
+
+def _as_date_time(moment_of: MomentOf) -> Evaluator:
+    return lambda data: DateTime(moment_of(data))
 
 
 def _string_operand(value: Any, where: str, what: str) -> str:
@@ -97,6 +111,9 @@ class Compiler:
 
     def __init__(self) -> None:
         self.facts: set[str] = set()
+        # Operations that make date-times, by evaluator: comparisons call these directly and
+        # skip wrapping every instant in a DateTime only to unwrap it again.
+        self._moments: dict[Evaluator, MomentOf] = {}
         self._operations: dict[str, Callable[[str, list[Any], str, int, bool], Evaluator]] = {
             "if": self._if,
             "and": self._and,
@@ -327,7 +344,8 @@ class Compiler:
         self._arity(name, operands, where, 2, 3)
         compiled = self._operands(name, operands, where, depth, in_lambda)
         if name in _DATE_COMPARISONS:
-            return self._compare_dates(_DATE_COMPARISONS[name], compiled, where)
+            moments = [self._moments.get(item) or _moment_of(item, where) for item in compiled]
+            return self._compare_dates(_DATE_COMPARISONS[name], moments)
         compare = _INTEGER_COMPARISONS[name]
         if len(compiled) == 3:
             first, second, third = compiled
@@ -359,26 +377,17 @@ class Compiler:
         return binary
 
     @staticmethod
-    def _compare_dates(compare: Callable[[Any, Any], bool], compiled: list[Evaluator],
-                       where: str) -> Evaluator:
-        if len(compiled) == 3:
-            first, second, third = compiled
+    def _compare_dates(compare: Callable[[Any, Any], bool], moments: list[MomentOf]) -> Evaluator:
+        if len(moments) == 3:
+            first, second, third = moments
 
             def between(data: Any) -> bool:
                 a, b, c = first(data), second(data), third(data)
-                a, b, c = _date_time(a, where), _date_time(b, where), _date_time(c, where)
                 return compare(a, b) and compare(b, c)
 
             return between
-        left, right = compiled
-
-        def binary(data: Any) -> bool:
-            a, b = left(data), right(data)
-            if type(a) is DateTime and type(b) is DateTime:
-                return compare(a.epoch_ms, b.epoch_ms)
-            return compare(_date_time(a, where), _date_time(b, where))
-
-        return binary
+        left, right = moments
+        return lambda data: compare(left(data), right(data))
 
     def _literal_integer(self, operands: list[Any], position: int, where: str, name: str) -> int:
         value = operands[position]
@@ -390,6 +399,11 @@ class Compiler:
             )
         return number
 
+    def _date_time_maker(self, moment_of: MomentOf) -> Evaluator:
+        evaluator = _as_date_time(moment_of)
+        self._moments[evaluator] = moment_of
+        return evaluator
+
     def _plus_time(self, name: str, operands: list[Any], where: str, depth: int, in_lambda: bool,
                    ) -> Evaluator:
         self._arity(name, operands, where, 3)
@@ -397,53 +411,85 @@ class Compiler:
         unit = operands[2]
         if not isinstance(unit, str) or unit not in TIME_UNITS:
             raise RuleError(f"{where}[2]: time unit must be one of {', '.join(TIME_UNITS)}")
+        step: timedelta | None = None
+        if unit == "day" or unit == "hour":
+            try:
+                step = timedelta(days=amount) if unit == "day" else timedelta(hours=amount)
+            except OverflowError:
+                step = None  # no date-time can move that far: fails when evaluated
+
+        def offset(moment: datetime) -> datetime:
+            if amount == 0:
+                return moment
+            if unit == "year" or unit == "month":
+                return plus_calendar(moment, amount, unit)
+            if step is None:
+                raise ValueError("date-time outside the years 0001-9999")
+            return shift(moment, step)
+
         if isinstance(operands[0], str):  # a literal date: work it out once, now
             try:
-                return _constant(DateTime(plus_time(parse(operands[0]), amount, unit)))
+                constant = offset(parse(operands[0]))
             except ValueError as error:
                 return _failing(f"{where}: {error}")
+            return self._date_time_maker(lambda _data: constant)
         (operand,) = self._operands(name, operands[:1], where, depth, in_lambda)
-        step = amount * (MS_PER_DAY if unit == "day" else MS_PER_HOUR)
 
-        def fixed_step(data: Any) -> DateTime:
+        def text_of(data: Any) -> str:
             text = operand(data)
-            if type(text) is not str:
-                text = _string_operand(text, where, "a date(-time) string")
+            if type(text) is str:
+                return text
+            return _string_operand(text, where, "a date(-time) string")
+
+        if amount == 0:
+
+            def as_is(data: Any) -> datetime:
+                try:
+                    return parse(text_of(data))
+                except ValueError as error:
+                    raise RuleError(f"{where}: {error}") from None
+
+            return self._date_time_maker(as_is)
+        if step is not None:
+            fixed_step = step
+
+            def by_fixed_step(data: Any) -> datetime:
+                try:
+                    return parse(text_of(data)) + fixed_step
+                except ValueError as error:
+                    raise RuleError(f"{where}: {error}") from None
+                except OverflowError:
+                    raise RuleError(f"{where}: date-time outside the years 0001-9999") from None
+
+            return self._date_time_maker(by_fixed_step)
+
+        def by_offset(data: Any) -> datetime:
             try:
-                epoch_ms = parse(text) + step
+                return offset(parse(text_of(data)))
             except ValueError as error:
                 raise RuleError(f"{where}: {error}") from None
-            if -MAX_EPOCH_MS <= epoch_ms <= MAX_EPOCH_MS:
-                return DateTime(epoch_ms)
-            raise RuleError(f"{where}: date-time out of the range JavaScript dates can hold")
 
-        def calendar_step(data: Any) -> DateTime:
-            text = _string_operand(operand(data), where, "a date(-time) string")
-            try:
-                return DateTime(plus_time(parse(text), amount, unit))
-            except ValueError as error:
-                raise RuleError(f"{where}: {error}") from None
-
-        return fixed_step if unit in ("day", "hour") else calendar_step
+        return self._date_time_maker(by_offset)
 
     def _date_of_birth(self, name: str, operands: list[Any], where: str, depth: int,
                        in_lambda: bool) -> Evaluator:
         self._arity(name, operands, where, 1)
         if isinstance(operands[0], str):
             try:
-                return _constant(DateTime(parse_date_of_birth(operands[0])))
+                constant = parse_date_of_birth(operands[0])
             except ValueError as error:
                 return _failing(f"{where}: {error}")
+            return self._date_time_maker(lambda _data: constant)
         (operand,) = self._operands(name, operands, where, depth, in_lambda)
 
-        def date_of_birth(data: Any) -> DateTime:
+        def date_of_birth(data: Any) -> datetime:
             text = _string_operand(operand(data), where, "a date-of-birth string")
             try:
-                return DateTime(parse_date_of_birth(text))
+                return parse_date_of_birth(text)
             except ValueError as error:
                 raise RuleError(f"{where}: {error}") from None
 
-        return date_of_birth
+        return self._date_time_maker(date_of_birth)
 
     def _extract_from_uvci(self, name: str, operands: list[Any], where: str, depth: int,
                            in_lambda: bool) -> Evaluator:

@@ -1,237 +1,158 @@
-"""CertLogic date-times: parsing, `plusTime` offsets and `dccDateOfBirth` (spec 1.3.3).
+"""CertLogic date-time values on the evaluator's hot path (spec 1.3.3).
 
-An instant is an integer of milliseconds since 1970-01-01T00:00:00Z. Calendar arithmetic is
-done on the proleptic Gregorian calendar with plain integers, so it works for every year the
-spec's four-digit format allows (0000-9999) and for the JavaScript range `plusTime` can reach
-(±8.64e15 ms, ECMA-262 TimeClip). Errors are ValueError; the evaluator turns them into
-RuleError with the place in the expression, since only it knows that place.
+A value is a naive `datetime` in UTC with millisecond precision, wrapped in `DateTime` so no
+rule can take it for a string or a number. Python's C date code does the parsing and the
+arithmetic; `rules_calendar` is the exact integer reference it falls back to for unusual
+shapes, and the tests hold both to the same answers.
+
+One limit the spec does not have: Python dates cover the years 0001-9999, JavaScript's about
+±275,760 years. A date-time outside 0001-9999 (year 0000, or `plusTime` past 9999) is a
+ValueError here, so RuleError in the evaluator.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-MS_PER_SECOND = 1000
-MS_PER_HOUR = 3_600_000
-MS_PER_DAY = 86_400_000
-# ECMA-262 TimeClip: a Date holds at most 8.64e15 ms either side of the epoch.
-MAX_EPOCH_MS = 8_640_000_000_000_000
-TIME_UNITS = ("year", "month", "day", "hour")
+from kiosk.core.rules_calendar import (
+    MAX_EPOCH_MS,
+    MS_PER_DAY,
+    days_from_civil,
+    parse_date_of_birth_ms,
+    parse_strict,
+)
 
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 _date_fromisoformat = date.fromisoformat
 _datetime_fromisoformat = datetime.fromisoformat
-_DIGITS = "0123456789"
-
-# The formats the spec lists under `plusTime`: YYYY, YYYY-MM, YYYY-MM-DD, and
-# YYYY-MM-DDThh:mm:ss[.S...] with no offset, Z, or [+-]h, hh, hmm, hhmm, h:mm, hh:mm.
-_FORMAT = re.compile(
-    r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
-    r"(?:(Z)|([+-])(?:(\d{1,2}):(\d{2})|(\d{1,4})))?)?)?)?",
-    re.ASCII,
-)
-_DOB_FORMAT = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)
+_datetime_combine = datetime.combine
+_date_fromordinal = date.fromordinal
+_OUT_OF_RANGE = "date-time outside the years 0001-9999"
 
 
 class DateTime:
-    """A CertLogic date-time value: an instant with millisecond precision.
+    """A CertLogic date-time: an instant with millisecond precision, compared as instants."""
 
-    The spec compares date-times as instants, so one integer is all a value needs; keeping it
-    a distinct type stops it from being taken for an integer by `<`, `+` or `===`.
-    """
+    __slots__ = ("moment",)
 
-    __slots__ = ("epoch_ms",)
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment  # naive, UTC, microsecond a multiple of 1000
 
-    def __init__(self, epoch_ms: int) -> None:
-        self.epoch_ms = epoch_ms
+    @classmethod
+    def from_epoch_ms(cls, epoch_ms: int) -> DateTime:
+        return cls(from_epoch_ms(epoch_ms))
+
+    @property
+    def epoch_ms(self) -> int:
+        return to_epoch_ms(self.moment)
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is DateTime and other.epoch_ms == self.epoch_ms
+        return type(other) is DateTime and other.moment == self.moment
 
     def __hash__(self) -> int:
-        return hash((DateTime, self.epoch_ms))
+        return hash((DateTime, self.moment))
 
     def __repr__(self) -> str:
         return f"DateTime({self.isoformat()!r})"
 
     def isoformat(self) -> str:
         """JavaScript's `Date.prototype.toISOString` form, e.g. ``2021-06-01T00:00:00.000Z``."""
-        return format_epoch_ms(self.epoch_ms)
+        return self.moment.isoformat(timespec="milliseconds") + "Z"
 
 
-def days_from_civil(year: int, month: int, day: int) -> int:
-    """Days since 1970-01-01 of a proleptic Gregorian date (any year, month 1-12).
-
-    Counts in 400-year eras starting on 1 March, so the leap day is the last day of a year.
-    """
-    year -= month <= 2
-    era = year // 400
-    year_of_era = year - era * 400
-    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    return era * 146_097 + day_of_era - 719_468
-
-
-def civil_from_days(days: int) -> tuple[int, int, int]:
-    """The (year, month, day) of a day count since 1970-01-01; inverse of days_from_civil."""
-    days += 719_468
-    era = days // 146_097
-    day_of_era = days - era * 146_097
-    year_of_era = (
-        day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096
-    ) // 365
-    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
-    shifted_month = (5 * day_of_year + 2) // 153
-    day = day_of_year - (153 * shifted_month + 2) // 5 + 1
-    month = shifted_month + 3 if shifted_month < 10 else shifted_month - 9
-    return year_of_era + era * 400 + (month <= 2), month, day
-
-
-def days_in_month(year: int, month: int) -> int:
-    if month == 12:
-        return 31
-    return days_from_civil(year, month + 1, 1) - days_from_civil(year, month, 1)
-
-
-def _check_date(year: int, month: int, day: int) -> None:
-    if not 1 <= month <= 12 or not 1 <= day <= days_in_month(year, month):
-        raise ValueError("not a calendar date")
-
-
-def _offset_minutes(sign: str, hours_text: str | None, minutes_text: str | None,
-                    run: str | None) -> int:
-    """Minutes east of UTC of an offset written hh:mm / h:mm, or as a run h, hh, hmm, hhmm."""
-    if run is not None:
-        hours_text, minutes_text = (run, "0") if len(run) <= 2 else (run[:-2], run[-2:])
-    if hours_text is None or minutes_text is None:
-        raise ValueError("malformed timezone offset")
-    hours, minutes = int(hours_text), int(minutes_text)
-    if hours > 23 or minutes > 59:
-        raise ValueError("timezone offset out of range")
-    total = hours * 60 + minutes
-    return -total if sign == "-" else total
-
-
-def parse_strict(text: str) -> int:
-    """Epoch milliseconds of a date(-time) string in one of the spec's formats.
-
-    The reference parser: complete, but slow (a regular expression); `parse` is the fast one.
-    Partial dates (YYYY, YYYY-MM) mean their last day, as `dccDateOfBirth` reads them.
-    """
-    match = _FORMAT.fullmatch(text)
-    if match is None:
-        raise ValueError("not a date(-time) in a format CertLogic allows")
-    year_t, month_t, day_t, hour_t, minute_t, second_t, fraction, zulu, sign, oh, om, orun = (
-        match.groups()
+def to_epoch_ms(moment: datetime) -> int:
+    return (
+        (moment.toordinal() - _EPOCH_ORDINAL) * MS_PER_DAY
+        + ((moment.hour * 60 + moment.minute) * 60 + moment.second) * 1000
+        + moment.microsecond // 1000
     )
-    year = int(year_t)
-    if month_t is None:
-        return days_from_civil(year, 12, 31) * MS_PER_DAY
-    month = int(month_t)
-    if day_t is None:
-        if not 1 <= month <= 12:
-            raise ValueError("not a calendar month")
-        return days_from_civil(year, month, days_in_month(year, month)) * MS_PER_DAY
-    day = int(day_t)
-    _check_date(year, month, day)
-    epoch_ms = days_from_civil(year, month, day) * MS_PER_DAY
-    if hour_t is None:
-        return epoch_ms
-    assert minute_t is not None and second_t is not None
-    hour, minute, second = int(hour_t), int(minute_t), int(second_t)
-    if hour > 23 or minute > 59 or second > 59:
-        raise ValueError("not a time of day")
-    epoch_ms += (hour * 3600 + minute * 60 + second) * MS_PER_SECOND
-    if fraction is not None:  # digits past the third are dropped: rounds down (spec)
-        epoch_ms += int((fraction + "00")[:3])
-    if sign is not None:
-        epoch_ms -= _offset_minutes(sign, oh, om, orun) * 60_000
-    del zulu  # Z and no offset both mean UTC
-    return epoch_ms
 
 
-def parse(text: str) -> int:
-    """Epoch milliseconds of a date(-time) string; same answers as `parse_strict`, faster.
+def from_epoch_ms(epoch_ms: int) -> datetime:
+    try:
+        return _EPOCH + timedelta(milliseconds=epoch_ms)
+    except OverflowError:
+        raise ValueError(_OUT_OF_RANGE) from None
 
-    The shapes rules meet most (a date; a UTC date-time, with or without milliseconds) go
-    through the C ISO parsers after a positional check that keeps their wider grammar out;
-    everything else, and everything they refuse, gets the reference parser's verdict.
+
+def parse(text: str) -> datetime:
+    """The instant a date(-time) string in one of the spec's formats stands for.
+
+    The shapes rules meet most (a date; a date-time with no offset, Z or ±hh:mm, with or
+    without milliseconds) go through the C ISO parser after a positional check that keeps its
+    wider grammar (week dates, basic format, other separators) out; everything else, and
+    everything it refuses, gets the reference parser's verdict.
     """
     length = len(text)
     if length == 10:
-        if text[4] == "-" and text[7] == "-" and text.isascii():
+        if text[4] == "-" == text[7] and text.isascii():
             try:
-                return (_date_fromisoformat(text).toordinal() - _EPOCH_ORDINAL) * MS_PER_DAY
+                return _datetime_fromisoformat(text)
             except ValueError:
                 pass
     elif (
         length >= 19
         and text[10] == "T"
-        and text[4] == "-"
-        and text[7] == "-"
-        and text[13] == ":"
-        and text[16] == ":"
+        and text[4] == "-" == text[7]
+        and text[13] == ":" == text[16]
         and text.isascii()
     ):
-        rest = text[19:]
-        extra_ms = 0
-        if rest[:1] == "." and rest[1:4].isdigit():
-            digits = rest[1:].lstrip(_DIGITS)
-            extra_ms = int((rest[1:4] + "00")[:3])
-            rest = digits
-        if rest == "Z" or rest == "":
+        tail = text[19:]
+        end = 19
+        if tail[:1] == "." and tail[1:4].isdigit() and not tail[4:5].isdigit():
+            end, tail = 23, tail[4:]  # exactly three decimals: the C parser takes them as is
+        if tail == "Z" or tail == "":
             try:
-                moment = _datetime_fromisoformat(text[:19])
+                return _datetime_fromisoformat(text[:end])
             except ValueError:
-                return parse_strict(text)
-            return (
-                (moment.toordinal() - _EPOCH_ORDINAL) * 86_400
-                + moment.hour * 3600
-                + moment.minute * 60
-                + moment.second
-            ) * MS_PER_SECOND + extra_ms
-    return parse_strict(text)
+                pass
+        elif len(tail) == 6 and tail[3] == ":" and tail[0] in "+-":
+            hours, minutes = tail[1:3], tail[4:6]
+            if hours.isdigit() and minutes.isdigit() and hours < "24" and minutes < "60":
+                offset = timedelta(hours=int(hours), minutes=int(minutes))
+                try:
+                    local = _datetime_fromisoformat(text[:end])
+                    return local - offset if tail[0] == "+" else local + offset
+                except (ValueError, OverflowError):
+                    pass
+    return from_epoch_ms(parse_strict(text))
 
 
-def parse_date_of_birth(text: str) -> int:
-    """`dccDateOfBirth`: YYYY, YYYY-MM or YYYY-MM-DD as the last instant-day it allows."""
-    if _DOB_FORMAT.fullmatch(text) is None:
-        raise ValueError("not a date of birth of the form YYYY, YYYY-MM or YYYY-MM-DD")
-    return parse_strict(text)
+def parse_date_of_birth(text: str) -> datetime:
+    """`dccDateOfBirth`: YYYY, YYYY-MM or YYYY-MM-DD as the last day it allows."""
+    return from_epoch_ms(parse_date_of_birth_ms(text))
 
 
-def plus_time(epoch_ms: int, amount: int, unit: str) -> int:
-    """Offset an instant the way JavaScript's `Date.setUTC<unit>(getUTC<unit>() + amount)` does.
+def shift(moment: datetime, step: timedelta) -> datetime:
+    """`plusTime` by days or hours: fixed lengths in UTC, so DST never matters."""
+    try:
+        return moment + step
+    except OverflowError:
+        raise ValueError(_OUT_OF_RANGE) from None
 
-    Year and month keep the day of month and let it roll over (2020-02-29 + 1 year is
-    2021-03-01; 2021-01-31 + 1 month is 2021-03-03); day and hour are fixed lengths in UTC.
+
+def plus_calendar(moment: datetime, amount: int, unit: str) -> datetime:
+    """`plusTime` by years or months, as JavaScript's `setUTCFullYear`/`setUTCMonth` do.
+
+    The day of month is kept and rolls over into the next month when that month is shorter:
+    2020-02-29 + 1 year is 2021-03-01; 2021-01-31 + 1 month is 2021-03-03.
     """
-    if unit == "day":
-        result = epoch_ms + amount * MS_PER_DAY
-    elif unit == "hour":
-        result = epoch_ms + amount * MS_PER_HOUR
+    year, month = moment.year, moment.month
+    if unit == "year":
+        year += amount
     else:
-        days, time_of_day = divmod(epoch_ms, MS_PER_DAY)
-        year, month, day = civil_from_days(days)
-        if unit == "year":
-            year += amount
-        elif unit == "month":
-            year_shift, month_index = divmod(month - 1 + amount, 12)
-            year, month = year + year_shift, month_index + 1
-        else:
-            raise ValueError(f"unknown time unit {unit!r}")
-        result = (days_from_civil(year, month, 1) + day - 1) * MS_PER_DAY + time_of_day
-    if not -MAX_EPOCH_MS <= result <= MAX_EPOCH_MS:
-        raise ValueError("date-time out of the range JavaScript dates can hold")
-    return result
-
-
-def format_epoch_ms(epoch_ms: int) -> str:
-    days, time_of_day = divmod(epoch_ms, MS_PER_DAY)
-    year, month, day = civil_from_days(days)
-    seconds, millis = divmod(time_of_day, MS_PER_SECOND)
-    minutes, second = divmod(seconds, 60)
-    hour, minute = divmod(minutes, 60)
-    year_text = f"{year:04d}" if 0 <= year <= 9999 else f"{year:+07d}"
-    return f"{year_text}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}Z"
+        year_shift, month_index = divmod(month - 1 + amount, 12)
+        year, month = year + year_shift, month_index + 1
+    if not 1 <= year <= 9999:
+        raise ValueError(_OUT_OF_RANGE)
+    try:
+        return moment.replace(year=year, month=month)
+    except ValueError:  # the day does not exist in that month: roll over
+        days = days_from_civil(year, month, 1) + moment.day - 1
+        if days * MS_PER_DAY > MAX_EPOCH_MS:
+            raise ValueError(_OUT_OF_RANGE) from None
+        try:
+            return _datetime_combine(_date_fromordinal(days + _EPOCH_ORDINAL), moment.time())
+        except (ValueError, OverflowError):
+            raise ValueError(_OUT_OF_RANGE) from None
