@@ -98,6 +98,14 @@ class ScanFramer:
             data = data[: -len(self._terminator)]
         return [RawScan(data)] if data else []
 
+    def close(self) -> list[Framed]:
+        """The line went away: a frame that already ended with its terminator is complete and
+        is returned; anything else was cut off mid-frame and is forgotten."""
+        if self._terminator and not self._overflow and self._buffer.endswith(self._terminator):
+            return self._finish()
+        self.discard()
+        return []
+
     def discard(self) -> None:
         """Forget a partial frame (the device went away in the middle of it)."""
         self._buffer.clear()

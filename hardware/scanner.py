@@ -78,7 +78,7 @@ class SerialScanner(EventStream):
                 problem = await self._read_until_lost(link)
             finally:
                 link.close()
-                self._framer.discard()
+                self._deliver(self._framer.close(), asyncio.get_running_loop().time())
                 self._repeats.forget()
             log.info("scanner on %s lost: %s", link.path, problem.detail)
             self._set_status(DeviceStatus.DISCONNECTED, problem)

@@ -113,6 +113,7 @@ class _PtyDevice:
         self.port_path = str(link_path)
         self._lock = threading.Lock()
         self._outgoing: deque[tuple[float, bytes]] = deque()
+        self._quiet_until = 0.0
         self._calls: deque[tuple[Callable[[], None], threading.Event]] = deque()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -177,15 +178,23 @@ class _PtyDevice:
             raise RuntimeError("simulator thread did not respond")
 
     # --- bytes ------------------------------------------------------------------------------
-    def send(self, data: bytes, *, chunk_size: int | None = None, gap: float = 0.0) -> None:
-        """Queue bytes for the driver, optionally in chunks `gap` seconds apart."""
+    def send(
+        self, data: bytes, *, chunk_size: int | None = None, gap: float = 0.0,
+        pause_after: float = 0.0,
+    ) -> None:
+        """Queue bytes for the driver, optionally in chunks `gap` seconds apart.
+
+        `pause_after` keeps the line quiet that long before anything sent later, the way two
+        scans from a real scanner are always apart.
+        """
         size = chunk_size or max(1, len(data))
         now = time.monotonic()
         with self._lock:
-            due = max(now, self._outgoing[-1][0]) if self._outgoing else now
+            due = max(now, self._quiet_until)
             for offset in range(0, len(data), size):
                 self._outgoing.append((due, data[offset : offset + size]))
                 due += gap
+            self._quiet_until = due - gap + pause_after
         os.write(self._wake_w, b"x")
 
     def wait_drained(self, timeout: float = 5.0) -> bool:
@@ -235,7 +244,7 @@ class _PtyDevice:
 
     def _reply(self, data: bytes) -> None:
         with self._lock:
-            self._outgoing.append((time.monotonic(), data))
+            self._outgoing.append((max(time.monotonic(), self._quiet_until), data))
 
     # --- the serving thread ---------------------------------------------------------------------
     def _serve(self) -> None:
@@ -325,8 +334,11 @@ class SimulatedScanner(_PtyDevice):
         terminator: bytes = b"\r",
         chunk_size: int | None = None,
         gap: float = 0.0,
+        pause_after: float = 0.2,
     ) -> None:
-        self.send((aim or b"") + payload + terminator, chunk_size=chunk_size, gap=gap)
+        """Send one scan; the line then stays quiet `pause_after` s (longer than the idle gap)."""
+        self.send((aim or b"") + payload + terminator, chunk_size=chunk_size, gap=gap,
+                  pause_after=pause_after)
 
 
 class SimulatedCardReader(_PtyDevice):

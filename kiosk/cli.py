@@ -15,8 +15,12 @@ from collections.abc import Sequence
 # Adding a command is adding a module here; the order is the order of `kiosk --help`.
 COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.check",
+    "kiosk.commands.sync",
     "kiosk.commands.benefits",
     "kiosk.commands.inspect",
+    "kiosk.commands.listen",
+    "kiosk.commands.simulate",
+    "kiosk.commands.doctor",
 )
 
 EXIT_OK = 0
