@@ -34,16 +34,12 @@ class PathSettingError(KioskError):
         self.source = source
 
 
-def config_path(
-    argument: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
-) -> Path:
+def config_path(argument: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Path:
     """The config file to read: the argument, else $XINYI_CONFIG, else the system path."""
     return _choose(argument, "--config", CONFIG_ENV, DEFAULT_CONFIG_PATH, environ)
 
 
-def data_dir(
-    argument: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
-) -> Path:
+def data_dir(argument: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Path:
     """The folder for the bundle cache and counters: argument, $XINYI_DATA_DIR, or default."""
     return _choose(argument, "--data-dir", DATA_DIR_ENV, DEFAULT_DATA_DIR, environ)
 

@@ -98,4 +98,3 @@ def _one_line(text: str) -> str:
     """sdnotify encodes latin-1 and a newline would start a new assignment: keep plain ASCII."""
     flat = " ".join(text.split())
     return flat.encode("ascii", "replace").decode("ascii")[:_MAX_STATUS_CHARS]
-

@@ -20,9 +20,7 @@ UNITS = STAGE / "04-system" / "files"
 MOUNT_UNIT = "var-lib-xinyi\\x2dkiosk.mount"
 
 TOKEN = "tok-5b1f0c9e2d7a4c3b8e6f1a2d"
-SSH_PUBLIC_KEY = (
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEm3Sgx6M1kR9dbgzW2SPdYdYk6Dq0dGm0lUvX8Xq0Rz ops@centre\n"
-)
+SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEm3Sgx6M1kR9dbgzW2SPdYdYk6Dq0dGm0lUvX8Xq0Rz ops@centre\n"
 
 
 def authority_public_pem() -> bytes:
@@ -66,9 +64,7 @@ def kiosk_wheel_dir() -> Path:
     return folder
 
 
-def run_build(
-    config: Path, out: Path, *extra: str, wheel_dir: Path | None = None
-) -> subprocess.CompletedProcess[str]:
+def run_build(config: Path, out: Path, *extra: str, wheel_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
     command = ["bash", str(BUILD_SH), "--dry-run", "--out", str(out), *extra]
     if wheel_dir is not None:
         command += ["--wheel-dir", str(wheel_dir)]
@@ -78,3 +74,14 @@ def run_build(
 
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None
+
+
+def unit_environment(unit: str = "kiosk.service") -> dict[str, str]:
+    """The variables a unit's Environment= lines set (values here have no spaces or quotes)."""
+    environment: dict[str, str] = {}
+    for line in (UNITS / unit).read_text().splitlines():
+        if line.startswith("Environment="):
+            for assignment in line.removeprefix("Environment=").split():
+                name, value = assignment.split("=", 1)
+                environment[name] = value
+    return environment

@@ -74,9 +74,7 @@ def abstract_notify_socket() -> Iterator[NotifySocket]:
     listener.sock.close()
 
 
-def test_ready_ping_stopping_arrive_in_order(
-    notify_socket: NotifySocket, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_ready_ping_stopping_arrive_in_order(notify_socket: NotifySocket, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NOTIFY_SOCKET", notify_socket.address)
     notifier = SystemdNotifier()
     assert notifier.enabled
@@ -88,9 +86,7 @@ def test_ready_ping_stopping_arrive_in_order(
     assert notify_socket.receive() == {"STOPPING": "1"}
 
 
-def test_abstract_socket_address_works(
-    abstract_notify_socket: NotifySocket, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_abstract_socket_address_works(abstract_notify_socket: NotifySocket, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NOTIFY_SOCKET", abstract_notify_socket.address)
     SystemdNotifier().ping()
     assert abstract_notify_socket.receive() == {"WATCHDOG": "1"}
@@ -105,9 +101,7 @@ def test_status_is_one_ascii_line(notify_socket: NotifySocket, monkeypatch: pyte
     assert len(message["STATUS"]) == 200
 
 
-def test_no_socket_means_every_call_is_a_no_op(
-    notify_socket: NotifySocket, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_no_socket_means_every_call_is_a_no_op(notify_socket: NotifySocket, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
     monkeypatch.delenv("WATCHDOG_USEC", raising=False)
     notifier = SystemdNotifier()
@@ -119,9 +113,7 @@ def test_no_socket_means_every_call_is_a_no_op(
     assert not notify_socket.pending()
 
 
-def test_socket_that_vanished_does_not_crash_the_app(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_socket_that_vanished_does_not_crash_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "gone"))
     notifier = SystemdNotifier()
     notifier.ready()

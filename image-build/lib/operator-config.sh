@@ -196,7 +196,7 @@ check_ssh_key() {
 	fi
 	while IFS= read -r line || [[ -n "$line" ]]; do
 		[[ -z "$line" || "$line" == '#'* ]] && continue
-		if [[ "$line" =~ ^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)\ [A-Za-z0-9+/]+=*(\ .*)?$ ]]; then
+		if [[ "$line" =~ ^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)\ AAAA[A-Za-z0-9+/]+=*(\ .*)?$ ]]; then
 			keys=$((keys + 1))
 		else
 			config_error "SSH_PUBKEY_FILE: each line must be an OpenSSH public key (ssh-ed25519 AAAA... comment) ($path)"
