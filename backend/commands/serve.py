@@ -1,0 +1,119 @@
+"""`kiosk-backend serve`: run the eligibility service on uvicorn.
+
+``--demo`` seeds a synthetic database (a temporary folder unless ``--db`` names a file) and
+accepts one device, ``kiosk-demo``, with the token ``demo-token`` (or ``--token``). Without
+``--demo`` everything comes from the config file (see backend/settings.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from backend.app import create_app
+from backend.auth import DeviceCredential
+from backend.demo_data import DEMO_DEVICE_ID, DEMO_TOKEN, DemoSeedError, write_demo_database
+from backend.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, load_settings
+from kiosk.core.errors import KioskError
+from kiosk.policy_source import load_catalog
+
+DEFAULT_CONFIG = Path("/etc/xinyi-backend/backend.toml")
+EXIT_USAGE = 2
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="run the eligibility service", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--demo", action="store_true", help="serve synthetic demo subjects")
+    parser.add_argument(
+        "--config", type=Path,
+        help=f"config file outside demo mode (default $XINYI_BACKEND_CONFIG or {DEFAULT_CONFIG})",
+    )
+    parser.add_argument("--host", help=f"address to listen on (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--db", type=Path, help="SQLite file (demo: written fresh here)")
+    parser.add_argument("--token", default=DEMO_TOKEN, help="demo device token (demo mode only)")
+    parser.add_argument("--policy-dir", type=Path, help="policy folder (policy.json + benefits/)")
+    parser.add_argument(
+        "--rate-limit", metavar="PER_SECOND/BURST",
+        help='per-device limit, e.g. "2/30" (the default), or "off"',
+    )
+    parser.add_argument("--no-access-log", action="store_true", help="no line per request")
+    parser.set_defaults(run=run)
+
+
+def demo_settings(db_path: Path, token: str = DEMO_TOKEN, **overrides: Any) -> Settings:
+    """Seed `db_path` with the demo population and return settings for one demo device."""
+    settings = Settings(
+        db_path=db_path, devices=(DeviceCredential.from_token(DEMO_DEVICE_ID, token),)
+    )
+    settings = replace(settings, **overrides)
+    write_demo_database(db_path, load_catalog(settings.policy_dir))
+    return settings
+
+
+def _rate(text: str | None) -> dict[str, Any]:
+    if text is None:
+        return {}
+    if text == "off":
+        return {"rate_per_second": None}
+    per_second, _, burst = text.partition("/")
+    try:
+        rate, size = float(per_second), int(burst or "30")
+    except ValueError:
+        raise ValueError('--rate-limit takes "PER_SECOND/BURST" or "off"') from None
+    if rate <= 0 or size < 1:
+        raise ValueError("--rate-limit needs a rate > 0 and a burst >= 1")
+    return {"rate_per_second": rate, "rate_burst": size}
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        overrides = _rate(args.rate_limit)
+    except ValueError as error:
+        print(f"kiosk-backend serve: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    for key in ("host", "port", "policy_dir"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
+    if args.no_access_log:
+        overrides["log_requests"] = False
+    with tempfile.TemporaryDirectory(prefix="xinyi-backend-") as scratch:
+        try:
+            if args.demo:
+                settings = demo_settings(
+                    args.db or Path(scratch) / "demo.sqlite3", args.token, **overrides
+                )
+            else:
+                config = args.config or Path(os.environ.get("XINYI_BACKEND_CONFIG", DEFAULT_CONFIG))
+                settings = replace(load_settings(config), **overrides)
+                if args.db is not None:
+                    settings = replace(settings, db_path=args.db)
+            app = create_app(settings)
+        except (KioskError, DemoSeedError) as error:
+            detail = error.detail if isinstance(error, KioskError) else str(error)
+            print(f"kiosk-backend serve: {detail}", file=sys.stderr)
+            return EXIT_USAGE
+        if args.demo:
+            print(f"demo device token: {args.token}, device id: {DEMO_DEVICE_ID}", flush=True)
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
+        )
+    return 0

@@ -1,0 +1,143 @@
+"""Subjects' records in SQLite (stdlib sqlite3): who is on record, their facts, and as-of dates.
+
+Schema (one file; a real deployment fills it from the authorities' feeds):
+
+* ``subjects``     one row per business or person: kind and a label for staff tools.
+* ``subject_refs`` (scheme, value) -> subject: the USCC or resident ID number, and any opaque
+                   tokens that stand for the subject. Primary key (scheme, value).
+* ``facts``        (subject, fact name) -> JSON value, the names the rules read.
+* ``source_dates`` (subject, source authority) -> the date that authority's data is as of.
+
+A request costs one statement, indexed on ``subject_refs``' primary key. The store opens the
+file read-only, one connection per thread (sqlite3 connections are not shared across threads).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE subjects (
+    subject_id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('business', 'person')),
+    label TEXT NOT NULL
+);
+CREATE TABLE subject_refs (
+    scheme TEXT NOT NULL CHECK (scheme IN ('uscc', 'ric', 'token')),
+    value TEXT NOT NULL,
+    subject_id INTEGER NOT NULL REFERENCES subjects (subject_id),
+    PRIMARY KEY (scheme, value)
+) WITHOUT ROWID;
+CREATE TABLE facts (
+    subject_id INTEGER NOT NULL REFERENCES subjects (subject_id),
+    name TEXT NOT NULL,
+    value_json TEXT NOT NULL,
+    PRIMARY KEY (subject_id, name)
+) WITHOUT ROWID;
+CREATE TABLE source_dates (
+    subject_id INTEGER NOT NULL REFERENCES subjects (subject_id),
+    source TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    PRIMARY KEY (subject_id, source)
+) WITHOUT ROWID;
+"""
+
+_LOOKUP = """
+SELECT 'kind', s.kind, NULL FROM subject_refs r JOIN subjects s USING (subject_id)
+ WHERE r.scheme = ?1 AND r.value = ?2
+UNION ALL
+SELECT 'fact', f.name, f.value_json FROM subject_refs r JOIN facts f USING (subject_id)
+ WHERE r.scheme = ?1 AND r.value = ?2
+UNION ALL
+SELECT 'as_of', d.source, d.as_of FROM subject_refs r JOIN source_dates d USING (subject_id)
+ WHERE r.scheme = ?1 AND r.value = ?2
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRecord:
+    kind: str
+    facts: Mapping[str, Any]
+    as_of: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class SeedSubject:
+    """One subject to write: its references (scheme, value), facts and as-of dates."""
+
+    kind: str
+    label: str
+    refs: Sequence[tuple[str, str]]
+    facts: Mapping[str, Any]
+    as_of: Mapping[str, str]
+
+
+def create_database(path: Path, subjects: Iterable[SeedSubject]) -> None:
+    """Write a fresh database at `path` (replacing any file there) holding `subjects`."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.unlink(missing_ok=True)
+    connection = sqlite3.connect(temporary)
+    try:
+        with connection:
+            connection.executescript(SCHEMA)
+            for subject_id, subject in enumerate(subjects, start=1):
+                connection.execute(
+                    "INSERT INTO subjects VALUES (?, ?, ?)", (subject_id, subject.kind, subject.label)
+                )
+                connection.executemany(
+                    "INSERT INTO subject_refs VALUES (?, ?, ?)",
+                    [(scheme, value, subject_id) for scheme, value in subject.refs],
+                )
+                connection.executemany(
+                    "INSERT INTO facts VALUES (?, ?, ?)",
+                    [(subject_id, name, json.dumps(value)) for name, value in subject.facts.items()],
+                )
+                connection.executemany(
+                    "INSERT INTO source_dates VALUES (?, ?, ?)",
+                    [(subject_id, source, day) for source, day in subject.as_of.items()],
+                )
+    finally:
+        connection.close()
+    temporary.replace(path)
+
+
+class SubjectStore:
+    """Read-only access to the records; `lookup` is the only query the service makes."""
+
+    def __init__(self, path: Path) -> None:
+        self._uri = path.resolve().as_uri() + "?mode=ro"
+        self._local = threading.local()
+        self._connection()  # fail at start-up, not on the first request, if the file is bad
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self._uri, uri=True)
+            connection.execute("SELECT 1 FROM subject_refs LIMIT 1").fetchall()
+            self._local.connection = connection
+        return connection
+
+    def lookup(self, scheme: str, value: str) -> SubjectRecord | None:
+        kind: str | None = None
+        facts: dict[str, Any] = {}
+        as_of: dict[str, str] = {}
+        for row_type, name, payload in self._connection().execute(_LOOKUP, (scheme, value)):
+            if row_type == "kind":
+                kind = name
+            elif row_type == "fact":
+                facts[name] = json.loads(payload)
+            else:
+                as_of[name] = payload
+        return None if kind is None else SubjectRecord(kind, facts, as_of)
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None

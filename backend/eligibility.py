@@ -1,0 +1,174 @@
+"""POST /v1/eligibility, after authentication: check the request strictly, look the subject
+up once, decide with the same ``decide()`` the kiosk uses offline.
+
+A subject reference that is valid but on no record gets an ordinary decision, not a 404:
+outcome ``undetermined``, every criterion ``unknown``, and a remedy that sends the applicant to
+the authority holding the data to correct the record. Why not 404: a distinct status would make
+"is this ID number on record?" a yes/no question answered by status code alone, show up as an
+error path in kiosk logs and counters, and leave the applicant with an error screen instead of
+something to do. What it does not hide: any eligible or not-eligible answer shows that a record
+exists, which no answer can avoid; what protects records is that only authenticated devices
+ask, each at a limited rate, and that the answer carries only the criteria of one benefit.
+A token standing for a subject of the other kind (a person's token for a business benefit) is
+answered the same way, so tokens reveal nothing about whom they stand for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from backend.auth import DEVICE_ID_PATTERN
+from backend.db import SubjectStore
+from backend.problems import (
+    INVALID_REQUEST,
+    INVALID_SUBJECT,
+    MALFORMED_JSON,
+    SCHEME_NOT_ACCEPTED,
+    UNKNOWN_BENEFIT,
+    ProblemError,
+)
+from backend.subject_ref import SubjectRefError, accepts, canonical_value
+from kiosk.core.benefits import Benefit, Catalog
+from kiosk.core.decision import CriterionResult, Decision, decide
+from kiosk.core.text import Locale, LocalText
+
+REQUEST_FIELDS = ("benefit", "subject", "locale", "device")
+SUBJECT_FIELDS = ("scheme", "value")
+SCHEMES = ("uscc", "ric", "token", "credential")
+LOCALES: tuple[Locale, ...] = ("zh-CN", "en")
+BENEFIT_ID_PATTERN = re.compile(r"[a-z0-9-]{1,64}")
+MAX_SUBJECT_VALUE_CHARS = 4096
+# A field name we did not ask for is named in the problem only when it looks like a name.
+_SHOWABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}")
+
+NO_RECORD_REASON = LocalText(
+    "{source}没有该申请人的相关记录。",
+    "{source} holds no record for this applicant.",
+)
+NO_RECORD_REMEDY = LocalText(
+    "如果您认为{source}应有您的记录，请向{source}核实并更正登记信息后再试；也可到人工窗口办理。",
+    "If you believe {source} should hold a record for you, ask {source} to check and correct "
+    "its records, then try again; or ask at the staffed counter.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EligibilityRequest:
+    benefit: str
+    scheme: str
+    value: str
+    locale: Locale
+    device: str
+
+    def __repr__(self) -> str:  # the value is a subject reference: never in a repr
+        return f"EligibilityRequest({self.benefit}, {self.scheme}:…, {self.locale}, {self.device})"
+
+
+def parse_request(body: bytes) -> EligibilityRequest:
+    """The request body, checked against the schema; ProblemError (400/422) otherwise."""
+    try:
+        document = json.loads(body, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ProblemError(MALFORMED_JSON, "the body is not one UTF-8 JSON document") from None
+    top = _object(document, "(body)", REQUEST_FIELDS)
+    subject = _object(top["subject"], "subject", SUBJECT_FIELDS)
+    benefit = _string(top["benefit"], "benefit", BENEFIT_ID_PATTERN)
+    scheme = subject["scheme"]
+    if scheme not in SCHEMES:
+        raise ProblemError(INVALID_REQUEST, f"must be one of {', '.join(SCHEMES)}", field="subject.scheme")
+    value = subject["value"]
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_SUBJECT_VALUE_CHARS:
+        raise ProblemError(
+            INVALID_REQUEST, f"must be a string of 1 to {MAX_SUBJECT_VALUE_CHARS} characters",
+            field="subject.value",
+        )
+    locale = top["locale"]
+    if locale not in LOCALES:
+        raise ProblemError(INVALID_REQUEST, f"must be one of {', '.join(LOCALES)}", field="locale")
+    device = _string(top["device"], "device", DEVICE_ID_PATTERN)
+    return EligibilityRequest(benefit, scheme, value, locale, device)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise ValueError("duplicate key")
+    return document
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _object(value: Any, name: str, fields: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ProblemError(INVALID_REQUEST, "must be a JSON object", field=name)
+    extra = [key for key in value if key not in fields]
+    if extra:
+        shown = [key for key in extra if _SHOWABLE_NAME.fullmatch(key)]
+        prefix = "" if name == "(body)" else name + "."
+        raise ProblemError(
+            INVALID_REQUEST,
+            f"unknown field(s) refused; allowed: {', '.join(fields)}",
+            field=prefix + shown[0] if shown else name,
+        )
+    for key in fields:
+        if key not in value:
+            raise ProblemError(INVALID_REQUEST, "is required", field=key if name == "(body)" else f"{name}.{key}")
+    return value
+
+
+def _string(value: Any, name: str, pattern: re.Pattern[str]) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise ProblemError(INVALID_REQUEST, f"must be a string matching {pattern.pattern}", field=name)
+    return value
+
+
+class EligibilityService:
+    """Catalog and records, loaded once; `answer` is the whole of one decision."""
+
+    def __init__(self, catalog: Catalog, store: SubjectStore) -> None:
+        self.catalog = catalog
+        self.store = store
+        self._benefits: Mapping[str, Benefit] = {b.id: b for b in catalog.benefits}
+
+    def answer(self, request: EligibilityRequest) -> Decision:
+        benefit = self._benefits.get(request.benefit)
+        if benefit is None:
+            raise ProblemError(UNKNOWN_BENEFIT, "no benefit with this id in the catalog", field="benefit")
+        if not accepts(benefit, request.scheme):
+            detail = (
+                "signed credentials are decided on the kiosk; send the subject reference the "
+                "credential names"
+                if request.scheme == "credential"
+                else "this benefit does not take subjects given with this scheme"
+            )
+            raise ProblemError(SCHEME_NOT_ACCEPTED, detail, field="subject.scheme")
+        try:
+            value = canonical_value(request.scheme, request.value)
+        except SubjectRefError as error:
+            raise ProblemError(INVALID_SUBJECT, error.detail, field=error.field) from None
+        record = self.store.lookup(request.scheme, value)
+        if record is None or record.kind != benefit.kind:
+            return self._no_record(benefit, request.locale)
+        return decide(
+            benefit, record.facts, policy_version=self.catalog.version, locale=request.locale,
+            as_of=record.as_of,
+        )
+
+    def _no_record(self, benefit: Benefit, locale: Locale) -> Decision:
+        decision = decide(benefit, {}, policy_version=self.catalog.version, locale=locale)
+        criteria = tuple(_no_record_criterion(c, locale) for c in decision.criteria)
+        return replace(decision, criteria=criteria)
+
+
+def _no_record_criterion(result: CriterionResult, locale: Locale) -> CriterionResult:
+    return replace(
+        result,
+        reason=NO_RECORD_REASON.get(locale).format(source=result.source),
+        remedy=NO_RECORD_REMEDY.get(locale).format(source=result.source),
+    )

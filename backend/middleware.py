@@ -1,0 +1,77 @@
+"""The one pure-ASGI wrapper around the app: security headers on every response, and one
+access-log line per request with method, path, status, latency and device id — nothing else.
+
+It wraps the whole Starlette app (outside its error middleware) so even a 500 carries the
+headers. A path that is not one of ours is logged as ``<other>``: a client could put anything
+in a URL, including an identifier.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ACCESS_LOG = logging.getLogger("backend.access")
+ERROR_LOG = logging.getLogger("backend.app")
+DEVICE_SCOPE_KEY = "xinyi.device"
+
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
+DEFAULT_CACHE_CONTROL = (b"cache-control", b"no-store")
+
+
+class ServiceHeaders:
+    def __init__(self, app: ASGIApp, *, known_paths: Iterable[str], log_requests: bool) -> None:
+        self.app = app
+        self.known_paths = frozenset(known_paths)
+        self.log_requests = log_requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", ()))
+                if not any(name == b"cache-control" for name, _ in headers):
+                    headers.append(DEFAULT_CACHE_CONTROL)
+                headers.extend(SECURITY_HEADERS)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as error:
+            # Starlette has already answered 500 (problem+json). Do not hand the exception to
+            # the server, whose traceback would print its message: a message may quote request
+            # data. Its type and where it was raised are enough to find the bug.
+            frame = error.__traceback__
+            while frame is not None and frame.tb_next is not None:
+                frame = frame.tb_next
+            where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame else "?"
+            ERROR_LOG.error("unhandled %s at %s", type(error).__name__, where)
+            if not status:
+                raise
+        finally:
+            if self.log_requests:
+                path = scope["path"] if scope["path"] in self.known_paths else "<other>"
+                ACCESS_LOG.info(
+                    "%s %s %d %.2fms device=%s",
+                    scope["method"][:16],
+                    path,
+                    status or 500,
+                    (time.perf_counter() - started) * 1000,
+                    scope.get(DEVICE_SCOPE_KEY) or "-",
+                )
