@@ -10,6 +10,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "backend.commands.serve",
     "backend.commands.demo_subjects",
+    "backend.commands.device_token",
     "backend.commands.mint",
 )
 
