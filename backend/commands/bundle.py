@@ -1,0 +1,120 @@
+"""`kiosk-backend bundle sign | verify`: make and check the signed policy bundle (DESIGN §4.4).
+
+    kiosk-backend bundle sign --policy config/policy \\
+        --key config/demo-keys/authority-ed25519-DEMO-private.pem --out bundle.json \\
+        [--trust ISSUER.pem ...] [--revoked FILE] [--valid-days N] [--version N]
+    kiosk-backend bundle verify bundle.json --authority AUTHORITY-public.pem
+
+Without --trust the DEMO issuer keys are included; without --version the version is the Unix
+time of signing (always higher than an earlier signing). Exit codes: 0 done / valid, 2 usage,
+3 the input is unusable or the bundle is refused (the reason is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from backend.bundle_source import build_signed_bundle, load_authority_private_key, read_revocations
+from backend.issuer import demo_trust_store
+from kiosk.core.bundle import BundleError, iso_utc, load_authority_keys, verify_bundle
+from kiosk.core.credentials import TrustStore
+from kiosk.core.errors import KioskError
+
+EXIT_OK, EXIT_USAGE, EXIT_INVALID = 0, 2, 3
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "bundle", help="sign or verify the policy bundle kiosks download",
+        description="Sign the policy bundle with the authority's Ed25519 key, or verify one.",
+    )
+    actions = parser.add_subparsers(dest="bundle_action", metavar="ACTION")
+    sign = actions.add_parser("sign", help="sign a policy folder into a bundle file")
+    sign.add_argument("--policy", required=True, type=Path, metavar="DIR", help="policy folder")
+    sign.add_argument("--key", required=True, type=Path, metavar="PEM",
+                      help="authority Ed25519 private key (PEM)")
+    sign.add_argument("--out", required=True, type=Path, metavar="FILE")
+    sign.add_argument("--trust", action="append", type=Path, metavar="PEM", default=[],
+                      help="issuer public key or certificate to include (repeatable; "
+                           "default: the DEMO issuer keys)")
+    sign.add_argument("--revoked", type=Path, metavar="FILE",
+                      help="revoked credential ids, one a line (or sha256:<hex>)")
+    sign.add_argument("--valid-days", type=int, default=2, metavar="N",
+                      help="days until the bundle expires (default 2)")
+    sign.add_argument("--version", type=int, metavar="N",
+                      help="bundle version (default: Unix time of signing)")
+    sign.set_defaults(run=run_sign)
+    verify = actions.add_parser("verify", help="verify a bundle file against an authority key")
+    verify.add_argument("file", type=Path, metavar="FILE")
+    verify.add_argument("--authority", required=True, action="append", type=Path, metavar="PEM",
+                        help="authority public key (PEM; repeatable)")
+    verify.set_defaults(run=run_verify)
+    parser.set_defaults(run=lambda _args: _usage(parser))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def run_sign(args: argparse.Namespace) -> int:
+    if not 1 <= args.valid_days <= 366:
+        print("kiosk-backend bundle sign: --valid-days must be 1 to 366", file=sys.stderr)
+        return EXIT_USAGE
+    if args.version is not None and args.version < 1:
+        print("kiosk-backend bundle sign: --version must be 1 or more", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        authority = load_authority_private_key(args.key)
+        trust = TrustStore.from_files(args.trust) if args.trust else demo_trust_store()
+        revoked = read_revocations(args.revoked) if args.revoked else []
+        signed = build_signed_bundle(
+            args.policy, authority, trust=trust, revoked=revoked, version=args.version,
+            valid_for=timedelta(days=args.valid_days),
+        )
+    except KioskError as error:
+        print(f"kiosk-backend bundle sign: {error.detail}", file=sys.stderr)
+        return EXIT_INVALID
+    except ValueError as error:
+        print(f"kiosk-backend bundle sign: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        args.out.write_bytes(signed.body)
+    except OSError as error:
+        print(f"kiosk-backend bundle sign: cannot write {args.out}: {error.strerror}", file=sys.stderr)
+        return EXIT_INVALID
+    print(
+        f"signed {args.out}: {len(signed.body)} bytes, {len(trust)} trust key(s), "
+        f"{len(set(revoked))} revocation(s), expires {iso_utc(signed.issued_at + signed.valid_for)}, "
+        f"ETag {signed.etag}"
+    )
+    return EXIT_OK
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    try:
+        keys = load_authority_keys(path.read_bytes() for path in args.authority)
+        raw = args.file.read_bytes()
+    except OSError as error:
+        print(f"kiosk-backend bundle verify: cannot read: {error.strerror}", file=sys.stderr)
+        return EXIT_INVALID
+    except KioskError as error:
+        print(f"kiosk-backend bundle verify: {error.detail}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        bundle = verify_bundle(raw, keys)
+    except BundleError as error:
+        print(f"REFUSED ({error.reason}): {error.detail}", file=sys.stderr)
+        return EXIT_INVALID
+    now = datetime.now(UTC)
+    state = "EXPIRED" if bundle.is_expired(now) else "valid"
+    print(
+        f"signature OK (authority key {bundle.authority_kid}); version {bundle.version}; "
+        f"issued {iso_utc(bundle.issued_at)}; expires {iso_utc(bundle.expires_at)} ({state}); "
+        f"{len(bundle.catalog.benefits)} benefit(s), {len(bundle.trust_keys)} trust key(s), "
+        f"{len(bundle.revoked)} revocation(s)"
+    )
+    return EXIT_OK if state == "valid" else EXIT_INVALID

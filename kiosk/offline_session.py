@@ -1,0 +1,73 @@
+"""`kiosk check --offline` in one call: cached bundle -> verified credential -> offline decision."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from kiosk.core.bundle import PolicyBundle, load_authority_keys, verify_bundle
+from kiosk.core.credentials import DEFAULT_PREFIX, read_presentation
+from kiosk.core.credentials.trust import TrustKeyError
+from kiosk.core.decision import Decision
+from kiosk.core.offline import (
+    DEFAULT_MAX_AGE,
+    OfflineUnavailable,
+    credential_settings,
+    decide_offline,
+    ensure_usable,
+)
+from kiosk.core.text import Locale
+from kiosk.store import Store
+
+DEMO_AUTHORITY_PUBLIC_KEY = (
+    Path(__file__).resolve().parent.parent / "config" / "demo-keys" / "authority-ed25519-DEMO-public.pem"
+)
+
+
+def authority_keys(paths: Iterable[Path] = (), *, warn: bool = True) -> dict[str, ed25519.Ed25519PublicKey]:
+    """Authority keys from the config's files; with none configured, the DEMO key (and a warning)."""
+    chosen = list(paths)
+    if not chosen:
+        if warn:
+            print("kiosk: no authority_keys configured; trusting the DEMO bundle authority key",
+                  file=sys.stderr)
+        chosen = [DEMO_AUTHORITY_PUBLIC_KEY]
+    blobs = []
+    for path in chosen:
+        try:
+            blobs.append(Path(path).read_bytes())
+        except OSError as error:
+            raise TrustKeyError(f"cannot read authority key file: {error.strerror}") from None
+    return load_authority_keys(blobs)
+
+
+def cached_bundle(store: Store, authorities: Mapping[str, ed25519.Ed25519PublicKey]) -> PolicyBundle:
+    """The stored bundle, signature verified; OfflineUnavailable if there is none."""
+    stored = store.load_bundle()
+    if stored is None:
+        raise OfflineUnavailable("no_bundle", "no bundle in the data folder; run `kiosk sync`")
+    return verify_bundle(stored.raw, authorities)
+
+
+def decide_from_cache(
+    data_dir: Path,
+    benefit_id: str,
+    raw_payload: bytes | str,
+    locale: Locale,
+    now: datetime,
+    *,
+    authorities: Mapping[str, ed25519.Ed25519PublicKey] | None = None,
+    prefix: str = DEFAULT_PREFIX,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+) -> Decision:
+    """Decide offline from the bundle cached in ``data_dir``. Raises a KioskError subclass:
+    OfflineUnavailable (no/stale/expired bundle, unknown benefit), BundleError (cache does not
+    verify), CredentialError (the code is unreadable, forged, expired or revoked)."""
+    keys = authorities if authorities is not None else authority_keys()
+    bundle = ensure_usable(cached_bundle(Store(data_dir), keys), now, max_age)
+    presentation = read_presentation(raw_payload, credential_settings(bundle, prefix), now=now)
+    return decide_offline(presentation, bundle, benefit_id, locale, now, max_age=max_age)
