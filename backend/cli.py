@@ -12,6 +12,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "backend.commands.demo_subjects",
     "backend.commands.device_token",
     "backend.commands.mint",
+    "backend.commands.bundle",
 )
 
 
