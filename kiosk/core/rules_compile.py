@@ -114,6 +114,8 @@ class Compiler:
         # Operations that make date-times, by evaluator: comparisons call these directly and
         # skip wrapping every instant in a DateTime only to unwrap it again.
         self._moments: dict[Evaluator, MomentOf] = {}
+        # Literal values by evaluator, so `in` can index a literal array once, up front.
+        self._literals: dict[Evaluator, Any] = {}
         self._operations: dict[str, Callable[[str, list[Any], str, int, bool], Evaluator]] = {
             "if": self._if,
             "and": self._and,
@@ -136,7 +138,7 @@ class Compiler:
             raise RuleError(f"{where}: expression nested deeper than {MAX_DEPTH} levels")
         kind = type(expression)
         if kind is bool or kind is str or kind is int:
-            return _constant(expression)
+            return self._literal(expression)
         if kind is dict or isinstance(expression, Mapping):
             return self._operation(expression, where, depth, in_lambda)
         if kind is list or kind is tuple:
@@ -144,14 +146,22 @@ class Compiler:
                 self.compile(item, f"{where}[{i}]", depth + 1, in_lambda)
                 for i, item in enumerate(expression)
             )
-            return lambda data: [item(data) for item in items]
+            evaluator: Evaluator = lambda data: [item(data) for item in items]  # noqa: E731
+            if all(item in self._literals for item in items):
+                self._literals[evaluator] = [self._literals[item] for item in items]
+            return evaluator
         if isinstance(expression, float) and expression.is_integer():
-            return _constant(int(expression))
+            return self._literal(int(expression))
         if isinstance(expression, float):
             raise RuleError(f"{where}: {expression} is a non-integer number")
         if isinstance(expression, bool | int | str):  # subclasses of the JSON types
             return _constant(expression)
         raise RuleError(f"{where}: invalid CertLogic expression ({type_name(expression)})")
+
+    def _literal(self, value: Any) -> Evaluator:
+        evaluator = _constant(value)
+        self._literals[evaluator] = value
+        return evaluator
 
     def _operation(self, expression: Mapping[Any, Any], where: str, depth: int, in_lambda: bool,
                    ) -> Evaluator:
@@ -309,6 +319,8 @@ class Compiler:
             ) -> Evaluator:
         self._arity(name, operands, where, 2)
         needle_of, haystack_of = self._operands(name, operands, where, depth, in_lambda)
+        if haystack_of in self._literals:
+            return self._in_literal(needle_of, self._literals[haystack_of], where)
 
         def in_(data: Any) -> bool:
             needle, haystack = needle_of(data), haystack_of(data)
@@ -325,6 +337,23 @@ class Compiler:
             return any(strict_equal(needle, item, where) for item in haystack)
 
         return in_
+
+    @staticmethod
+    def _in_literal(needle_of: Evaluator, haystack: list[Any], where: str) -> Evaluator:
+        # Strings and integers (not booleans) hash strictly by type, so sets answer them.
+        strings = frozenset(item for item in haystack if type(item) is str)
+        integers = frozenset(item for item in haystack if type(item) is int)
+
+        def in_literal(data: Any) -> bool:
+            needle = needle_of(data)
+            kind = type(needle)
+            if kind is str:
+                return needle in strings
+            if kind is int:
+                return needle in integers
+            return any(strict_equal(needle, item, where) for item in haystack)
+
+        return in_literal
 
     def _plus(self, name: str, operands: list[Any], where: str, depth: int, in_lambda: bool,
               ) -> Evaluator:
