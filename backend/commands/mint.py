@@ -80,7 +80,12 @@ def find_demo_subject(value: str) -> tuple[SubjectKind, str, dict[str, JSON]] | 
         if not isinstance(subject_value, str) or subject_value.strip().upper() != wanted:
             continue
         scheme = str(_field(subject, "scheme"))
-        kind = _field(subject, "kind") or _KINDS_BY_SCHEME.get(scheme)
+        if scheme not in _KINDS_BY_SCHEME:
+            raise ValueError(
+                f"a {scheme} subject cannot carry a credential: only the backend can resolve it; "
+                "mint for the USCC or resident ID number it stands for"
+            )
+        kind = _field(subject, "kind") or _KINDS_BY_SCHEME[scheme]
         facts = _field(subject, "facts")
         if kind not in ("business", "person") or not isinstance(facts, Mapping):
             raise LookupError("the demo subject has no kind or no facts to put in a credential")
@@ -101,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(f"mint: cannot read the demo subjects: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except ValueError as exc:
+        print(f"mint: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if found is None:
         print(
             "mint: no demo subject has that code; `kiosk-backend demo-subjects` lists them",
