@@ -239,7 +239,7 @@ class IdCardReader(EventStream):
         except CardDataError as exc:
             self._set_status(DeviceStatus.READY, exc, always=True)
             return True  # do not read the same unreadable card again and again
-        except (SamFrameError, DeviceNotResponding) as exc:
+        except (SamFrameError, SamStatusError, DeviceNotResponding) as exc:
             log.debug("card reader: read failed: %s", exc.detail)
             self._set_status(
                 DeviceStatus.READY, CardReadFailed("base info read failed"), always=True

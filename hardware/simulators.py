@@ -198,7 +198,10 @@ class _PtyDevice:
         os.write(self._wake_w, b"x")
 
     def wait_drained(self, timeout: float = 5.0) -> bool:
-        """Wait until everything queued was written and the driver has read it."""
+        """Wait until everything queued was written and the driver has read it.
+
+        Blocks: from asyncio code call it through `asyncio.to_thread`, so the driver can read.
+        """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
@@ -366,7 +369,7 @@ class SimulatedCardReader(_PtyDevice):
         self._card = card
         self._selected = False
         self._read_done = False
-        self._faults: deque[str] = deque()
+        self._faults: deque[tuple[tuple[int, int] | None, str]] = deque()
         self._incoming = bytearray()
         super().__init__(link_path)
 
@@ -380,12 +383,16 @@ class SimulatedCardReader(_PtyDevice):
             self._card = None
             self._selected = self._read_done = False
 
-    def inject_fault(self, kind: str) -> None:
-        """Spoil the next reply: "checksum", "truncate", "garbage", "unknown_status", "silence"."""
+    def inject_fault(self, kind: str, on: tuple[int, int] | None = None) -> None:
+        """Spoil the next reply (to command `on`, or to any command when None).
+
+        Kinds: "checksum", "truncate" (half the frame, then nothing), "garbage" (noise before
+        the preamble), "unknown_status" (SW3 0xE7), "silence" (no reply at all).
+        """
         if kind not in ("checksum", "truncate", "garbage", "unknown_status", "silence"):
             raise ValueError(kind)
         with self._lock:
-            self._faults.append(kind)
+            self._faults.append((on, kind))
 
     def _received(self, data: bytes) -> None:
         if self._current_speed() != _SPEEDS.get(self.baud):
@@ -409,9 +416,9 @@ class SimulatedCardReader(_PtyDevice):
             frame = bytes(self._incoming[:total])
             del self._incoming[:total]
             if checksum(frame[5:-1]) != frame[-1]:
-                self._send_reply(build_reply(0x10))
+                self._send_reply(build_reply(0x10), None)
                 continue
-            self._send_reply(self._answer(frame[7], frame[8]))
+            self._send_reply(self._answer(frame[7], frame[8]), (frame[7], frame[8]))
 
     def _answer(self, cmd: int, para: int) -> bytes:
         with self._lock:
@@ -443,9 +450,14 @@ class SimulatedCardReader(_PtyDevice):
                 return build_reply(SW3_OK, data)
             return build_reply(0x21)
 
-    def _send_reply(self, reply: bytes) -> None:
+    def _send_reply(self, reply: bytes, command: tuple[int, int] | None) -> None:
+        fault = None
         with self._lock:
-            fault = self._faults.popleft() if self._faults else None
+            for index, (target, kind) in enumerate(self._faults):
+                if target is None or target == command:
+                    fault = kind
+                    del self._faults[index]
+                    break
         if fault == "silence":
             return
         if fault == "checksum":
