@@ -243,10 +243,9 @@ class Store:
             "saved_at": iso_utc(self._clock()),
         }
 
-        def change(data: dict[str, Any]) -> None:
-            data["bundle"] = {"1": document}
-
-        return self._mutate(BUNDLE_FILE, change)
+        # The bundle file holds nothing else, so it is written whole without reading the old one.
+        return self._mutate(BUNDLE_FILE, lambda data: data.update(bundle={"1": document}),
+                            fresh=True)
 
     def load_bundle(self) -> StoredBundle | None:
         """The stored bundle's bytes (verify them before use), or None."""
@@ -380,10 +379,12 @@ class Store:
             document = self._checked_document(name)
         return list((document or {}).get(table, {}).values())
 
-    def _mutate(self, name: str, change: Callable[[dict[str, Any]], Any]) -> bool:
+    def _mutate(
+        self, name: str, change: Callable[[dict[str, Any]], Any], *, fresh: bool = False
+    ) -> bool:
         """One read-modify-write, one atomic file replacement: a crash leaves old or new."""
         with self._locked():
-            document = self._checked_document(name)
+            document = {} if fresh else self._checked_document(name)
             if document is None:
                 return False
             change(document)

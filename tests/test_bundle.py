@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from bundle_support import authorities, authority_private, payload, signed, verified
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +23,6 @@ from kiosk.core.bundle import (
     sign_bundle,
     verify_bundle,
 )
-from bundle_support import authorities, authority_private, payload, signed, verified
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
