@@ -75,3 +75,96 @@ def verified(**kwargs: Any) -> PolicyBundle:
 
 def demo_issuer() -> Any:
     return load_demo_issuer("EdDSA")
+
+
+class LoopbackBackend:
+    """A real HTTP/1.1 server on 127.0.0.1 whose behaviour the test switches at will.
+
+    ``mode``: "serve" (GET /v1/bundle with ETag / 304; POST /v1/eligibility answers
+    ``decision_body``), "drop" (read the request, close without a word), "stall" (read the
+    request, never answer), "error" (HTTP 503), "huge" (declare a body over the size limit).
+    """
+
+    def __init__(self, body: bytes = b"", etag: str | None = None) -> None:
+        import asyncio
+
+        self.mode = "serve"
+        self.body = body
+        self.etag = etag
+        self.decision_body: bytes = b"{}"
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self._server: asyncio.base_events.Server | None = None
+        self._stalled: list[asyncio.StreamWriter] = []
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.sockets[0].getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def publish(self, body: bytes, etag: str | None = None) -> None:
+        self.body = body
+        self.etag = etag if etag is not None else '"' + hashlib.sha256(body).hexdigest() + '"'
+
+    async def start(self) -> LoopbackBackend:
+        import asyncio
+
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        return self
+
+    async def close(self) -> None:
+        for writer in self._stalled:
+            writer.close()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _handle(self, reader: Any, writer: Any) -> None:
+        import asyncio
+
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            writer.close()
+            return
+        lines = head.decode("latin-1").split("\r\n")
+        method, path, _ = lines[0].split(" ", 2)
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0") or 0)
+        if length:
+            await reader.readexactly(length)
+        self.requests.append((f"{method} {path}", headers))
+        mode = self.mode
+        if mode == "drop":
+            writer.close()
+            return
+        if mode == "stall":
+            self._stalled.append(writer)
+            return
+        if mode == "error":
+            self._respond(writer, "503 Service Unavailable", b"{}", {})
+        elif mode == "huge":
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\nConnection: close\r\n\r\n{")
+        elif path == "/v1/bundle":
+            if self.etag is not None and headers.get("if-none-match") == self.etag:
+                self._respond(writer, "304 Not Modified", b"", {"ETag": self.etag})
+            else:
+                extra = {"ETag": self.etag} if self.etag else {}
+                self._respond(writer, "200 OK", self.body, extra)
+        elif path == "/v1/eligibility":
+            self._respond(writer, "200 OK", self.decision_body, {})
+        else:
+            self._respond(writer, "404 Not Found", b"{}", {})
+        await writer.drain()
+        writer.close()
+
+    @staticmethod
+    def _respond(writer: Any, status: str, body: bytes, headers: Mapping[str, str]) -> None:
+        head = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", "Connection: close",
+                "Content-Type: application/json"]
+        head += [f"{k}: {v}" for k, v in headers.items()]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
