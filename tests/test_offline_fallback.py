@@ -1,0 +1,140 @@
+"""Online first, offline when the backend goes away: through the real HTTP client over loopback
+and through the session flow, so a person mid-check still gets an (offline-labelled) answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from bundle_support import LoopbackBackend, demo_issuer, verified
+
+from kiosk.checkers import FallbackChecker, OfflineChecker, can_finish_offline
+from kiosk.client import BackendClient, BackendRejected, BackendUnavailable, OnlineChecker
+from kiosk.core.bundle import PolicyBundle
+from kiosk.core.credentials import read_presentation
+from kiosk.core.decision import Mode, Outcome, decide
+from kiosk.core.offline import OfflineUnavailable, credential_settings
+from kiosk.flow import FlowState, SessionFlow
+from kiosk.sync import Health, HealthTracker
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+FACTS = {
+    "serious_dishonesty_listed": False,
+    "abnormal_operations_listed": False,
+    "last_penalty_date": "2019-03-01",
+    "tax_credit_grade": "A",
+    "credit_commitment_on_file": True,
+}
+USCC = "91350100M000100Y43"
+
+
+@pytest.fixture
+async def backend() -> AsyncIterator[LoopbackBackend]:
+    server = await LoopbackBackend().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+def bundle() -> PolicyBundle:
+    return verified(issued_at=NOW - timedelta(hours=1))
+
+
+def payload() -> str:
+    return demo_issuer().issue(kind="business", subject_value=USCC, facts=FACTS,
+                               issued_at=NOW - timedelta(days=1))
+
+
+def online_answer(bundle: PolicyBundle) -> bytes:
+    benefit = bundle.catalog.get("expedited-permit")
+    assert benefit is not None
+    decision = decide(benefit, FACTS, policy_version=bundle.catalog.version, locale="en",
+                      as_of={"credit-china": "2026-11-20"}, now=NOW)
+    return json.dumps(decision.to_json()).encode()
+
+
+def checker(
+    backend: LoopbackBackend, bundle: PolicyBundle, tracker: HealthTracker
+) -> tuple[FallbackChecker, BackendClient]:
+    client = BackendClient(backend.url, "t0ken", "kiosk-0042", timeout=httpx.Timeout(0.5))
+    fallback = FallbackChecker(OnlineChecker(client), OfflineChecker(lambda: bundle), health=tracker)
+    return fallback, client
+
+
+@pytest.mark.parametrize("mode", ["drop", "stall", "error"])
+async def test_an_unreachable_backend_finishes_offline(
+    backend: LoopbackBackend, bundle: PolicyBundle, mode: str
+) -> None:
+    backend.mode = mode
+    tracker = HealthTracker()
+    fallback, client = checker(backend, bundle, tracker)
+    presentation = read_presentation(payload(), credential_settings(bundle), now=NOW)
+    decision = await fallback.check("expedited-permit", presentation, "en")
+    assert decision.mode is Mode.OFFLINE and decision.outcome is Outcome.ELIGIBLE
+    assert backend.requests and backend.requests[0][0] == "POST /v1/eligibility"
+    assert tracker.consecutive_failures == 1
+    await client.aclose()
+
+
+async def test_a_reachable_backend_decides_online(backend: LoopbackBackend, bundle: PolicyBundle) -> None:
+    backend.decision_body = online_answer(bundle)
+    tracker = HealthTracker()
+    fallback, client = checker(backend, bundle, tracker)
+    presentation = read_presentation(payload(), credential_settings(bundle), now=NOW)
+    decision = await fallback.check("expedited-permit", presentation, "en")
+    assert decision.mode is Mode.ONLINE and tracker.health is Health.ONLINE
+    await client.aclose()
+
+
+async def test_a_refusing_backend_is_not_overruled_offline(backend: LoopbackBackend, bundle: PolicyBundle) -> None:
+    backend.mode = "serve"
+    client = BackendClient(backend.url + "/nowhere", "t0ken", "kiosk-0042", timeout=httpx.Timeout(0.5))
+    fallback = FallbackChecker(OnlineChecker(client), OfflineChecker(lambda: bundle))
+    presentation = read_presentation(payload(), credential_settings(bundle), now=NOW)
+    with pytest.raises(BackendRejected):
+        await fallback.check("expedited-permit", presentation, "en")
+    await client.aclose()
+
+
+async def test_offline_impossible_too_says_so(backend: LoopbackBackend) -> None:
+    old = verified(issued_at=NOW - timedelta(days=3), valid_for=timedelta(days=9))
+    backend.mode = "drop"
+    fallback, client = checker(backend, old, HealthTracker())
+    presentation = read_presentation(payload(), credential_settings(old), now=NOW)
+    with pytest.raises(OfflineUnavailable) as caught:
+        await fallback.check("expedited-permit", presentation, "en")
+    assert caught.value.reason == "stale"
+    await client.aclose()
+
+
+def test_the_agreed_marker_is_retryable_offline() -> None:
+    assert can_finish_offline(BackendUnavailable("x"))
+    assert not can_finish_offline(BackendRejected(404, {}))
+    assert not can_finish_offline(RuntimeError("bug"))
+
+
+async def test_a_session_moves_between_modes_without_being_lost(backend: LoopbackBackend, bundle: PolicyBundle) -> None:
+    tracker = HealthTracker()
+    fallback, client = checker(backend, bundle, tracker)
+    settings = credential_settings(bundle)
+    modes = []
+    flow = SessionFlow(bundle.catalog, lambda raw: read_presentation(raw, settings, now=NOW), fallback)
+    backend.decision_body = online_answer(bundle)
+    for mode in ("serve", "drop", "stall", "serve"):
+        backend.mode = mode
+        flow.start()
+        flow.choose_benefit("expedited-permit")
+        flow.ready_to_present()
+        task = flow.present(payload())
+        assert task is not None
+        await task
+        assert flow.view.state is FlowState.RESULT, mode
+        assert flow.view.decision is not None
+        modes.append(flow.view.decision.mode)
+        flow.finish()
+        assert flow.view.state is FlowState.IDLE and flow.view.decision is None
+    assert modes == [Mode.ONLINE, Mode.OFFLINE, Mode.OFFLINE, Mode.ONLINE]
+    await client.aclose()
