@@ -27,7 +27,7 @@ from kiosk.core.credentials import (
     read_presentation,
 )
 from kiosk.core.credentials.issue import issue_credential, sign_cose, wrap
-from kiosk.core.credentials.layers import inflate
+from kiosk.core.credentials.layers import decode_base45, inflate
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ED_KEY = ed25519.Ed25519PrivateKey.generate()
@@ -176,3 +176,24 @@ def test_inflation_never_passes_the_limit(size: int, unit: bytes) -> None:
         assert error.step == "too_large" and size > limit
     else:
         assert inflated == data and len(inflated) <= limit
+
+
+@BOUNDED
+@given(st.binary(max_size=3000))
+def test_base45_decoder_agrees_with_the_base45_package_on_valid_text(data: bytes) -> None:
+    assert decode_base45(base45.b45encode(data).decode()) == data
+
+
+@BOUNDED
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:a~", max_size=60))
+def test_base45_decoder_agrees_with_the_base45_package_on_any_text(text: str) -> None:
+    try:
+        expected: bytes | None = base45.b45decode(text)
+    except ValueError:
+        expected = None
+    try:
+        got: bytes | None = decode_base45(text)
+    except CredentialError as error:
+        assert error.step == "base45"
+        got = None
+    assert got == expected

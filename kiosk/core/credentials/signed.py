@@ -9,8 +9,7 @@ no subject value and no facts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -53,26 +52,44 @@ class Verified(Generic[T]):
     content: T
 
 
-class _Trace:
-    def __init__(self, reports: list[LayerReport] | None) -> None:
-        self.reports = reports
+class _Layer:
+    """Context for one layer: records a LayerReport when tracing, costs next to nothing when not."""
 
-    @contextmanager
-    def layer(self, name: str) -> Iterator[dict[str, JSON]]:
-        summary: dict[str, JSON] = {}
-        try:
-            yield summary
-        except CredentialError as exc:
-            if self.reports is not None:
-                summary["detail"] = exc.detail
-                self.reports.append(LayerReport(name, False, summary, exc.step))
-            raise
-        if self.reports is not None:
-            self.reports.append(LayerReport(name, True, summary))
+    __slots__ = ("name", "reports", "summary")
+
+    def __init__(self, reports: list[LayerReport] | None, name: str) -> None:
+        self.reports = reports
+        self.name = name
+        self.summary: dict[str, JSON] = {}
+
+    def __enter__(self) -> dict[str, JSON]:
+        return self.summary
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _: object) -> None:
+        if self.reports is None:
+            return
+        if error is None:
+            self.reports.append(LayerReport(self.name, True, self.summary))
+        elif isinstance(error, CredentialError):
+            self.summary["detail"] = error.detail
+            self.reports.append(LayerReport(self.name, False, self.summary, error.step))
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def _cose_summary(cose: CoseSign1) -> dict[str, JSON]:
+    alg = cose.alg
+    return {
+        "tags": list(cose.tags),
+        "alg": ALGORITHM_NAMES.get(alg, str(alg)) if alg is not None else None,
+        "alg_in": cose.header(1)[1],
+        "kid": cose.kid.hex() if cose.kid else None,
+        "kid_in": cose.header(4)[1],
+        "payload_bytes": len(cose.payload),
+        "signature_bytes": len(cose.signature),
+    }
 
 
 def decode_signed(
@@ -84,49 +101,55 @@ def decode_signed(
     trace: list[LayerReport] | None = None,
 ) -> Verified[T]:
     limits = settings.limits
-    layers = _Trace(trace)
-    with layers.layer("payload") as summary:
-        summary["chars"] = len(text)
+    traced = trace is not None  # summaries are built only for `kiosk inspect`
+    with _Layer(trace, "payload") as summary:
+        if traced:
+            summary["chars"] = len(text)
         if len(text) > limits.max_payload_bytes:
             raise CredentialError("too_large", f"payload over {limits.max_payload_bytes} bytes")
-    with layers.layer("prefix") as summary:
-        summary["expected"] = settings.prefix
+    with _Layer(trace, "prefix") as summary:
+        if traced:
+            summary["expected"] = settings.prefix
         body = unprefix(text, settings.prefix)
-    with layers.layer("base45") as summary:
+    with _Layer(trace, "base45") as summary:
         compressed = decode_base45(body)
-        summary["bytes"] = len(compressed)
-    with layers.layer("decompression") as summary:
+        if traced:
+            summary["bytes"] = len(compressed)
+    with _Layer(trace, "decompression") as summary:
         cose_bytes = inflate(compressed, max_bytes=limits.max_inflated_bytes)
-        summary["inflated_bytes"] = len(cose_bytes)
-    with layers.layer("cose") as summary:
+        if traced:
+            summary["inflated_bytes"] = len(cose_bytes)
+    with _Layer(trace, "cose") as summary:
         cose = parse_cose_sign1(cose_bytes, max_depth=limits.max_cbor_depth)
-        summary["tags"] = list(cose.tags)
-        summary["alg"] = ALGORITHM_NAMES.get(cose.alg, str(cose.alg)) if cose.alg else None
-        summary["alg_in"] = cose.header(1)[1]
-        summary["kid"] = cose.kid.hex() if cose.kid else None
-        summary["kid_in"] = cose.header(4)[1]
-        summary["payload_bytes"] = len(cose.payload)
-        summary["signature_bytes"] = len(cose.signature)
-    with layers.layer("signature") as summary:
-        summary["trusted_keys"] = len(settings.trust)
+        if traced:
+            summary.update(_cose_summary(cose))
+    with _Layer(trace, "signature") as summary:
+        if traced:
+            summary["trusted_keys"] = len(settings.trust)
         kid = verify_signature(cose, settings.trust)
-        summary["verified_with"] = kid.hex()
-    with layers.layer("claims") as summary:
+        if traced:
+            summary["verified_with"] = kid.hex()
+    with _Layer(trace, "claims") as summary:
         claims = decode_cwt(cose.payload, max_depth=limits.max_cbor_depth)
-        summary["iss"] = claims.issuer
-        summary["iat"] = _iso(claims.issued_at)
-        summary["nbf"] = _iso(claims.not_before)
-        summary["exp"] = _iso(claims.expires)
-        summary["claim_keys"] = [str(k) for k in sorted(claims.raw, key=str)]
-    with layers.layer("validity") as summary:
-        summary["now"] = now.isoformat()
+        if traced:
+            summary.update(
+                iss=claims.issuer,
+                iat=_iso(claims.issued_at),
+                nbf=_iso(claims.not_before),
+                exp=_iso(claims.expires),
+                claim_keys=[str(k) for k in sorted(claims.raw, key=str)],
+            )
+    with _Layer(trace, "validity") as summary:
+        if traced:
+            summary["now"] = now.isoformat()
         check_validity(claims, now, skew=limits.clock_skew)
-    with layers.layer("revocation") as summary:
+    with _Layer(trace, "revocation") as summary:
         credential_id = claims.credential_id
-        summary["has_credential_id"] = credential_id is not None
+        if traced:
+            summary["has_credential_id"] = credential_id is not None
         if credential_id is not None and revocation_hash(credential_id) in settings.revoked:
             raise CredentialError("revoked", "credential id is on the revocation list")
-    with layers.layer("content") as summary:
+    with _Layer(trace, "content"):
         content = read_claims(claims, limits)
     return Verified(cose, kid, claims, content)
 
