@@ -15,6 +15,7 @@ from typing import Any
 
 from kiosk.core.benefits import Benefit, Criterion
 from kiosk.core.errors import KioskError
+from kiosk.core.rules import RuleError
 from kiosk.core.text import Locale, LocalText
 
 
@@ -117,11 +118,15 @@ def judge_criterion(
 ) -> CriterionResult:
     """Evaluate one criterion; a fact it reads that is absent or null makes it unknown."""
     missing = [name for name in criterion.facts if facts.get(name) is None]
-    if missing:
-        status = Status.UNKNOWN
-    else:
+    status = Status.UNKNOWN
+    if not missing:
         data = {"facts": dict(facts), "external": {"today": today.isoformat()}}
-        status = Status.PASSED if criterion.passes(data) else Status.FAILED
+        try:
+            status = Status.PASSED if criterion.passes(data) else Status.FAILED
+        except RuleError:
+            # A fact of the wrong shape (a date that is not a date) is data we cannot read:
+            # the criterion is not known, which is what the person is told, never a guess.
+            status = Status.UNKNOWN
     shown = {name: facts.get(name) for name in criterion.facts} if criterion.show_value else {}
     reason_text = {
         Status.PASSED: criterion.passed,
