@@ -28,8 +28,9 @@ PATIENCE = 5.0  # seconds before a test gives up waiting for an event (never rea
 E = TypeVar("E")
 
 
-async def next_of(events: AsyncIterator[DeviceEvent], kind: type[E], *, skip_status: bool = True,
-                  timeout: float = PATIENCE) -> E:
+async def next_of(
+    events: AsyncIterator[DeviceEvent], kind: type[E], *, skip_status: bool = True, timeout: float = PATIENCE
+) -> E:
     """The next event of `kind`; status events are skipped unless asked for."""
 
     async def wait() -> E:
@@ -43,8 +44,7 @@ async def next_of(events: AsyncIterator[DeviceEvent], kind: type[E], *, skip_sta
     return await asyncio.wait_for(wait(), timeout)
 
 
-async def status_of(events: AsyncIterator[DeviceEvent], status: DeviceStatus,
-                    timeout: float = PATIENCE) -> StatusEvent:
+async def status_of(events: AsyncIterator[DeviceEvent], status: DeviceStatus, timeout: float = PATIENCE) -> StatusEvent:
     """Skip events until a StatusEvent with `status`; fails on any scan or card on the way."""
 
     async def wait() -> StatusEvent:

@@ -22,8 +22,7 @@ KIOSK = [sys.executable, "-m", "kiosk.cli"]
 
 
 def start(*args: str, stdin: int | None = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([*KIOSK, *args], stdin=stdin, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    return subprocess.Popen([*KIOSK, *args], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 class Lines:
@@ -86,8 +85,7 @@ def test_listen_prints_lengths_only_and_payloads_only_when_asked(tmp_path: Path)
         code, err = stop(quiet, signal.SIGINT)
         assert code == 0 and "Traceback" not in err
 
-        loud = start("listen", "--device", "scanner", "--port", sim.port_path, "--json",
-                     "--show-payload")
+        loud = start("listen", "--device", "scanner", "--port", sim.port_path, "--json", "--show-payload")
         lines = Lines(loud)
         lines.until('"ready"')
         sim.present("京A12345".encode("gb18030"))
@@ -107,8 +105,7 @@ def test_simulate_idcard_and_listen_talk_the_sam_protocol(tmp_path: Path) -> Non
         deadline = time.monotonic() + PATIENCE
         while not link.exists() and time.monotonic() < deadline:
             time.sleep(0.02)
-        listener = start("listen", "--device", "idcard", "--port", str(link), "--json",
-                         "--show-payload")
+        listener = start("listen", "--device", "idcard", "--port", str(link), "--json", "--show-payload")
         lines = Lines(listener)
         record = json.loads(lines.until('"card"'))
         assert record["name_masked"] == "欧***"
@@ -149,16 +146,18 @@ async def test_simulate_scanner_sends_each_typed_line_as_one_scan(tmp_path: Path
 
 
 def test_simulate_idcard_refuses_a_name_too_long_for_the_card() -> None:
-    proc = subprocess.run([*KIOSK, "simulate", "idcard", "--port", "/tmp/unused-xinyi-test",
-                           "--name", "名" * 16], capture_output=True, timeout=PATIENCE)
+    proc = subprocess.run(
+        [*KIOSK, "simulate", "idcard", "--port", "/tmp/unused-xinyi-test", "--name", "名" * 16],
+        capture_output=True,
+        timeout=PATIENCE,
+    )
     assert proc.returncode == 2
     assert b"Traceback" not in proc.stderr and b"15" in proc.stderr
 
 
 def test_doctor_says_the_card_reader_answers_and_exits_0() -> None:
     with SimulatedCardReader(baud=9600) as sim:
-        proc = subprocess.run([*KIOSK, "doctor", "--idcard", sim.port_path], capture_output=True,
-                              timeout=PATIENCE * 2)
+        proc = subprocess.run([*KIOSK, "doctor", "--idcard", sim.port_path], capture_output=True, timeout=PATIENCE * 2)
     out = proc.stdout.decode()
     assert proc.returncode == 0, out
     assert "answered at 9600 baud" in out and "Serial ports on this machine" in out
@@ -167,8 +166,10 @@ def test_doctor_says_the_card_reader_answers_and_exits_0() -> None:
 def test_doctor_explains_missing_and_silent_devices_and_exits_1(tmp_path: Path) -> None:
     with SimulatedScanner() as silent:  # a port where no card module answers
         proc = subprocess.run(
-            [*KIOSK, "doctor", "--scanner", str(tmp_path / "gone"), "--idcard", silent.port_path,
-             "--timeout", "0.1"], capture_output=True, timeout=PATIENCE * 2)
+            [*KIOSK, "doctor", "--scanner", str(tmp_path / "gone"), "--idcard", silent.port_path, "--timeout", "0.1"],
+            capture_output=True,
+            timeout=PATIENCE * 2,
+        )
     out = proc.stdout.decode()
     assert proc.returncode == 1
     assert "does not exist" in out and "no ID-card module answered" in out

@@ -40,8 +40,13 @@ def test_silence_after_the_terminator_ends_a_scan_and_a_longer_one_ends_an_unter
 
 @pytest.mark.parametrize(
     ("terminator", "raw", "payload"),
-    [(b"\r", b"A\r", b"A"), (b"\n", b"A\n", b"A"), (b"\r\n", b"A\r\n", b"A"),
-     (b"\r", b"A\r\r", b"A\r"), (b"", b"A\r", b"A\r")],
+    [
+        (b"\r", b"A\r", b"A"),
+        (b"\n", b"A\n", b"A"),
+        (b"\r\n", b"A\r\n", b"A"),
+        (b"\r", b"A\r\r", b"A\r"),
+        (b"", b"A\r", b"A\r"),
+    ],
 )
 def test_the_terminator_is_removed_exactly_once(terminator: bytes, raw: bytes, payload: bytes) -> None:
     assert frame_all([(0.0, raw)], terminator=terminator) == [RawScan(payload)]
@@ -89,16 +94,13 @@ def test_repeat_filter_counts_a_code_held_in_front_of_the_scanner_once() -> None
 payloads = st.one_of(
     st.binary(min_size=1, max_size=300),
     st.text(min_size=1, max_size=100).map(lambda t: t.encode("utf-8")),
-    st.text(alphabet="京沪粤信易码\r\n0123456789ABC", min_size=1, max_size=60).map(
-        lambda t: t.encode("gb18030")),
+    st.text(alphabet="京沪粤信易码\r\n0123456789ABC", min_size=1, max_size=60).map(lambda t: t.encode("gb18030")),
 )
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(payloads, min_size=1, max_size=5), st.data())
-def test_any_split_of_the_byte_stream_gives_the_same_scans(
-    scans: list[bytes], data: st.DataObject
-) -> None:
+def test_any_split_of_the_byte_stream_gives_the_same_scans(scans: list[bytes], data: st.DataObject) -> None:
     chunks: list[tuple[float, bytes]] = []
     now = 0.0
     for payload in scans:

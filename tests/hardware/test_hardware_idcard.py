@@ -54,7 +54,7 @@ async def test_a_card_gives_one_event_with_only_the_number_and_the_masked_name(
             assert event == CardEvent(card.id_number, "欧***")
             assert device.baud == 115200
             # The photo never leaves the driver: not in the object, its repr, or any log line.
-            assert set(event.__slots__) == {"id_number", "name_masked"}  # type: ignore[attr-defined]
+            assert set(event.__slots__) == {"id_number", "name_masked"}
             assert leaks(repr(event) + str(event), card) == []
             assert leaks(caplog.text, card) == []
             await wait_for_removal_seen(sim)
@@ -117,13 +117,15 @@ async def test_a_spoilt_photo_reply_reveals_nothing_and_the_retry_succeeds(
                 event = await asyncio.wait_for(anext(events), 5)
                 if isinstance(event, CardEvent):
                     break
+                assert isinstance(event, StatusEvent)
                 problems.append(event)
             assert event.id_number == card.id_number
             assert sim.commands.count(READ_BASE_INFO) == 4
             assert len(problems) >= 3  # each failed read told the person to hold the card still
             text = caplog.text + "".join(
-                repr(p) + (p.problem.detail + p.problem.text.zh + p.problem.text.en
-                           if p.problem else "") for p in problems)
+                repr(p) + (p.problem.detail + p.problem.text.zh + p.problem.text.en if p.problem else "")
+                for p in problems
+            )
             assert leaks(text, card) == []
 
 

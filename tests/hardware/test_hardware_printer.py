@@ -43,8 +43,16 @@ def test_the_slip_carries_the_decision_in_gb18030_and_ends_with_a_cut() -> None:
     data = build_slip_bytes(slip())
     assert data.startswith(INIT) and data.endswith(FEED_AND_CUT)
     text = data.decode("gb18030", "replace")
-    for expected in ("信易批", "不符合", "× 纳税信用等级", "√ 无严重失信记录", "? 行政许可记录",
-                     "D-7F3K-20261125", "2026-11-25", "3 号窗口"):
+    for expected in (
+        "信易批",
+        "不符合",
+        "× 纳税信用等级",
+        "√ 无严重失信记录",
+        "? 行政许可记录",
+        "D-7F3K-20261125",
+        "2026-11-25",
+        "3 号窗口",
+    ):
         assert expected in text
 
 
