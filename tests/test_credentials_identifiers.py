@@ -17,6 +17,7 @@ from kiosk.core.credentials import (
     STEPS,
     CredentialError,
     CredentialSettings,
+    LayerReport,
     Presentation,
     Scheme,
     SubjectRef,
@@ -259,3 +260,16 @@ def test_identifier_validators_raise_only_credential_errors(value: str) -> None:
             validate(value)
         except CredentialError as error:
             assert error.step in STEPS
+
+
+def test_trace_of_an_identifier_names_the_encoding_and_masks_the_code() -> None:
+    trace: list[LayerReport] = []
+    read_presentation("统一社会信用代码:91110000600037341L".encode("gb18030"), SETTINGS, now=NOW, trace=trace)
+    assert [(r.layer, r.ok) for r in trace] == [("input", True), ("identifier", True)]
+    assert trace[0].summary["encoding"] == "gb18030"
+    assert trace[1].summary == {"scheme": "uscc", "subject": "uscc:9111…(18)"}
+    failed: list[LayerReport] = []
+    with pytest.raises(CredentialError):
+        read_presentation("91110000600037341N", SETTINGS, now=NOW, trace=failed)
+    assert failed[-1].failed_step == "check_digit"
+    assert "91110000600037341N" not in repr([r.to_json() for r in failed])

@@ -355,7 +355,7 @@ def test_trace_names_every_layer_and_holds_no_subject_or_facts() -> None:
     trace: list[LayerReport] = []
     read_presentation(issue(), SETTINGS, now=NOW, trace=trace)
     assert [r.layer for r in trace] == [
-        "payload", "prefix", "base45", "decompression", "cose",
+        "input", "payload", "prefix", "base45", "decompression", "cose",
         "signature", "claims", "validity", "revocation", "content",
     ]  # fmt: skip
     assert all(r.ok for r in trace)

@@ -29,23 +29,24 @@ def _refuse_tag(decoder: object, immutable: bool) -> object:
 _SEMANTIC_DECODERS: dict[int, cbor2.SemanticDecoderCallback] = dict.fromkeys(_REFUSED_TAGS, _refuse_tag)
 
 
-def scanner_text(raw: bytes | str, *, max_bytes: int) -> str:
-    """Scanner bytes as text: strict UTF-8, else GB18030 (Chinese scanners send both)."""
+def scanner_text(raw: bytes | str, *, max_bytes: int) -> tuple[str, str]:
+    """Scanner bytes as text and the encoding that read them: strict UTF-8, else GB18030
+    (Chinese scanners send both). A BOM and the scanner's CR/LF terminator are dropped; spaces
+    are kept, since base45 uses them."""
     size = len(raw.encode("utf-8", "surrogatepass")) if isinstance(raw, str) else len(raw)
     if size > max_bytes:
         raise CredentialError("too_large", f"payload of {size} bytes is over {max_bytes}")
     if isinstance(raw, str):
-        text = raw
+        text, encoding = raw, "text"
     else:
         try:
-            text = raw.decode("utf-8")
+            text, encoding = raw.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             try:
-                text = raw.decode("gb18030")
+                text, encoding = raw.decode("gb18030"), "gb18030"
             except UnicodeDecodeError:
                 raise CredentialError("encoding", "payload is neither UTF-8 nor GB18030") from None
-    # A BOM or the scanner's CR/LF terminator is not part of the code; spaces may be (base45).
-    return text.lstrip("\ufeff").strip("\r\n\t\x00")
+    return text.lstrip("\ufeff").strip("\r\n\t\x00"), encoding
 
 
 def unprefix(text: str, prefix: str) -> str:
@@ -57,9 +58,7 @@ def unprefix(text: str, prefix: str) -> str:
 
 _B45_ALPHABET = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _B45_INVALID = 0xFF
-_B45_VALUES = bytes(
-    _B45_ALPHABET.index(c) if c in _B45_ALPHABET else _B45_INVALID for c in range(256)
-)
+_B45_VALUES = bytes(_B45_ALPHABET.index(c) if c in _B45_ALPHABET else _B45_INVALID for c in range(256))
 
 
 def decode_base45(text: str) -> bytes:

@@ -26,7 +26,7 @@ from kiosk.core.credentials.errors import CredentialError
 from kiosk.core.credentials.layers import scanner_text
 from kiosk.core.credentials.model import Presentation, Scheme, SubjectRef
 from kiosk.core.credentials.settings import CredentialSettings
-from kiosk.core.credentials.signed import LayerReport, read_signed
+from kiosk.core.credentials.signed import LayerReport, TraceLayer, read_signed
 
 _OTHER_PREFIX = re.compile(r"[A-Z][A-Z0-9]{1,7}:(?!//)")
 
@@ -38,17 +38,28 @@ def read_presentation(
     now: datetime,
     trace: list[LayerReport] | None = None,
 ) -> Presentation:
-    """Read and (for signed credentials) verify one presented code, or raise CredentialError."""
+    """Read and (for signed credentials) verify one presented code, or raise CredentialError.
+
+    ``trace``, when given, receives one LayerReport per layer (for ``kiosk inspect``).
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    text = scanner_text(raw, max_bytes=settings.limits.max_payload_bytes)
-    if not text:
-        raise CredentialError("unsupported_scheme", "empty payload")
+    with TraceLayer(trace, "input") as summary:
+        text, encoding = scanner_text(raw, max_bytes=settings.limits.max_payload_bytes)
+        if trace is not None:
+            summary.update(encoding=encoding, chars=len(text))
+        if not text:
+            raise CredentialError("unsupported_scheme", "empty payload")
     if text.startswith(settings.prefix + ":"):
         return read_signed(text, settings, now=now, trace=trace)
-    if text.startswith(token.PREFIX):
-        return Presentation(Scheme.TOKEN, SubjectRef(Scheme.TOKEN, token.validate(text)))
-    return _read_identifier(text, now)
+    with TraceLayer(trace, "identifier") as summary:
+        if text.startswith(token.PREFIX):
+            found = Presentation(Scheme.TOKEN, SubjectRef(Scheme.TOKEN, token.validate(text)))
+        else:
+            found = _read_identifier(text, now)
+        if trace is not None:
+            summary.update(scheme=found.scheme.value, subject=str(found.subject))
+    return found
 
 
 def _person(code: str) -> Presentation:

@@ -52,7 +52,7 @@ class Verified(Generic[T]):
     content: T
 
 
-class _Layer:
+class TraceLayer:
     """Context for one layer: records a LayerReport when tracing, costs next to nothing when not."""
 
     __slots__ = ("name", "reports", "summary")
@@ -102,34 +102,34 @@ def decode_signed(
 ) -> Verified[T]:
     limits = settings.limits
     traced = trace is not None  # summaries are built only for `kiosk inspect`
-    with _Layer(trace, "payload") as summary:
+    with TraceLayer(trace, "payload") as summary:
         if traced:
             summary["chars"] = len(text)
         if len(text) > limits.max_payload_bytes:
             raise CredentialError("too_large", f"payload over {limits.max_payload_bytes} bytes")
-    with _Layer(trace, "prefix") as summary:
+    with TraceLayer(trace, "prefix") as summary:
         if traced:
             summary["expected"] = settings.prefix
         body = unprefix(text, settings.prefix)
-    with _Layer(trace, "base45") as summary:
+    with TraceLayer(trace, "base45") as summary:
         compressed = decode_base45(body)
         if traced:
             summary["bytes"] = len(compressed)
-    with _Layer(trace, "decompression") as summary:
+    with TraceLayer(trace, "decompression") as summary:
         cose_bytes = inflate(compressed, max_bytes=limits.max_inflated_bytes)
         if traced:
             summary["inflated_bytes"] = len(cose_bytes)
-    with _Layer(trace, "cose") as summary:
+    with TraceLayer(trace, "cose") as summary:
         cose = parse_cose_sign1(cose_bytes, max_depth=limits.max_cbor_depth)
         if traced:
             summary.update(_cose_summary(cose))
-    with _Layer(trace, "signature") as summary:
+    with TraceLayer(trace, "signature") as summary:
         if traced:
             summary["trusted_keys"] = len(settings.trust)
         kid = verify_signature(cose, settings.trust)
         if traced:
             summary["verified_with"] = kid.hex()
-    with _Layer(trace, "claims") as summary:
+    with TraceLayer(trace, "claims") as summary:
         claims = decode_cwt(cose.payload, max_depth=limits.max_cbor_depth)
         if traced:
             summary.update(
@@ -139,17 +139,17 @@ def decode_signed(
                 exp=_iso(claims.expires),
                 claim_keys=[str(k) for k in sorted(claims.raw, key=str)],
             )
-    with _Layer(trace, "validity") as summary:
+    with TraceLayer(trace, "validity") as summary:
         if traced:
             summary["now"] = now.isoformat()
         check_validity(claims, now, skew=limits.clock_skew)
-    with _Layer(trace, "revocation") as summary:
+    with TraceLayer(trace, "revocation") as summary:
         credential_id = claims.credential_id
         if traced:
             summary["has_credential_id"] = credential_id is not None
         if credential_id is not None and revocation_hash(credential_id) in settings.revoked:
             raise CredentialError("revoked", "credential id is on the revocation list")
-    with _Layer(trace, "content"):
+    with TraceLayer(trace, "content"):
         content = read_claims(claims, limits)
     return Verified(cose, kid, claims, content)
 
