@@ -66,7 +66,7 @@ class Endpoints:
             if settings.rate_per_second
             else None
         )
-        self.bundle_body, self.bundle_etag = load_bundle(settings)
+        load_bundle(settings)  # sign once now: a bad key or policy stops start-up
         self.health_body = _json_bytes({"status": "ok", "policy_version": catalog.version})
         self.openapi_body = _json_bytes(openapi_document())
 
@@ -126,10 +126,12 @@ class Endpoints:
             self._device(request)
         except ProblemError as error:
             return response_for(error)
-        headers = {"ETag": self.bundle_etag, "Cache-Control": "no-cache"}
-        if _matches(request.headers.get("if-none-match"), self.bundle_etag):
+        # load_bundle caches the signed bytes and re-signs before they expire.
+        body, etag = load_bundle(self.settings)
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if _matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
-        return Response(self.bundle_body, media_type=JSON_MEDIA_TYPE, headers=headers)
+        return Response(body, media_type=JSON_MEDIA_TYPE, headers=headers)
 
     async def health(self, request: Request) -> Response:
         return Response(self.health_body, media_type=JSON_MEDIA_TYPE)

@@ -147,12 +147,35 @@ def _schemas() -> dict[str, Any]:
         },
         "Bundle": {
             "type": "object",
-            "description": "The policy bundle (today: the catalog document, canonical JSON).",
-            "required": ["version", "authorities", "benefits"],
+            "description": "The signed policy bundle; format in kiosk/core/bundle.py.",
+            "additionalProperties": False,
+            "required": ["payload", "signature"],
             "properties": {
-                "version": {"type": "string"},
-                "authorities": {"type": "object"},
-                "benefits": {"type": "array", "items": {"type": "object"}},
+                "payload": {
+                    "type": "object",
+                    "required": [
+                        "format", "version", "issued_at", "expires_at", "catalog",
+                        "trust_keys", "revoked",
+                    ],
+                    "properties": {
+                        "format": {"type": "string"},
+                        "version": {"type": "integer", "minimum": 1},
+                        "issued_at": {"type": "string", "format": "date-time"},
+                        "expires_at": {"type": "string", "format": "date-time"},
+                        "catalog": {"type": "object"},
+                        "trust_keys": {"type": "array", "items": {"type": "object"}},
+                        "revoked": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                "signature": {
+                    "type": "object",
+                    "required": ["alg", "kid", "value"],
+                    "properties": {
+                        "alg": {"const": "Ed25519"},
+                        "kid": {"type": "string"},
+                        "value": {"type": "string"},
+                    },
+                },
             },
         },
     }
