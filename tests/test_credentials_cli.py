@@ -176,6 +176,18 @@ def test_stdin_through_a_real_pipe() -> None:
     assert json.loads(done.stdout)["scheme"] == "ric"
 
 
+def test_gb18030_bytes_in_argv() -> None:
+    licence = "统一社会信用代码：91110000600037341L".encode("gb18030")
+    done = subprocess.run(
+        [sys.executable.encode(), b"-m", b"kiosk.cli", b"inspect", licence, b"--json"],
+        capture_output=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert json.loads(done.stdout)["layers"][0]["summary"]["encoding"] == "gb18030"
+
+
 def test_mint_refuses_unknown_and_token_subjects(tmp_path: Path, subjects: dict[str, Any]) -> None:
     for value in ("91110000600037341L", subjects["token"].value):
         done = run("backend.cli", ["mint", "--subject", value, "--out", str(tmp_path / "x")])

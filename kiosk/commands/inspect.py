@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"kiosk inspect: {error}", file=sys.stderr)
         return EXIT_USAGE
-    payload: bytes | str = sys.stdin.buffer.read() if args.payload == "-" else args.payload
+    # Bytes either way, so a GB18030 payload passed in argv is decoded like a scanned one.
+    payload = sys.stdin.buffer.read() if args.payload == "-" else os.fsencode(args.payload)
 
     layers: list[LayerReport] = []
     result: dict[str, JSON] = {"valid": False, "scheme": None, "failed_step": None}
