@@ -93,7 +93,8 @@ class EventStream:
     """Shared plumbing: a bounded event queue, the status, and the driver's background task.
 
     Subclasses implement `_run()`, which loops until cancelled. The task starts on
-    `async with` or on the first iteration, on the running loop.
+    `async with` or on the first iteration, on the running loop. One consumer per device:
+    iterating twice shares (splits) the same queue.
     """
 
     def __init__(self, *, max_queued: int = 64) -> None:
@@ -123,10 +124,10 @@ class EventStream:
             await self._run()
         except asyncio.CancelledError:
             raise
-        except Exception:
-            # A bug, not an expected failure: say so without the exception text, which might
+        except Exception as exc:
+            # A bug, not an expected failure: name it without the exception text, which might
             # hold bytes from the device.
-            log.error("%s stopped by an unexpected error", type(self).__name__, exc_info=False)
+            log.error("%s stopped by an unexpected %s", type(self).__name__, type(exc).__name__)
             self._set_status(DeviceStatus.ERROR)
 
     async def aclose(self) -> None:

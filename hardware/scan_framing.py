@@ -14,6 +14,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+# The largest QR code (version 40-L) holds 4296 alphanumeric characters, which is the mode a
+# base45 credential uses; add room for the AIM prefix, ECI escapes and the terminator.
+MAX_SCAN_BYTES = 4608
+
 TERMINATORS: dict[str, bytes] = {"cr": b"\r", "lf": b"\n", "crlf": b"\r\n", "none": b""}
 
 
@@ -42,7 +46,7 @@ class ScanFramer:
         terminator: bytes = b"\r",
         terminator_gap: float = 0.03,
         idle_gap: float = 0.15,
-        max_length: int = 4096,
+        max_length: int = MAX_SCAN_BYTES,
     ) -> None:
         if terminator_gap < 0 or idle_gap <= 0 or max_length <= 0:
             raise ValueError("gaps must be >= 0 (idle gap > 0) and max_length > 0")

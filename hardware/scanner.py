@@ -9,6 +9,7 @@ from hardware.base import DeviceStatus, EventStream, ScanEvent
 from hardware.errors import DeviceDisconnected, DeviceError, PortNotFound, ScanTooLong
 from hardware.ports import Backoff, SerialLink
 from hardware.scan_framing import (
+    MAX_SCAN_BYTES,
     TERMINATORS,
     Framed,
     OversizedScan,
@@ -37,7 +38,7 @@ class SerialScanner(EventStream):
         terminator: str = "cr",
         terminator_gap: float = 0.03,
         idle_gap: float = 0.15,
-        max_length: int = 4096,
+        max_length: int = MAX_SCAN_BYTES,
         repeat_window: float = 1.0,
         backoff_initial: float = 0.2,
         backoff_cap: float = 5.0,

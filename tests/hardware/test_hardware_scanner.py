@@ -171,3 +171,12 @@ async def test_closing_the_driver_ends_iteration() -> None:
         await status_of(events, DeviceStatus.READY)
         await device.aclose()
         assert [event async for event in events] == []
+
+
+async def test_a_path_that_is_not_a_serial_port_is_an_error_with_advice(tmp_path: Path) -> None:
+    not_a_tty = tmp_path / "notes.txt"
+    not_a_tty.write_text("not a serial port")
+    async with scanner(str(not_a_tty)) as device:
+        failed = await status_of(aiter(device), DeviceStatus.ERROR)
+        assert failed.problem is not None
+        assert "dialout" in failed.problem.message("en")
