@@ -31,6 +31,7 @@ from kiosk.core.credentials import (
     key_id_of_public_key,
     read_presentation,
     revocation_hash,
+    ric,
 )
 from kiosk.core.credentials.cose import PS256, sig_structure
 from kiosk.core.credentials.issue import issue_credential, new_credential_id, sign_cose, wrap
@@ -346,6 +347,10 @@ def test_issuer_refuses_what_the_reader_would_refuse() -> None:
         issue(subject_value="91110000600037341N")
     with pytest.raises(ValueError):
         issue(kind="robot")
+    born_today = "99010120261125123" + ric.calc_check_digit("99010120261125123" + "0")
+    with pytest.raises(CredentialError):  # born after the credential was issued
+        issue(kind="person", subject_value=born_today, issued_at=NOW - timedelta(days=1))
+    assert read(issue(kind="person", subject_value=born_today, issued_at=NOW)).subject_kind == "person"
 
 
 # -- trace for kiosk inspect ----------------------------------------------------------------

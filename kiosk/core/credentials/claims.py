@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
 from typing import cast
 
@@ -78,7 +79,8 @@ def validate_facts(facts: object, limits: CredentialLimits) -> Mapping[str, JSON
     return MappingProxyType(checked)
 
 
-def subject_for(kind: object, sub: object) -> SubjectRef:
+def subject_for(kind: object, sub: object, *, on: date | None = None) -> SubjectRef:
+    """The credential's subject; ``on`` is the issue date (a person cannot be born after it)."""
     if not isinstance(kind, str) or kind not in KIND_SCHEMES:
         raise CredentialError("claims", "kind must be 'business' or 'person'")
     if not isinstance(sub, Mapping) or set(sub) != {"scheme", "value"}:
@@ -88,7 +90,7 @@ def subject_for(kind: object, sub: object) -> SubjectRef:
     if scheme != expected.value or not isinstance(value, str):
         raise CredentialError("claims", f"a {kind} must be named by a {expected.value} value")
     try:
-        code = uscc.validate(value) if expected is Scheme.USCC else ric.validate(value)
+        code = uscc.validate(value) if expected is Scheme.USCC else ric.validate(value, today=on)
     except CredentialError as exc:
         raise CredentialError("claims", f"subject value invalid: {exc.detail}") from None
     return SubjectRef(expected, code)
@@ -111,6 +113,6 @@ def read_xinyi_claims(claims: CwtClaims, limits: CredentialLimits) -> Credential
     if not isinstance(version, int) or isinstance(version, bool) or version != CLAIM_VERSION:
         raise CredentialError("claims", f"unsupported claim version (expected {CLAIM_VERSION})")
     kind = body["kind"]
-    subject = subject_for(kind, body["sub"])
+    subject = subject_for(kind, body["sub"], on=claims.issued_at.date())
     facts = validate_facts(body["facts"], limits)
     return CredentialContent(cast(SubjectKind, kind), subject, facts)

@@ -97,9 +97,11 @@ def issue_credential(
         raise ValueError("issuer is required")
     if kind not in KIND_SCHEMES:
         raise ValueError("kind must be 'business' or 'person'")
-    subject: SubjectRef = subject_for(kind, {"scheme": KIND_SCHEMES[kind].value, "value": subject_value})
-    checked_facts = dict(validate_facts(facts, limits or CredentialLimits()))
     issued = issued_at or datetime.now(UTC)
+    subject: SubjectRef = subject_for(
+        kind, {"scheme": KIND_SCHEMES[kind].value, "value": subject_value}, on=issued.date()
+    )
+    checked_facts = dict(validate_facts(facts, limits or CredentialLimits()))
     cti = bytes.fromhex(credential_id) if credential_id is not None else secrets.token_bytes(16)
     claims: dict[int, object] = {
         CLAIM_ISS: issuer,
