@@ -107,7 +107,7 @@ def run_verify(args: argparse.Namespace) -> int:
     try:
         bundle = verify_bundle(raw, keys)
     except BundleError as error:
-        print(f"REFUSED ({error.reason}): {error.detail}", file=sys.stderr)
+        print(f"kiosk-backend bundle verify: {error.detail}", file=sys.stderr)
         return EXIT_INVALID
     now = datetime.now(UTC)
     state = "EXPIRED" if bundle.is_expired(now) else "valid"

@@ -217,7 +217,7 @@ def verify_bundle(
     kid, value = _signature_fields(signature)
     authority = authorities.get(kid)
     if authority is None:
-        raise BundleError("unknown_authority_key", f"signed with key {kid}, not in the config")
+        raise BundleError("unknown_authority_key", f"signed with key {kid}, which is not a configured authority key")
     try:
         authority.verify(value, signed_bytes)
     except InvalidSignature:
