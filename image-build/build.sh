@@ -59,7 +59,7 @@ done
 if ! load_operator_config "$config_file"; then
 	echo "build.sh: the operator config $config_file has problems:" >&2
 	printf '  - %s\n' "${CONFIG_ERRORS[@]}" >&2
-	echo "See image-build/README.md and image-build/operator.conf.example." >&2
+	echo "See image-build/README.md and image-build/examples/operator.conf.example." >&2
 	exit 3
 fi
 

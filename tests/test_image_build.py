@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import stat
 import subprocess
 import tomllib
@@ -367,3 +368,17 @@ def test_data_partition_refuses_an_image_that_already_has_one(tmp_path: Path) ->
     assert "found 3" in again.stderr
     missing = subprocess.run(["bash", script, str(tmp_path / "none.img"), "32"], capture_output=True, text=True)
     assert missing.returncode == 3
+
+
+def test_the_shipped_example_config_is_valid_once_its_files_exist(tmp_path: Path) -> None:
+    example = (IMAGE_BUILD / "examples" / "operator.conf.example").read_text()
+    config = tmp_path / "operator.conf"
+    config.write_text(example)
+    (tmp_path / "files").mkdir()
+    write_operator_files(tmp_path / "files")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "keys").mkdir()
+    shutil.copy(tmp_path / "files" / "device.token", tmp_path / "secrets" / "kiosk-0042.token")
+    shutil.copy(tmp_path / "files" / "authority.pem", tmp_path / "keys" / "authority-public.pem")
+    result = run_build(config, tmp_path / "out", wheel_dir=kiosk_wheel_dir())
+    assert result.returncode == EXIT_OK, result.stderr

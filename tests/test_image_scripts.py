@@ -160,3 +160,10 @@ def test_journald_keeps_logs_in_memory_only() -> None:
     text = (UNITS / "journald-volatile.conf").read_text()
     assert re.search(r"^\[Journal\]$", text, re.M)
     assert re.search(r"^Storage=volatile$", text, re.M)
+
+
+def test_no_virtual_console_offers_a_login() -> None:
+    text = (UNITS / "logind-no-vts.conf").read_text()
+    assert re.search(r"^\[Login\]$", text, re.M)
+    assert re.search(r"^NAutoVTs=0$", text, re.M)
+    assert re.search(r"^ReserveVT=0$", text, re.M)

@@ -8,6 +8,8 @@ install -m 0644 files/xinyi-firewall-backend.service files/xinyi-firewall-backen
 install -d -m 0755 "${ROOTFS_DIR}/var/lib/xinyi-kiosk"
 install -D -m 0644 files/journald-volatile.conf \
 	"${ROOTFS_DIR}/etc/systemd/journald.conf.d/xinyi-volatile.conf"
+install -D -m 0644 files/logind-no-vts.conf \
+	"${ROOTFS_DIR}/etc/systemd/logind.conf.d/xinyi-no-vts.conf"
 install -m 0644 files/nftables.conf "${ROOTFS_DIR}/etc/nftables.conf"
 install -D -m 0755 files/xinyi-firewall-backend \
 	"${ROOTFS_DIR}/usr/local/lib/xinyi-kiosk/xinyi-firewall-backend"
