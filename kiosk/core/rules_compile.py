@@ -10,17 +10,10 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
 from typing import Any
 
+from kiosk.core import rules_dateops as dateops
 from kiosk.core.rules_calendar import TIME_UNITS
-from kiosk.core.rules_datetime import (
-    DateTime,
-    parse,
-    parse_date_of_birth,
-    plus_calendar,
-    shift,
-)
 from kiosk.core.rules_values import (
     RuleError,
     as_integer,
@@ -30,8 +23,8 @@ from kiosk.core.rules_values import (
     type_name,
 )
 
-Evaluator = Callable[[Any], Any]
-MomentOf = Callable[[Any], datetime]
+Evaluator = dateops.Evaluator
+MomentOf = dateops.MomentOf
 
 # Deeper than any real rule; keeps compiling and evaluating far from Python's stack limit.
 MAX_DEPTH = 64
@@ -55,15 +48,6 @@ def _constant(value: Any) -> Evaluator:
     return lambda _data: value
 
 
-def _failing(message: str) -> Evaluator:
-    """An operand that raises only when evaluated (a lazy `and`/`if` may never reach it)."""
-
-    def evaluate(_data: Any) -> Any:
-        raise RuleError(message)
-
-    return evaluate
-
-
 def _step(value: Any, key: str, index: int | None) -> Any:
     """One path fragment into anything but a plain dict (the fast path handles those)."""
     if isinstance(value, Mapping):
@@ -78,26 +62,6 @@ def _integer(value: Any, where: str) -> int:
     if number is None:
         raise RuleError(f"{where}: operand must be an integer, got {type_name(value)}")
     return number
-
-
-def _moment(value: Any, where: str) -> datetime:
-    if type(value) is DateTime:
-        return value.moment
-    raise RuleError(f"{where}: operand must be a date-time, got {type_name(value)}")
-
-
-def _moment_of(evaluate: Evaluator, where: str) -> MomentOf:
-    def moment_of(data: Any) -> datetime:
-        value = evaluate(data)
-        if type(value) is DateTime:
-            return value.moment
-        return _moment(value, where)
-
-    return moment_of
-
-
-def _as_date_time(moment_of: MomentOf) -> Evaluator:
-    return lambda data: DateTime(moment_of(data))
 
 
 def _string_operand(value: Any, where: str, what: str) -> str:
@@ -373,8 +337,10 @@ class Compiler:
         self._arity(name, operands, where, 2, 3)
         compiled = self._operands(name, operands, where, depth, in_lambda)
         if name in _DATE_COMPARISONS:
-            moments = [self._moments.get(item) or _moment_of(item, where) for item in compiled]
-            return self._compare_dates(_DATE_COMPARISONS[name], moments)
+            moments = [
+                self._moments.get(item) or dateops.moment_of(item, where) for item in compiled
+            ]
+            return dateops.compare(_DATE_COMPARISONS[name], moments)
         compare = _INTEGER_COMPARISONS[name]
         if len(compiled) == 3:
             first, second, third = compiled
@@ -405,19 +371,6 @@ class Compiler:
 
         return binary
 
-    @staticmethod
-    def _compare_dates(compare: Callable[[Any, Any], bool], moments: list[MomentOf]) -> Evaluator:
-        if len(moments) == 3:
-            first, second, third = moments
-
-            def between(data: Any) -> bool:
-                a, b, c = first(data), second(data), third(data)
-                return compare(a, b) and compare(b, c)
-
-            return between
-        left, right = moments
-        return lambda data: compare(left(data), right(data))
-
     def _literal_integer(self, operands: list[Any], position: int, where: str, name: str) -> int:
         value = operands[position]
         number = None if isinstance(value, bool) else as_integer(value)
@@ -429,7 +382,7 @@ class Compiler:
         return number
 
     def _date_time_maker(self, moment_of: MomentOf) -> Evaluator:
-        evaluator = _as_date_time(moment_of)
+        evaluator = dateops.as_date_time(moment_of)
         self._moments[evaluator] = moment_of
         return evaluator
 
@@ -440,85 +393,20 @@ class Compiler:
         unit = operands[2]
         if not isinstance(unit, str) or unit not in TIME_UNITS:
             raise RuleError(f"{where}[2]: time unit must be one of {', '.join(TIME_UNITS)}")
-        step: timedelta | None = None
-        if unit == "day" or unit == "hour":
-            try:
-                step = timedelta(days=amount) if unit == "day" else timedelta(hours=amount)
-            except OverflowError:
-                step = None  # no date-time can move that far: fails when evaluated
-
-        def offset(moment: datetime) -> datetime:
-            if amount == 0:
-                return moment
-            if unit == "year" or unit == "month":
-                return plus_calendar(moment, amount, unit)
-            if step is None:
-                raise ValueError("date-time outside the years 0001-9999")
-            return shift(moment, step)
-
         if isinstance(operands[0], str):  # a literal date: work it out once, now
-            try:
-                constant = offset(parse(operands[0]))
-            except ValueError as error:
-                return _failing(f"{where}: {error}")
-            return self._date_time_maker(lambda _data: constant)
+            return self._date_time_maker(
+                dateops.plus_time_of_literal(operands[0], amount, unit, where)
+            )
         (operand,) = self._operands(name, operands[:1], where, depth, in_lambda)
-
-        def text_of(data: Any) -> str:
-            text = operand(data)
-            if type(text) is str:
-                return text
-            return _string_operand(text, where, "a date(-time) string")
-
-        if amount == 0:
-
-            def as_is(data: Any) -> datetime:
-                try:
-                    return parse(text_of(data))
-                except ValueError as error:
-                    raise RuleError(f"{where}: {error}") from None
-
-            return self._date_time_maker(as_is)
-        if step is not None:
-            fixed_step = step
-
-            def by_fixed_step(data: Any) -> datetime:
-                try:
-                    return parse(text_of(data)) + fixed_step
-                except ValueError as error:
-                    raise RuleError(f"{where}: {error}") from None
-                except OverflowError:
-                    raise RuleError(f"{where}: date-time outside the years 0001-9999") from None
-
-            return self._date_time_maker(by_fixed_step)
-
-        def by_offset(data: Any) -> datetime:
-            try:
-                return offset(parse(text_of(data)))
-            except ValueError as error:
-                raise RuleError(f"{where}: {error}") from None
-
-        return self._date_time_maker(by_offset)
+        return self._date_time_maker(dateops.plus_time(operand, amount, unit, where))
 
     def _date_of_birth(self, name: str, operands: list[Any], where: str, depth: int,
                        in_lambda: bool) -> Evaluator:
         self._arity(name, operands, where, 1)
         if isinstance(operands[0], str):
-            try:
-                constant = parse_date_of_birth(operands[0])
-            except ValueError as error:
-                return _failing(f"{where}: {error}")
-            return self._date_time_maker(lambda _data: constant)
+            return self._date_time_maker(dateops.date_of_birth_of_literal(operands[0], where))
         (operand,) = self._operands(name, operands, where, depth, in_lambda)
-
-        def date_of_birth(data: Any) -> datetime:
-            text = _string_operand(operand(data), where, "a date-of-birth string")
-            try:
-                return parse_date_of_birth(text)
-            except ValueError as error:
-                raise RuleError(f"{where}: {error}") from None
-
-        return self._date_time_maker(date_of_birth)
+        return self._date_time_maker(dateops.date_of_birth(operand, where))
 
     def _extract_from_uvci(self, name: str, operands: list[Any], where: str, depth: int,
                            in_lambda: bool) -> Evaluator:

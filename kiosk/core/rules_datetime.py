@@ -29,6 +29,13 @@ _datetime_fromisoformat = datetime.fromisoformat
 _datetime_combine = datetime.combine
 _date_fromordinal = date.fromordinal
 _OUT_OF_RANGE = "date-time outside the years 0001-9999"
+# ±hh:mm offsets on quarter hours (every zone in use): what to subtract to reach UTC.
+_COMMON_OFFSETS = {
+    f"{sign}{hours:02d}:{minutes:02d}": timedelta(minutes=(hours * 60 + minutes) * factor)
+    for sign, factor in (("+", 1), ("-", -1))
+    for hours in range(24)
+    for minutes in (0, 15, 30, 45)
+}
 
 
 class DateTime:
@@ -79,8 +86,8 @@ def from_epoch_ms(epoch_ms: int) -> datetime:
 def parse(text: str) -> datetime:
     """The instant a date(-time) string in one of the spec's formats stands for.
 
-    The shapes rules meet most (a date; a date-time with no offset, Z or ±hh:mm, with or
-    without milliseconds) go through the C ISO parser after a positional check that keeps its
+    The shapes rules meet most (a date; a date-time with no offset, Z or a ±hh:mm offset on a
+    quarter hour, with or without milliseconds) go through the C ISO parser after a positional check that keeps its
     wider grammar (week dates, basic format, other separators) out; everything else, and
     everything it refuses, gets the reference parser's verdict.
     """
@@ -107,13 +114,11 @@ def parse(text: str) -> datetime:
                 return _datetime_fromisoformat(text[:end])
             except ValueError:
                 pass
-        elif len(tail) == 6 and tail[3] == ":" and tail[0] in "+-":
-            hours, minutes = tail[1:3], tail[4:6]
-            if hours.isdigit() and minutes.isdigit() and hours < "24" and minutes < "60":
-                offset = timedelta(hours=int(hours), minutes=int(minutes))
+        else:
+            offset = _COMMON_OFFSETS.get(tail)
+            if offset is not None:
                 try:
-                    local = _datetime_fromisoformat(text[:end])
-                    return local - offset if tail[0] == "+" else local + offset
+                    return _datetime_fromisoformat(text[:end]) - offset
                 except (ValueError, OverflowError):
                     pass
     return from_epoch_ms(parse_strict(text))
@@ -147,6 +152,8 @@ def plus_calendar(moment: datetime, amount: int, unit: str) -> datetime:
     if not 1 <= year <= 9999:
         raise ValueError(_OUT_OF_RANGE)
     try:
+        if unit == "year":
+            return moment.replace(year=year)
         return moment.replace(year=year, month=month)
     except ValueError:  # the day does not exist in that month: roll over
         days = days_from_civil(year, month, 1) + moment.day - 1
