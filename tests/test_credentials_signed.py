@@ -153,11 +153,9 @@ def test_ps256_is_verified_too() -> None:
     text = wrap(cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature])))
     settings = CredentialSettings(trust=TrustStore.from_public_keys([rsa_key.public_key()]))
     assert read(text, settings).facts == {"tax_credit_grade": "A"}
-    assert step_of(text.replace(text[-3], "0" if text[-3] != "0" else "1"), settings) in {
-        "bad_signature",
-        "base45",
-        "decompression",
-    }
+    tampered = signature[:-1] + bytes([signature[-1] ^ 1])
+    bad = wrap(cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, tampered])))
+    assert step_of(bad, settings) == "bad_signature"
 
 
 # -- validity window and revocation ---------------------------------------------------------
