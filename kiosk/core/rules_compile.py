@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kiosk.core import rules_dateops as dateops
+from kiosk.core.rules_access import data_access
 from kiosk.core.rules_calendar import TIME_UNITS
 from kiosk.core.rules_values import (
     RuleError,
@@ -46,15 +47,6 @@ _DATE_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
 
 def _constant(value: Any) -> Evaluator:
     return lambda _data: value
-
-
-def _step(value: Any, key: str, index: int | None) -> Any:
-    """One path fragment into anything but a plain dict (the fast path handles those)."""
-    if isinstance(value, Mapping):
-        return value.get(key)
-    if index is not None and isinstance(value, list | tuple):
-        return value[index] if index < len(value) else None
-    return None
 
 
 def _integer(value: Any, where: str) -> int:
@@ -162,44 +154,7 @@ class Compiler:
             raise RuleError(f'{where}: not of the form {{ "var": "<path>" }}')
         if not in_lambda:  # inside a reduce lambda, paths name `current`/`accumulator`
             self.facts.add(path)
-        if path == "":
-            return lambda data: data
-        fragments = path.split(".")
-        if "" in fragments:
-            raise RuleError(f"{where}.var: data access path doesn't have a valid format: {path}")
-        # An integer fragment indexes arrays; JavaScript only reads canonical indices ("1").
-        steps = tuple(
-            (key, int(key) if key.isascii() and key.isdigit() and str(int(key)) == key else None)
-            for key in fragments
-        )
-        if len(steps) == 1:
-            ((key, index),) = steps
-
-            def var_1(data: Any) -> Any:
-                if type(data) is dict:
-                    return data.get(key)
-                return _step(data, key, index)
-
-            return var_1
-        if len(steps) == 2:
-            (key_1, index_1), (key_2, index_2) = steps
-
-            def var_2(data: Any) -> Any:
-                data = data.get(key_1) if type(data) is dict else _step(data, key_1, index_1)
-                if type(data) is dict:
-                    return data.get(key_2)
-                return _step(data, key_2, index_2)
-
-            return var_2
-
-        def var_n(data: Any) -> Any:
-            for key, index in steps:
-                data = data.get(key) if type(data) is dict else _step(data, key, index)
-                if data is None:
-                    return None
-            return data
-
-        return var_n
+        return data_access(path, where)
 
     def _if(self, name: str, operands: list[Any], where: str, depth: int, in_lambda: bool,
             ) -> Evaluator:
