@@ -63,6 +63,13 @@ def outcome(raw: bytes | str) -> Presentation | CredentialError:
         return error
 
 
+def assert_refused_or_unchanged(result: Presentation | CredentialError, alg: str) -> None:
+    """A change may land where nothing is read (the padding bits after the last deflate block,
+    an equivalent CBOR encoding); then the reading must be exactly the genuine one."""
+    if isinstance(result, Presentation):
+        assert result == outcome(GENUINE[alg])
+
+
 def flip(data: bytes, position: int, bit: int) -> bytes:
     index = position % len(data)
     return data[:index] + bytes([data[index] ^ (1 << bit)]) + data[index + 1 :]
@@ -98,8 +105,7 @@ def test_changed_character_in_the_base45_text(alg: str, position: int, char: str
     text = GENUINE[alg]
     index = 4 + position % (len(text) - 4)
     assume(text[index] != char)
-    result = outcome(text[:index] + char + text[index + 1 :])
-    assert isinstance(result, CredentialError)
+    assert_refused_or_unchanged(outcome(text[:index] + char + text[index + 1 :]), alg)
 
 
 @BOUNDED
@@ -107,17 +113,13 @@ def test_changed_character_in_the_base45_text(alg: str, position: int, char: str
 def test_bit_flip_in_the_zlib_bytes(alg: str, position: int, bit: int) -> None:
     compressed = zlib.compress(GENUINE_COSE[alg], 9)
     result = outcome("XK1:" + base45.b45encode(flip(compressed, position, bit)).decode())
-    assert isinstance(result, CredentialError)
+    assert_refused_or_unchanged(result, alg)
 
 
 @BOUNDED
 @given(algs, positions, bits)
 def test_bit_flip_in_the_cose_bytes(alg: str, position: int, bit: int) -> None:
-    result = outcome(wrap(flip(GENUINE_COSE[alg], position, bit)))
-    # A flip may land in an ignored spot (e.g. an unprotected-header byte turning into an
-    # equivalent encoding); only a fully valid, identical reading is acceptable then.
-    if isinstance(result, Presentation):
-        assert result == outcome(GENUINE[alg])
+    assert_refused_or_unchanged(outcome(wrap(flip(GENUINE_COSE[alg], position, bit))), alg)
 
 
 @BOUNDED
