@@ -2,7 +2,8 @@
 
 Two TinyDB files in the data folder, both on :class:`AtomicJSONStorage`:
 
-* ``bundle.json``: the last verified policy bundle (raw signed text), its ETag and version;
+* ``bundle.json``: which verified policy bundle is the last good one (its ETag, version,
+  digest), the signed bytes themselves in ``bundle-<digest>.signed`` beside it;
 * ``state.json``: device state (a fixed set of keys, each with its own validator) and aggregate
   counters (benefit x outcome x day).
 
@@ -20,11 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -32,12 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
-from tinydb.storages import MemoryStorage, Storage
+from tinydb.storages import MemoryStorage
 
 from kiosk.core.bundle import REASONS, PolicyBundle, iso_utc
 from kiosk.core.decision import Outcome
 from kiosk.core.errors import KioskError
 from kiosk.core.text import LOCALES, LocalText
+from kiosk.store_atomic import AtomicJSONStorage, remove_stale_temps, write_atomic
 
 log = logging.getLogger("kiosk.store")
 
@@ -50,6 +50,7 @@ _DIGIT_RUN = re.compile(r"[0-9]{5}")
 _DEVICE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 _ETAG = re.compile(r'(?:W/)?"[\x21\x23-\x7e]{1,128}"')
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_SIDECAR = re.compile(r"bundle-[0-9a-f]{64}\.signed")
 
 
 class StoreRefused(KioskError):
@@ -97,55 +98,6 @@ class StoredBundle:
     saved_at: datetime
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage that replaces the file whole, so a crash leaves the old or the new file.
-
-    Write: temp file in the same folder, fsync, os.replace, fsync the folder (so the rename
-    survives a power cut on an SD card). Stale temp files from a crash are removed on open.
-    TinyDB's own JSONStorage rewrites in place and was seen corrupting 9 of 36 files under
-    kill -9 (research KIVY.md §5).
-    """
-
-    def __init__(self, path: str) -> None:
-        super().__init__()
-        self.path = Path(path)
-        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
-            with contextlib.suppress(OSError):
-                stale.unlink()
-
-    def read(self) -> dict[str, dict[str, Any]] | None:
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        if not raw:
-            return None
-        document = json.loads(raw.decode("utf-8"))
-        if not isinstance(document, dict):
-            raise ValueError("store file is not a JSON object")
-        return document
-
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        folder = self.path.parent
-        handle, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(handle, "wb") as temp:
-                temp.write(text.encode("utf-8"))
-                temp.flush()
-                os.fsync(temp.fileno())
-            os.replace(temp_name, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp_name)
-            raise
-        directory = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-
-
 def _tables_ok(document: Mapping[str, Any], names: set[str]) -> bool:
     # TinyDB's layout: {table: {"<int doc id>": {...}}}.
     return set(document) <= names | {"_default"} and all(
@@ -161,8 +113,10 @@ def _valid_bundle_file(document: Mapping[str, Any]) -> bool:
         return False
     return all(
         isinstance(d, dict)
-        and set(d) == {"text", "etag", "version", "digest", "saved_at"}
-        and isinstance(d["text"], str)
+        and set(d) == {"file", "size", "etag", "version", "digest", "saved_at"}
+        and isinstance(d["file"], str)
+        and bool(_SIDECAR.fullmatch(d["file"]))
+        and isinstance(d["size"], int)
         and (d["etag"] is None or (isinstance(d["etag"], str) and bool(_ETAG.fullmatch(d["etag"]))))
         and isinstance(d["version"], int)
         and isinstance(d["digest"], str)
@@ -220,8 +174,12 @@ class Store:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             self.problems.append(f"data folder unusable: {error.strerror}")
+        self._memory_sidecars: dict[str, bytes] = {}
         self._bundle_db = self._open(BUNDLE_FILE, _valid_bundle_file)
         self._state_db = self._open(STATE_FILE, _valid_state_file)
+        remove_stale_temps(self.data_dir, ".bundle-*.tmp")
+        docs = self._rows(BUNDLE_FILE, "bundle")
+        self._remove_sidecars(keep=docs[0]["file"] if docs else None)
 
     @property
     def persistent(self) -> bool:
@@ -230,22 +188,42 @@ class Store:
 
     # -- bundle ---------------------------------------------------------------------------
     def save_bundle(self, bundle: PolicyBundle, etag: str | None) -> bool:
-        """Keep a verified bundle as the last good one. Only a PolicyBundle can be saved."""
+        """Keep a verified bundle as the last good one. Only a PolicyBundle can be saved.
+
+        The signed bytes go to their own file, named by content (``bundle-<digest>.signed``),
+        written atomically before the record in bundle.json points at it; a crash in between
+        leaves the old record and the old file, and the orphan is removed on the next open.
+        Kept apart so loading is one read, not a JSON parse of a megabytes-long string.
+        """
         if not isinstance(bundle, PolicyBundle):
             raise StoreRefused("only a verified policy bundle can be saved as the bundle")
         if etag is not None and not _ETAG.fullmatch(etag):
             etag = None  # an odd ETag only costs one full download next time
+        name = f"bundle-{bundle.digest}.signed"
+        with self._locked():
+            if self._in_memory(BUNDLE_FILE):
+                self._memory_sidecars = {name: bundle.raw}
+            else:
+                try:
+                    write_atomic(self.data_dir / name, bundle.raw)
+                except OSError as error:
+                    self.problems.append(f"{name}: write failed ({error.strerror})")
+                    log.error("store write failed on the bundle file (%s)", error.strerror)
+                    return False
         document = {
-            "text": bundle.raw.decode("utf-8"),
+            "file": name,
+            "size": len(bundle.raw),
             "etag": etag,
             "version": bundle.version,
             "digest": bundle.digest,
             "saved_at": iso_utc(self._clock()),
         }
-
-        # The bundle file holds nothing else, so it is written whole without reading the old one.
-        return self._mutate(BUNDLE_FILE, lambda data: data.update(bundle={"1": document}),
-                            fresh=True)
+        # bundle.json holds nothing else, so it is written whole without reading the old one.
+        saved = self._mutate(BUNDLE_FILE, lambda data: data.update(bundle={"1": document}),
+                             fresh=True)
+        if saved:
+            self._remove_sidecars(keep=name)
+        return saved
 
     def load_bundle(self) -> StoredBundle | None:
         """The stored bundle's bytes (verify them before use), or None."""
@@ -253,8 +231,19 @@ class Store:
         if not docs:
             return None
         doc = docs[0]
+        if self._in_memory(BUNDLE_FILE):
+            raw = self._memory_sidecars.get(doc["file"])
+        else:
+            try:
+                raw = (self.data_dir / doc["file"]).read_bytes()
+            except OSError as error:
+                self.problems.append(f"{doc['file']}: read failed ({error.strerror})")
+                raw = None
+        if raw is None or len(raw) != doc["size"]:
+            log.warning("stored policy bundle file is missing or cut short; a sync will replace it")
+            return None
         return StoredBundle(
-            raw=doc["text"].encode("utf-8"),
+            raw=raw,
             etag=doc["etag"],
             version=doc["version"],
             digest=doc["digest"],
@@ -262,7 +251,21 @@ class Store:
         )
 
     def clear_bundle(self) -> bool:
-        return self._mutate(BUNDLE_FILE, lambda data: data.pop("bundle", None))
+        cleared = self._mutate(BUNDLE_FILE, lambda data: data.pop("bundle", None))
+        if cleared:
+            self._remove_sidecars(keep=None)
+        return cleared
+
+    def _remove_sidecars(self, keep: str | None) -> None:
+        if self._in_memory(BUNDLE_FILE):
+            return
+        with contextlib.suppress(OSError):
+            for path in self.data_dir.glob("bundle-*.signed"):
+                if path.name != keep:
+                    path.unlink(missing_ok=True)
+
+    def _in_memory(self, name: str) -> bool:
+        return isinstance(self._db(name).storage, MemoryStorage)
 
     # -- device state ---------------------------------------------------------------------
     def set_state(self, key: str, value: object) -> bool:

@@ -233,3 +233,38 @@ def test_any_bytes_on_disk_never_crash_the_store(
     assert store.counters(DAY) == {}
     assert store.bump_counter("expedited-permit", "eligible", DAY)
     assert Store(folder).counters(DAY) == {("expedited-permit", "eligible"): 1}
+
+
+def test_the_signed_bytes_live_beside_the_record_and_orphans_are_removed(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    first, second = verified(version=1, issued_at=NOW), verified(version=2, issued_at=NOW)
+    store.save_bundle(first, None)
+    assert (tmp_path / f"bundle-{first.digest}.signed").read_bytes() == first.raw
+    store.save_bundle(second, None)
+    assert sorted(p.name for p in tmp_path.glob("bundle-*.signed")) == [f"bundle-{second.digest}.signed"]
+    # A crash after writing a new bundle file but before the record: the orphan goes on open.
+    (tmp_path / f"bundle-{'0' * 64}.signed").write_bytes(b"orphan")
+    (tmp_path / ".bundle-x.signed.abc.tmp").write_bytes(b"half")
+    reopened = Store(tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("bundle-*.signed")) == [f"bundle-{second.digest}.signed"]
+    assert not list(tmp_path.glob(".bundle-*.tmp"))
+    stored = reopened.load_bundle()
+    assert stored is not None and stored.raw == second.raw
+    assert reopened.clear_bundle() and reopened.load_bundle() is None
+    assert not list(tmp_path.glob("bundle-*.signed"))
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated"])
+def test_a_lost_or_cut_bundle_file_reads_as_no_bundle(tmp_path: Path, damage: str) -> None:
+    bundle = verified(issued_at=NOW)
+    Store(tmp_path).save_bundle(bundle, None)
+    sidecar = tmp_path / f"bundle-{bundle.digest}.signed"
+    if damage == "missing":
+        sidecar.unlink()
+    else:
+        sidecar.write_bytes(bundle.raw[:100])
+    store = Store(tmp_path)
+    assert store.load_bundle() is None
+    assert store.save_bundle(bundle, None)
+    loaded = Store(tmp_path).load_bundle()
+    assert loaded is not None and loaded.raw == bundle.raw
