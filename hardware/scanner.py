@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from hardware.base import DeviceStatus, EventStream, ScanEvent
 from hardware.errors import DeviceDisconnected, DeviceError, PortNotFound, ScanTooLong
@@ -42,6 +43,7 @@ class SerialScanner(EventStream):
         repeat_window: float = 1.0,
         backoff_initial: float = 0.2,
         backoff_cap: float = 5.0,
+        is_complete: Callable[[bytes], bool] | None = None,
     ) -> None:
         super().__init__()
         if terminator not in TERMINATORS:
@@ -53,6 +55,7 @@ class SerialScanner(EventStream):
             terminator_gap=terminator_gap,
             idle_gap=idle_gap,
             max_length=max_length,
+            is_complete=is_complete,
         )
         self._max_length = max_length
         self._repeats = RepeatFilter(repeat_window)
