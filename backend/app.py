@@ -59,7 +59,8 @@ class Endpoints:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         catalog = load_catalog(settings.policy_dir)
-        self.service = EligibilityService(catalog, SubjectStore(settings.db_path))
+        store = SubjectStore(settings.db_path, preload=settings.preload_records)
+        self.service = EligibilityService(catalog, store)
         self.registry = DeviceRegistry(settings.devices)
         self.limiter = (
             TokenBucketLimiter(settings.rate_per_second, settings.rate_burst)

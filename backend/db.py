@@ -8,8 +8,14 @@ Schema (one file; a real deployment fills it from the authorities' feeds):
 * ``facts``        (subject, fact name) -> JSON value, the names the rules read.
 * ``source_dates`` (subject, source authority) -> the date that authority's data is as of.
 
-A request costs one statement, indexed on ``subject_refs``' primary key. The store opens the
-file read-only, one connection per thread (sqlite3 connections are not shared across threads).
+The store opens the file read-only. Two ways to look up, chosen by ``preload``:
+
+* ``preload=True`` reads every record into a dict at start-up; a lookup is a dict probe
+  (~1 µs). benchmarks/bench_backend.py measured the SQLite statement plus decoding the facts at
+  ~150x that, the largest single cost of a decision, so the demo and small tables preload.
+* ``preload=False`` runs one statement per request, indexed on ``subject_refs``' primary key,
+  on one connection per thread (sqlite3 connections are not shared across threads): for tables
+  too large to hold in memory.
 """
 
 from __future__ import annotations
@@ -110,10 +116,30 @@ def create_database(path: Path, subjects: Iterable[SeedSubject]) -> None:
 class SubjectStore:
     """Read-only access to the records; `lookup` is the only query the service makes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, preload: bool = False) -> None:
         self._uri = path.resolve().as_uri() + "?mode=ro"
         self._local = threading.local()
         self._connection()  # fail at start-up, not on the first request, if the file is bad
+        self._records: dict[tuple[str, str], SubjectRecord] | None = (
+            self._read_all() if preload else None
+        )
+
+    def _read_all(self) -> dict[tuple[str, str], SubjectRecord]:
+        connection = self._connection()
+        facts: dict[int, dict[str, Any]] = {}
+        for subject_id, name, value_json in connection.execute("SELECT * FROM facts"):
+            facts.setdefault(subject_id, {})[name] = json.loads(value_json)
+        dates: dict[int, dict[str, str]] = {}
+        for subject_id, source, as_of in connection.execute("SELECT * FROM source_dates"):
+            dates.setdefault(subject_id, {})[source] = as_of
+        records = {
+            subject_id: SubjectRecord(kind, facts.get(subject_id, {}), dates.get(subject_id, {}))
+            for subject_id, kind in connection.execute("SELECT subject_id, kind FROM subjects")
+        }
+        return {
+            (scheme, value): records[subject_id]
+            for scheme, value, subject_id in connection.execute("SELECT * FROM subject_refs")
+        }
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -124,6 +150,8 @@ class SubjectStore:
         return connection
 
     def lookup(self, scheme: str, value: str) -> SubjectRecord | None:
+        if self._records is not None:
+            return self._records.get((scheme, value))
         kind: str | None = None
         facts: dict[str, Any] = {}
         as_of: dict[str, str] = {}

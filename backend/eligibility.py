@@ -71,7 +71,7 @@ class EligibilityRequest:
 def parse_request(body: bytes) -> EligibilityRequest:
     """The request body, checked against the schema; ProblemError (400/422) otherwise."""
     try:
-        document = json.loads(body, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        document = _DECODER.decode(body.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise ProblemError(MALFORMED_JSON, "the body is not one UTF-8 JSON document") from None
     top = _object(document, "(body)", REQUEST_FIELDS)
@@ -102,6 +102,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+# Built once: json.loads with options builds a new decoder on every call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)
 
 
 def _object(value: Any, name: str, fields: tuple[str, ...]) -> dict[str, Any]:

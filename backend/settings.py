@@ -11,6 +11,7 @@ folder)::
     rate_per_second = 2.0                               # optional: per-device refill rate
     rate_burst = 30                                     # optional: per-device bucket size
     log_requests = true                                 # optional: one line per request
+    preload_records = true                              # optional: false for huge tables
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class Settings:
     rate_burst: int = 30
     max_body_bytes: int = MAX_BODY_BYTES
     log_requests: bool = True
+    # Read every record into memory at start (fast; see backend/db.py) or query per request.
+    preload_records: bool = True
 
 
 _KEYS: dict[str, type | tuple[type, ...]] = {
@@ -64,6 +67,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "rate_per_second": (int, float),
     "rate_burst": int,
     "log_requests": bool,
+    "preload_records": bool,
 }
 
 
@@ -111,4 +115,5 @@ def load_settings(path: Path) -> Settings:
         rate_per_second=rate,
         rate_burst=burst,
         log_requests=document.get("log_requests", True),
+        preload_records=document.get("preload_records", True),
     )

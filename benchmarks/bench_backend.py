@@ -1,0 +1,259 @@
+"""Backend figures of DESIGN §6, measured side by side in one run (machines are noisy).
+
+Starts `kiosk-backend serve --demo` as a subprocess (one uvicorn worker, loopback, access log
+and rate limit off), then measures:
+
+1. sequential latency, POST /v1/eligibility and GET /v1/health interleaved over keep-alive
+   (httpx.Client, TCP_NODELAY), p50/p99 after warm-up;
+2. throughput with 8 concurrent keep-alive connections (a bare asyncio HTTP/1.1 client, so the
+   client costs little next to the server), health and decisions in alternating rounds;
+3. the server's resident memory (VmRSS / VmHWM from /proc);
+4. in-process costs of the steps of one decision (lookup, decide, parse, auth).
+
+Prints a table; asserts nothing. Run: .venv/bin/python benchmarks/bench_backend.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from backend.auth import DeviceCredential, DeviceRegistry  # noqa: E402
+from backend.db import SubjectStore  # noqa: E402
+from backend.demo_data import DemoSubject, demo_subjects, write_demo_database  # noqa: E402
+from backend.eligibility import EligibilityService, parse_request  # noqa: E402
+from kiosk.core.decision import decide  # noqa: E402
+from kiosk.policy_source import load_catalog  # noqa: E402
+
+TOKEN = "demo-token"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(db: Path, port: int) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "serve", "--demo", "--port", str(port),
+         "--db", str(db), "--rate-limit", "off", "--no-access-log"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("server did not start")
+
+
+def request_bodies(subjects: Sequence[DemoSubject]) -> list[bytes]:
+    bodies = []
+    for subject in subjects:
+        for benefit in sorted(subject.expected):
+            bodies.append(json.dumps({
+                "benefit": benefit,
+                "subject": {"scheme": subject.scheme, "value": subject.value},
+                "locale": "zh-CN",
+                "device": "kiosk-demo",
+            }).encode())
+    return bodies
+
+
+def percentile(samples: Sequence[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def sequential(url: str, bodies: list[bytes], count: int, nodelay: bool) -> dict[str, list[float]]:
+    options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)] if nodelay else []
+    transport = httpx.HTTPTransport(socket_options=options)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    times: dict[str, list[float]] = {"post": [], "health": []}
+    with httpx.Client(base_url=url, transport=transport, timeout=10) as client:
+        for index in range(count + count // 5):
+            warm = index < count // 5
+            body = bodies[index % len(bodies)]
+            started = time.perf_counter()
+            answer = client.post("/v1/eligibility", content=body, headers=headers)
+            post_s = time.perf_counter() - started
+            started = time.perf_counter()
+            health = client.get("/v1/health")
+            health_s = time.perf_counter() - started
+            if answer.status_code != 200 or health.status_code != 200:
+                raise SystemExit(f"unexpected status {answer.status_code}/{health.status_code}")
+            if not warm:
+                times["post"].append(post_s)
+                times["health"].append(health_s)
+    return times
+
+
+async def _hammer(port: int, request: bytes | Callable[[int], bytes], seconds: float, conns: int) -> int:
+    done = 0
+    stop = time.perf_counter() + seconds
+
+    async def connection(number: int) -> None:
+        nonlocal done
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sent = 0
+        while time.perf_counter() < stop:
+            writer.write(request(number + sent) if callable(request) else request)
+            sent += conns
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise SystemExit(f"unexpected answer {head[:40]!r}")
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            done += 1
+        writer.close()
+
+    await asyncio.gather(*(connection(n) for n in range(conns)))
+    return done
+
+
+def throughput(port: int, bodies: list[bytes], seconds: float, rounds: int, conns: int) -> dict[str, list[float]]:
+    health = b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    posts = [
+        b"POST /v1/eligibility HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+        + TOKEN.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(len(body)).encode() + b"\r\n\r\n" + body
+        for body in bodies
+    ]
+    rates: dict[str, list[float]] = {"health": [], "post": []}
+    asyncio.run(_hammer(port, health, 1.0, conns))  # warm-up
+    for _ in range(rounds):
+        rates["health"].append(asyncio.run(_hammer(port, health, seconds, conns)) / seconds)
+        rates["post"].append(
+            asyncio.run(_hammer(port, lambda i: posts[i % len(posts)], seconds, conns)) / seconds
+        )
+    return rates
+
+
+def memory(pid: int) -> dict[str, int]:
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0])
+    return found
+
+
+def micro(db: Path, subjects: Sequence[DemoSubject], bodies: list[bytes]) -> dict[str, float]:
+    """µs per call of each step of one decision, in this process."""
+    catalog = load_catalog()
+    store = SubjectStore(db)
+    service = EligibilityService(catalog, store)
+    on_record = [s for s in subjects if s.on_record]
+    in_memory = {(s.scheme, s.value): s for s in on_record}
+    registry = DeviceRegistry([DeviceCredential.from_token("kiosk-demo", TOKEN)])
+    requests = [parse_request(b) for b in bodies]
+    benefit = catalog.benefits[0]
+    facts = next(s for s in on_record if benefit.id in s.expected).facts
+    one_decision = decide(benefit, facts, policy_version="v", locale="zh-CN")
+
+    def per_call(action: Callable[[int], object], n: int = 20000) -> float:
+        for i in range(n // 10):
+            action(i)
+        started = time.perf_counter()
+        for i in range(n):
+            action(i)
+        return (time.perf_counter() - started) / n * 1e6
+
+    return {
+        "SQLite lookup (one statement)": per_call(
+            lambda i: store.lookup(on_record[i % len(on_record)].scheme, on_record[i % len(on_record)].value)
+        ),
+        "dict lookup (all in memory)": per_call(
+            lambda i: in_memory[(on_record[i % len(on_record)].scheme, on_record[i % len(on_record)].value)]
+        ),
+        f"decide() {benefit.id} ({len(benefit.criteria)} criteria)": per_call(
+            lambda i: decide(benefit, facts, policy_version="v", locale="zh-CN")
+        ),
+        "decision.to_json + json.dumps": per_call(
+            lambda i: json.dumps(
+                one_decision.to_json(), ensure_ascii=False, separators=(",", ":")
+            ).encode()
+        ),
+        "parse_request (body -> request)": per_call(lambda i: parse_request(bodies[i % len(bodies)])),
+        "device auth (HMAC + compare_digest)": per_call(lambda i: registry.device_for("Bearer demo-token")),
+        "service.answer (validate id, lookup, decide)": per_call(
+            lambda i: service.answer(requests[i % len(requests)]), 5000
+        ),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
+    args = parser.parse_args(argv)
+    count, seconds, rounds = (500, 1.0, 1) if args.quick else (3000, 3.0, 3)
+    subjects = demo_subjects()
+    bodies = request_bodies(subjects)
+    with tempfile.TemporaryDirectory(prefix="bench-backend-") as scratch:
+        db = Path(scratch) / "demo.sqlite3"
+        port = free_port()
+        server = start_server(db, port)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            rss_idle = memory(server.pid)
+            seq = sequential(url, bodies, count, nodelay=True)
+            seq_nagle = sequential(url, bodies, max(100, count // 10), nodelay=False)
+            rates = throughput(port, bodies, seconds, rounds, conns=8)
+            rss = memory(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+        local_db = Path(scratch) / "micro.sqlite3"
+        write_demo_database(local_db)
+        steps = micro(local_db, subjects, bodies)
+
+    ms = 1000.0
+    post50, health50 = statistics.median(seq["post"]) * ms, statistics.median(seq["health"]) * ms
+    post_rate, health_rate = statistics.median(rates["post"]), statistics.median(rates["health"])
+    print(f"# bench_backend  cpus={os.cpu_count()}  python={sys.version.split()[0]}  "
+          f"requests={count} each (sequential), {rounds}x{seconds:.0f}s rounds x 8 connections")
+    print(f"{'figure':<58} {'value':>12}")
+    rows = [
+        ("GET /v1/health sequential p50 (ms)", f"{health50:.3f}"),
+        ("GET /v1/health sequential p99 (ms)", f"{percentile(seq['health'], 0.99) * ms:.3f}"),
+        ("POST /v1/eligibility sequential p50 (ms)", f"{post50:.3f}"),
+        ("POST /v1/eligibility sequential p99 (ms)", f"{percentile(seq['post'], 0.99) * ms:.3f}"),
+        ("POST p50 / health p50 (target <= 1.3)", f"{post50 / health50:.2f}"),
+        ("POST p50 without TCP_NODELAY on the client (ms)",
+         f"{statistics.median(seq_nagle['post']) * ms:.3f}"),
+        ("GET /v1/health req/s, 8 connections", f"{health_rate:.0f}"),
+        ("POST /v1/eligibility decisions/s, 8 connections", f"{post_rate:.0f}"),
+        ("decisions/s / health req/s (target >= 0.70)", f"{post_rate / health_rate:.2f}"),
+        ("server VmRSS after start (MiB)", f"{rss_idle.get('VmRSS', 0) / 1024:.1f}"),
+        ("server VmRSS after the run (MiB) (target <= 60)", f"{rss.get('VmRSS', 0) / 1024:.1f}"),
+        ("server VmHWM peak (MiB)", f"{rss.get('VmHWM', 0) / 1024:.1f}"),
+    ]
+    rows += [(f"in-process: {name} (µs)", f"{value:.1f}") for name, value in steps.items()]
+    for name, value in rows:
+        print(f"{name:<58} {value:>12}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
