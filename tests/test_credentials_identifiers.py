@@ -217,6 +217,8 @@ def test_gb18030_and_utf8_scans_read_the_same() -> None:
         ("hello world", "unsupported_scheme"),
         ("HC1:NCFOXN%TS3DH", "prefix"),  # a DCC is a signed credential, but not ours
         ("XK2:NCFOXN", "prefix"),
+        ("WIFI:T:WPA;S:hall;P:secret;;", "unsupported_scheme"),
+        ("https://example.com/a", "unsupported_scheme"),
     ],
 )
 def test_bad_input_gets_a_typed_error(raw: bytes | str, step: str) -> None:

@@ -12,7 +12,7 @@ Detection, in order:
      code *and* pass the mod-11 check to look like an ID number, which is far rarer. Callers
      that know the source (the ID-card reader) should call ``ric.validate`` directly.
 4. a business-licence QR text or URL that holds exactly one valid USCC -> that USCC;
-5. anything that looks like another context prefix (``HC1:``...) -> step "prefix";
+5. another context prefix followed by base45 (``HC1:NCF...``) -> step "prefix";
 6. otherwise step "unsupported_scheme".
 """
 
@@ -28,7 +28,8 @@ from kiosk.core.credentials.model import Presentation, Scheme, SubjectRef
 from kiosk.core.credentials.settings import CredentialSettings
 from kiosk.core.credentials.signed import LayerReport, TraceLayer, read_signed
 
-_OTHER_PREFIX = re.compile(r"[A-Z][A-Z0-9]{1,7}:(?!//)")
+# Another issuer's container (``HC1:`` + base45, ...), as opposed to any text with a colon.
+_OTHER_CONTAINER = re.compile(r"[A-Z][A-Z0-9]{1,7}:[0-9A-Z $%*+\-./:]+")
 
 
 def read_presentation(
@@ -91,6 +92,6 @@ def _read_identifier(text: str, now: datetime) -> Presentation:
     embedded = uscc.find_in_text(text)
     if embedded is not None:
         return _business(embedded)
-    if _OTHER_PREFIX.match(text):
+    if _OTHER_CONTAINER.fullmatch(text):
         raise CredentialError("prefix", "payload carries another context prefix")
     raise CredentialError("unsupported_scheme", "payload matches no scheme the kiosk reads")
