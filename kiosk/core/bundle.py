@@ -14,15 +14,23 @@ File format (one JSON object, UTF-8)::
 
 The signature is Ed25519 by the policy authority over the *canonical bytes* of ``payload``:
 ``json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` encoded
-as UTF-8 (no insignificant whitespace; non-ASCII text as itself, not ``\\u`` escapes). The
-verifier re-serialises the parsed payload the same way, so whitespace or key order in the
-file do not matter, but every value does. Numbers should be integers: a float's spelling is
-Python's shortest round-trip form, which other signers may not reproduce.
+as UTF-8 (no insignificant whitespace; non-ASCII text as itself, not ``\\u`` escapes). The file
+``sign_bundle`` writes is the canonical form of the whole envelope, so the signed bytes are a
+slice of the file and the kiosk verifies them without re-serialising (~90 ms saved at 100k
+revocations). A file re-spaced by some tool still verifies: the payload is then re-serialised
+canonically. Numbers should be integers: a float's spelling is Python's shortest round-trip
+form, which other signers may not reproduce.
 
 The version is an integer so "newer" has one meaning: a kiosk accepts only a higher version
 than the one it holds (the same version is "unchanged" when the bytes match, refused when they
 do not). Key ids follow the trust store's rule: first 8 bytes of SHA-256 of the DER
 SubjectPublicKeyInfo (or certificate), written as hex.
+
+Time: a bundle dated up to CLOCK_SKEW (10 min) after the kiosk's clock is accepted (a clock a
+little slow); more than that, minutes to days, is refused as ``issued_in_future``: either the
+clock or the bundle is wrong, and the kiosk trusts neither to decide. An expired bundle is
+refused on download; a held one that expires (or passes the kiosk's max age, see
+kiosk.core.offline) stops offline decisions but stays cached, so staff can see how old it is.
 """
 
 from __future__ import annotations
@@ -74,6 +82,7 @@ _TRUST_KEY_KEYS = {"kid", "alg", "public_key"}
 _KID = re.compile(r"[0-9a-f]{2,64}")
 _PAYLOAD_MARK = b'{"payload":'
 _SIGNATURE_MARK = b',"signature":'
+_LOWER_HEX = b"0123456789abcdef"
 
 
 _REFUSED = LocalText(
@@ -355,39 +364,37 @@ def _parse_payload(payload: dict[str, Any], raw: bytes, kid: str, digest: str) -
         catalog = parse_catalog(payload["catalog"], origin="bundle catalog")
     except CatalogError as error:
         raise BundleError("malformed", f"catalog: {error.detail}") from None
-    revoked = payload["revoked"]
-    _check_revoked(revoked)
+    revoked = _check_revoked(payload["revoked"])
     return PolicyBundle(
         version=version,
         issued_at=issued_at,
         expires_at=expires_at,
         catalog=catalog,
         trust_keys=_trust_keys(payload["trust_keys"]),
-        revoked=frozenset(revoked),
+        revoked=revoked,
         authority_kid=kid,
         digest=digest,
         raw=raw,
     )
 
 
-def _check_revoked(revoked: object) -> None:
+def _check_revoked(revoked: object) -> frozenset[str]:
+    """The revocation hashes as a set, after checking each is 64 lower-case hex, none twice."""
     if not isinstance(revoked, list) or len(revoked) > MAX_REVOKED:
         raise BundleError("malformed", f"revoked must be a list of at most {MAX_REVOKED} hashes")
-    # Whole-list operations in C: a regex per entry costs ~80 ms at 100k entries.
+    # Whole-list operations that run in C: a regex per entry costs ~100 ms at 100k entries.
     try:
         joined = "".join(revoked)
     except TypeError:
         raise BundleError("malformed", "revoked entries must be strings") from None
     if revoked and set(map(len, revoked)) != {64}:
         raise BundleError("malformed", "revoked entries must be 64 hex characters")
-    try:
-        whole = len(bytes.fromhex(joined)) == 32 * len(revoked)  # fromhex skips spaces
-    except ValueError:
-        whole = False
-    if not whole or joined.lower() != joined:
+    if not joined.isascii() or joined.encode("ascii").translate(None, _LOWER_HEX):
         raise BundleError("malformed", "revoked entries must be lower-case hex")
-    if len(set(revoked)) != len(revoked):
+    hashes = frozenset(revoked)
+    if len(hashes) != len(revoked):
         raise BundleError("malformed", "revoked entries repeat")
+    return hashes
 
 
 def _trust_keys(raw: object) -> tuple[TrustKey, ...]:
