@@ -4,7 +4,8 @@
 
 For EdDSA (Ed25519) and ES256 (P-256): the p50/p90 of ``read_presentation`` on a typical
 credential (13 facts, like the demo subjects'), of the unsigned layers alone (prefix, base45,
-zlib, COSE, CWT, our claims), and of one bare ``verify`` call on the same signature. Rounds are
+zlib, COSE, CWT, our claims), of one bare ``verify`` call on the same signature, and of the
+base45 step by our decoder and by the ``base45`` package (why we decode it ourselves). Rounds are
 interleaved so all rows see the same machine noise. Prints a table; nothing is asserted.
 """
 
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import base45
 import cryptography
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -97,8 +99,18 @@ def _cases_for(alg: str, key: Any, settings: CredentialSettings) -> dict[str, Ca
             public.verify(der, message, ec.ECDSA(hashes.SHA256()))
             return None
 
+    body = unprefix(text, "XK1")
+
+    def base45_ours() -> object:
+        return decode_base45(body)
+
+    def base45_package() -> object:
+        return base45.b45decode(body)
+
     return {
         f"{alg} read_presentation (decode+verify+facts)": full,
+        f"{alg} base45 step: kiosk decode_base45": base45_ours,
+        f"{alg} base45 step: base45 package": base45_package,
         f"{alg} layers without signature check": layers_only,
         f"{alg} bare signature verify": bare,
         f"{alg} payload chars": _constant(len(text)),  # reported, not timed

@@ -193,3 +193,16 @@ def test_mint_refuses_unknown_and_token_subjects(tmp_path: Path, subjects: dict[
         done = run("backend.cli", ["mint", "--subject", value, "--out", str(tmp_path / "x")])
         assert done.returncode == 2 and b"Traceback" not in done.stderr
         assert not (tmp_path / "x.txt").exists()
+
+
+def test_demo_issuer_keys_match_the_readme(tmp_path: Path) -> None:
+    from backend.issuer import DemoKeyMissing, demo_trust_store, load_demo_issuer
+
+    readme = (DEMO_KEYS / "README.md").read_text(encoding="utf-8")
+    for alg in ("EdDSA", "ES256"):
+        issuer = load_demo_issuer(alg)
+        assert issuer.kid.hex() in readme
+        assert issuer.kid in demo_trust_store()
+        assert "DEMO" in issuer.public_key_path.name
+    with pytest.raises(DemoKeyMissing):
+        load_demo_issuer("EdDSA", tmp_path)
