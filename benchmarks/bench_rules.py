@@ -13,10 +13,12 @@ Target (DESIGN.md §6): <= 3 µs per benefit for the compiled rules.
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import statistics
 import timeit
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from kiosk.core.rules import CompiledExpression, compile_expression, evaluate, is_truthy
@@ -49,26 +51,22 @@ DATA: dict[str, Any] = {
 INDUSTRIES = frozenset(CRITERIA["industry"]["in"][1])
 
 
-def _parse(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _plus_years(day: date, years: int) -> datetime:
-    # Same JS roll-over CertLogic uses (29 Feb + 1 year = 1 Mar), the cheap way.
+def _operating_3_years(data: Mapping[str, Any]) -> bool:
+    """The date criterion as a careful Python programmer would write it by hand."""
+    established = datetime.fromisoformat(data["facts"]["established_on"])
+    clock = datetime.fromisoformat(data["external"]["validationClock"])
+    clock = clock.astimezone(UTC).replace(tzinfo=None) if clock.tzinfo else clock
     try:
-        moved = day.replace(year=day.year + years)
-    except ValueError:
-        moved = day.replace(year=day.year + years, month=3, day=1)
-    return datetime(moved.year, moved.month, moved.day, tzinfo=UTC)
+        anniversary = established.replace(year=established.year + 3)
+    except ValueError:  # 29 February: roll over as CertLogic (JavaScript) does
+        anniversary = established.replace(year=established.year + 3, month=3, day=1)
+    return anniversary <= clock
 
 
 PLAIN: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "registered": lambda d: d["facts"]["registered"],
     "no-serious-violation": lambda d: not d["facts"]["serious_violation"],
-    "operating-3-years": lambda d: _plus_years(date.fromisoformat(d["facts"]["established_on"]), 3)
-    <= _parse(d["external"]["validationClock"]).replace(hour=0, minute=0, second=0)
-    + timedelta(0),
+    "operating-3-years": _operating_3_years,
     "tax-grade": lambda d: d["facts"]["tax_credit_score"] >= 80,
     "industry": lambda d: d["facts"]["industry"] in INDUSTRIES,
 }
@@ -108,10 +106,15 @@ def _interpreted_benefit() -> Callable[[], bool]:
     return run
 
 
-def _measure(run: Callable[[], bool], number: int, repeat: int) -> tuple[float, float]:
-    times = timeit.repeat(run, number=number, repeat=repeat)
-    per_call = [t / number * 1e6 for t in times]
-    return min(per_call), statistics.median(per_call)
+def _measure_round_robin(
+    runs: list[tuple[Callable[[], Any], int]], repeat: int
+) -> list[tuple[float, float]]:
+    """Min and median µs per call of each run, timed in turns so all see the same noise."""
+    per_call: list[list[float]] = [[] for _ in runs]
+    for _ in range(repeat):
+        for samples, (run, number) in zip(per_call, runs, strict=True):
+            samples.append(timeit.timeit(run, number=number) / number * 1e6)
+    return [(min(samples), statistics.median(samples)) for samples in per_call]
 
 
 def main() -> None:
@@ -124,25 +127,26 @@ def main() -> None:
     for cid, criterion in zip(CRITERIA, compiled, strict=True):  # both ways agree first
         assert is_truthy(criterion.evaluate(DATA)) == bool(PLAIN[cid](DATA)), cid
 
-    rows = [
+    rows: list[tuple[str, Callable[[], Any], int]] = [
         ("CertLogic, compiled once", _compiled_benefit(compiled), args.number),
         ("plain Python lambdas", _plain_benefit(), args.number),
         ("CertLogic, evaluate() (compiles per call)", _interpreted_benefit(), args.number // 10),
     ]
-    per_criterion = []
     for cid, criterion in zip(CRITERIA, compiled, strict=True):
-        run = (lambda c: lambda: c.evaluate(DATA))(criterion)
-        per_criterion.append((cid, *_measure(run, args.number, args.repeat)))
+        rows.append((f"  {cid}", (lambda c: lambda: c.evaluate(DATA))(criterion), args.number))
+    for cid in CRITERIA:
+        rows.append((f"  {cid}", (lambda r: lambda: r(DATA))(PLAIN[cid]), args.number))
+    figures = _measure_round_robin([(run, number) for _, run, number in rows], args.repeat)
 
-    print(f"5-criterion benefit, {args.repeat} x timings; µs per benefit evaluation")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average {load}")
+    print(f"5-criterion benefit, {args.repeat} timings each, taken in turns; µs per evaluation")
     print(f"{'variant':<44}{'min µs':>10}{'median µs':>12}")
-    for name, run, number in rows:
-        low, mid = _measure(run, number, args.repeat)
+    headings = {3: "compiled CertLogic, per criterion", 3 + len(CRITERIA): "plain Python, per criterion"}
+    for index, ((name, _, _), (low, mid)) in enumerate(zip(rows, figures, strict=True)):
+        if index in headings:
+            print(headings[index])
         print(f"{name:<44}{low:>10.2f}{mid:>12.2f}")
-    print()
-    print("compiled, per criterion (µs per evaluate call)")
-    for cid, low, mid in per_criterion:
-        print(f"  {cid:<42}{low:>10.2f}{mid:>12.2f}")
 
 
 if __name__ == "__main__":
