@@ -11,6 +11,8 @@ import logging
 import os
 import re
 import sys
+import threading
+from types import TracebackType
 
 # Shapes of what must never reach a log line. Deliberately broad: a false positive costs a
 # masked number in a log, a false negative costs a person's identifier on an SD card.
@@ -45,8 +47,27 @@ class RedactionFilter(logging.Filter):
         return True
 
 
+def _log_uncaught(kind: type[BaseException], error: BaseException | None, trace: TracebackType | None) -> None:
+    """Report a crash by exception type and place only.
+
+    Python's default hook prints the exception's text, which can quote whatever the failing
+    code held (a KeyError on a subject reference prints the reference) straight to the journal.
+    """
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    where = f"{trace.tb_frame.f_code.co_filename}:{trace.tb_lineno}" if trace else "?"
+    logging.getLogger("crash").critical("unhandled %s at %s", kind.__name__, where)
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    _log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)
+
+
 def configure_logging(component: str, level: int | str = logging.INFO) -> None:
-    """Log to stderr; under systemd (JOURNAL_STREAM set) journald adds the time itself."""
+    """Log to stderr; under systemd (JOURNAL_STREAM set) journald adds the time itself.
+
+    Uncaught exceptions (main thread and other threads) are logged by type and place only.
+    """
     handler = logging.StreamHandler(sys.stderr)
     under_journald = bool(os.environ.get("JOURNAL_STREAM"))
     fmt = "%(levelname)s %(name)s: %(message)s" if under_journald else "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -57,4 +78,6 @@ def configure_logging(component: str, level: int | str = logging.INFO) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
     logging.getLogger(component).debug("logging configured")

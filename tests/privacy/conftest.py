@@ -9,6 +9,7 @@ line of defence failed), even if the filter then masked it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -23,11 +24,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # backend_support
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from backend_support import running_server  # noqa: E402
-from privacy_canaries import CanarySet, Hit, base_canaries, regular_files, search  # noqa: E402
-from privacy_harness import canary_backend_settings  # noqa: E402
+from backend_support import running_server
+from privacy_canaries import CanarySet, Hit, base_canaries, regular_files, search
+from privacy_harness import canary_backend_settings
 
-from kiosk.logs import configure_logging  # noqa: E402
+from kiosk.logs import configure_logging
 
 
 class RawRecords(logging.Handler):
@@ -39,10 +40,8 @@ class RawRecords(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         parts = [record.name, str(record.msg), repr(record.args)]
-        try:
+        with contextlib.suppress(Exception):  # a bad format string must not hide the raw parts
             parts.append(record.getMessage())
-        except Exception:  # a bad format string must not hide the raw parts
-            pass
         if record.exc_info and record.exc_info[1] is not None:
             parts.append("".join(traceback.format_exception(*record.exc_info)))
         if record.stack_info:

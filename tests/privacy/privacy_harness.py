@@ -23,7 +23,6 @@ from privacy_canaries import (
     CARD_ADDRESS,
     CARD_ISSUER,
     CARD_NAME,
-    CREDENTIAL_ID,
     FACT_NOTE,
     OUTCOMES,
     PERSON_TOKEN,
@@ -62,9 +61,11 @@ def canary_seed(subjects: list[DemoSubject]) -> list[SeedSubject]:
     for outcome in OUTCOMES:
         business = _model(subjects, "business", BUSINESS_BENEFIT, outcome)
         person = _model(subjects, "person", PERSON_BENEFIT, outcome)
-        seeds.append(SeedSubject("business", f"金丝雀企业 {outcome}", [("uscc", USCC[outcome]), ("token", BUSINESS_TOKEN[outcome])],
+        business_refs = [("uscc", USCC[outcome]), ("token", BUSINESS_TOKEN[outcome])]
+        person_refs = [("ric", RIC[outcome]), ("token", PERSON_TOKEN[outcome])]
+        seeds.append(SeedSubject("business", f"金丝雀企业 {outcome}", business_refs,
                                  dict(business.facts), dict(business.as_of)))
-        seeds.append(SeedSubject("person", f"金丝雀居民 {outcome}", [("ric", RIC[outcome]), ("token", PERSON_TOKEN[outcome])],
+        seeds.append(SeedSubject("person", f"金丝雀居民 {outcome}", person_refs,
                                  dict(person.facts), dict(person.as_of)))
     return seeds
 

@@ -9,7 +9,6 @@ folder, the temp folder, the log file and the raw log records for every canary i
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import re
