@@ -24,6 +24,14 @@ Choices where the spec leaves room (all tested in tests/test_rules_errors.py):
   wrong type (``null`` included, except where the spec says otherwise), raises RuleError;
   so does a date string the spec's formats do not allow or that names no calendar day.
 * ``reduce`` over ``null`` gives the initial value (as the suite expects).
+* Date-times live in Python's years 0001-9999 (JavaScript's reach ±275,760 years): year 0000,
+  or a ``plusTime`` beyond 9999, raises RuleError.
+* Expressions may nest at most MAX_DEPTH (64) JSON levels; an operation counts two (its
+  object and its operand array).
+
+Module map: rules_compile (validation, closures), rules_access (``var``), rules_dateops and
+rules_datetime (date-time operations on C ``datetime``), rules_calendar (the exact integer
+reference calendar the fast path falls back to), rules_values (RuleError, truthiness, ``===``).
 """
 
 from __future__ import annotations
