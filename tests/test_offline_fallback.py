@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
-from bundle_support import LoopbackBackend, demo_issuer, verified
+from bundle_support import AUTHORITY_PUBLIC_PEM, LoopbackBackend, demo_issuer, signed, verified
 
 from kiosk.checkers import FallbackChecker, OfflineChecker, can_finish_offline
 from kiosk.client import BackendClient, BackendRejected, BackendUnavailable, OnlineChecker
@@ -18,6 +19,7 @@ from kiosk.core.credentials import read_presentation
 from kiosk.core.decision import Mode, Outcome, decide
 from kiosk.core.offline import OfflineUnavailable, credential_settings
 from kiosk.flow import FlowState, SessionFlow
+from kiosk.offline_session import offline_parts
 from kiosk.sync import Health, HealthTracker
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -137,4 +139,27 @@ async def test_a_session_moves_between_modes_without_being_lost(backend: Loopbac
         flow.finish()
         assert flow.view.state is FlowState.IDLE and flow.view.decision is None
     assert modes == [Mode.ONLINE, Mode.OFFLINE, Mode.OFFLINE, Mode.ONLINE]
+    await client.aclose()
+
+
+async def test_offline_parts_wire_store_sync_checker_and_settings(backend: LoopbackBackend, tmp_path: Path) -> None:
+    bundle_bytes = signed(version=3, issued_at=NOW - timedelta(hours=1))
+    backend.publish(bundle_bytes)
+    client = BackendClient(backend.url, "t0ken", "kiosk-0042", timeout=httpx.Timeout(0.5))
+    parts = offline_parts(data_dir=tmp_path, backend_url=backend.url, token="t0ken",
+                          authority_key_files=[AUTHORITY_PUBLIC_PEM], online=OnlineChecker(client))
+    assert isinstance(parts.checker, FallbackChecker)
+    assert len(parts.credential_settings().trust) == 0  # nothing trusted before a bundle
+    assert (await parts.sync.sync_now()).outcome == "updated"
+    settings = parts.credential_settings()
+    assert len(settings.trust) == 2 and settings is parts.credential_settings()
+    backend.mode = "drop"
+    presentation = read_presentation(payload(), settings, now=datetime.now(UTC))
+    decision = await parts.checker.check("expedited-permit", presentation, "zh-CN")
+    assert decision.mode is Mode.OFFLINE and parts.sync.health is Health.DEGRADED
+    only = offline_parts(data_dir=tmp_path, backend_url=backend.url, token=None,
+                         authority_key_files=[AUTHORITY_PUBLIC_PEM], online=None, offline_only=True)
+    assert isinstance(only.checker, OfflineChecker) and only.sync.current is not None
+    await parts.sync.stop()
+    await only.sync.stop()
     await client.aclose()
