@@ -20,13 +20,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from privacy_harness import BUSINESS_BENEFIT, start_kiosk  # noqa: E402
+from privacy_harness import BUSINESS_BENEFIT, start_kiosk
 
-from kiosk.core.credentials import Presentation  # noqa: E402
-from kiosk.core.decision import Decision  # noqa: E402
-from kiosk.core.text import Locale  # noqa: E402
-from kiosk.flow import FlowState  # noqa: E402
-from kiosk.logs import configure_logging  # noqa: E402
+from kiosk.core.credentials import Presentation
+from kiosk.core.decision import Decision
+from kiosk.core.text import Locale
+from kiosk.flow import FlowState
+from kiosk.logs import configure_logging
 
 
 class BuggyChecker:
