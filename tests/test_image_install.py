@@ -74,7 +74,7 @@ def cached_wheelhouse(timings: dict[str, float]) -> Path:
     if not (wheelhouse / ".complete").exists():
         started = time.monotonic()
         shutil.rmtree(wheelhouse, ignore_errors=True)
-        subprocess.run(
+        built = subprocess.run(
             [
                 sys.executable,
                 "-m",
@@ -86,9 +86,12 @@ def cached_wheelhouse(timings: dict[str, float]) -> Path:
                 str(wheelhouse),
                 str(kiosk_wheel),
             ],
-            check=True,
+            capture_output=True,
+            text=True,
             timeout=900,
         )
+        if built.returncode != 0:
+            pytest.fail(f"could not fetch the kiosk's dependencies:\n{built.stdout[-3000:]}\n{built.stderr[-3000:]}")
         for own in wheelhouse.glob("xinyi_kiosk-*.whl"):
             own.unlink()
         (wheelhouse / ".complete").write_text("\n".join(requirements) + "\n")
