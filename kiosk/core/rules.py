@@ -29,9 +29,10 @@ Choices where the spec leaves room (all tested in tests/test_rules_errors.py):
 * Expressions may nest at most MAX_DEPTH (64) JSON levels; an operation counts two (its
   object and its operand array).
 
-Module map: rules_compile (validation, closures), rules_access (``var``), rules_dateops and
-rules_datetime (date-time operations on C ``datetime``), rules_calendar (the exact integer
-reference calendar the fast path falls back to), rules_values (RuleError, truthiness, ``===``).
+Module map: rules_compile (validation, closures), rules_operands (literal operand checks),
+rules_access (``var``), rules_dateops and rules_datetime (date-time operations on C
+``datetime``), rules_calendar (the exact integer reference calendar the fast path falls back
+to), rules_values (RuleError, truthiness, ``===``).
 """
 
 from __future__ import annotations

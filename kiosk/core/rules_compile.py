@@ -15,6 +15,7 @@ from typing import Any
 from kiosk.core import rules_dateops as dateops
 from kiosk.core.rules_access import data_access
 from kiosk.core.rules_calendar import TIME_UNITS
+from kiosk.core.rules_operands import LITERAL_OPERANDS, check_literal_operands
 from kiosk.core.rules_values import (
     RuleError,
     as_integer,
@@ -43,45 +44,6 @@ _DATE_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "not-after": operator.le,
     "not-before": operator.ge,
 }
-
-
-# Operands that no literal of another type can satisfy: (positions or None for all, the
-# literal kinds allowed there, what the operand must be). Such an operation could only ever
-# raise, so it is refused up front, when the policy is loaded, not at an applicant's check.
-_LITERAL_OPERANDS: dict[str, tuple[tuple[int, ...] | None, tuple[str, ...], str]] = {
-    **{name: (None, ("integer",), "an integer") for name in _INTEGER_COMPARISONS},
-    **{name: (None, (), "a date-time") for name in _DATE_COMPARISONS},
-    "+": (None, ("integer",), "an integer"),
-    "in": ((1,), ("array",), "an array"),
-    "reduce": ((0,), ("array",), "an array"),
-    "plusTime": ((0,), ("string",), "a date(-time) string"),
-    "dccDateOfBirth": ((0,), ("string",), "a date-of-birth string"),
-    "extractFromUVCI": ((0,), ("string",), "a string"),
-}
-
-
-def _literal_kind(operand: Any) -> str | None:
-    """The kind of a literal operand; None for an operation (or what compile refuses)."""
-    if isinstance(operand, bool):
-        return "boolean"
-    if isinstance(operand, str):
-        return "string"
-    if isinstance(operand, list | tuple):
-        return "array"
-    if as_integer(operand) is not None:
-        return "integer"
-    return None
-
-
-def _check_literal_operands(name: str, operands: list[Any], where: str) -> None:
-    positions, allowed, what = _LITERAL_OPERANDS[name]
-    for position in range(len(operands)) if positions is None else positions:
-        if position < len(operands):
-            kind = _literal_kind(operands[position])
-            if kind is not None and kind not in allowed:
-                raise RuleError(
-                    f"{where}[{position}]: operand must be {what}, but is a literal {kind}"
-                )
 
 
 def _constant(value: Any) -> Evaluator:
@@ -173,8 +135,8 @@ class Compiler:
         build = self._operations.get(name) if isinstance(name, str) else None
         if build is None:
             raise RuleError(f'{where}: unrecognised operator: "{name}"')
-        if name in _LITERAL_OPERANDS:
-            _check_literal_operands(name, list(operands), f"{where}.{name}")
+        if name in LITERAL_OPERANDS:
+            check_literal_operands(name, list(operands), f"{where}.{name}")
         return build(name, list(operands), f"{where}.{name}", depth + 2, in_lambda)
 
     def _operands(self, name: str, operands: list[Any], where: str, depth: int, in_lambda: bool,
