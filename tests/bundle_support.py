@@ -11,7 +11,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from backend.issuer import demo_trust_store, load_demo_issuer
+from backend.issuer import DemoIssuer, demo_trust_store, load_demo_issuer
 from kiosk.core.bundle import (
     PolicyBundle,
     build_payload,
@@ -73,7 +73,7 @@ def verified(**kwargs: Any) -> PolicyBundle:
     return verify_bundle(signed(**kwargs), authorities())
 
 
-def demo_issuer() -> Any:
+def demo_issuer() -> DemoIssuer:
     return load_demo_issuer("EdDSA")
 
 
