@@ -19,10 +19,12 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from backend.auth import DEVICE_ID_PATTERN
-from backend.db import SubjectStore
+from backend.db import SubjectRecord, SubjectStore
+from backend.decision_bodies import DecisionBodies, encode
 from backend.problems import (
     INVALID_REQUEST,
     INVALID_SUBJECT,
@@ -133,14 +135,43 @@ def _string(value: Any, name: str, pattern: re.Pattern[str]) -> str:
 
 
 class EligibilityService:
-    """Catalog and records, loaded once; `answer` is the whole of one decision."""
+    """Catalog and records, loaded once; `answer` is the whole of one decision.
 
-    def __init__(self, catalog: Catalog, store: SubjectStore) -> None:
+    `bodies` (see decision_bodies.py) may only be given when the records cannot change while
+    the service runs (preloaded, read-only).
+    """
+
+    def __init__(
+        self, catalog: Catalog, store: SubjectStore, bodies: DecisionBodies | None = None
+    ) -> None:
         self.catalog = catalog
         self.store = store
+        self.bodies = bodies
         self._benefits: Mapping[str, Benefit] = {b.id: b for b in catalog.benefits}
 
-    def answer(self, request: EligibilityRequest) -> Decision:
+    def answer(self, request: EligibilityRequest, now: datetime | None = None) -> Decision:
+        benefit, _value, record = self._find(request)
+        return self._decide(benefit, record, request.locale, now or datetime.now(UTC))
+
+    def answer_body(self, request: EligibilityRequest, now: datetime | None = None) -> bytes:
+        """The response body: exactly the JSON of ``answer(request).to_json()``."""
+        benefit, value, record = self._find(request)
+        moment = now or datetime.now(UTC)
+        if self.bodies is None:
+            return encode(self._decide(benefit, record, request.locale, moment).to_json())
+        on_record = (request.scheme, value) if record is not None else None
+        key = (benefit.id, on_record, request.locale, moment.date())
+        return self.bodies.body(
+            key,
+            moment,
+            lambda at: (
+                self._decide(benefit, record, request.locale, at),
+                timedelta(hours=benefit.valid_hours),
+            ),
+        )
+
+    def _find(self, request: EligibilityRequest) -> tuple[Benefit, str, SubjectRecord | None]:
+        """The benefit, the canonical reference and its record (None: no record of this kind)."""
         benefit = self._benefits.get(request.benefit)
         if benefit is None:
             raise ProblemError(UNKNOWN_BENEFIT, "no benefit with this id in the catalog", field="benefit")
@@ -157,15 +188,19 @@ class EligibilityService:
         except SubjectRefError as error:
             raise ProblemError(INVALID_SUBJECT, error.detail, field=error.field) from None
         record = self.store.lookup(request.scheme, value)
-        if record is None or record.kind != benefit.kind:
-            return self._no_record(benefit, request.locale)
-        return decide(
-            benefit, record.facts, policy_version=self.catalog.version, locale=request.locale,
-            as_of=record.as_of,
-        )
+        if record is not None and record.kind != benefit.kind:
+            record = None
+        return benefit, value, record
 
-    def _no_record(self, benefit: Benefit, locale: Locale) -> Decision:
-        decision = decide(benefit, {}, policy_version=self.catalog.version, locale=locale)
+    def _decide(
+        self, benefit: Benefit, record: SubjectRecord | None, locale: Locale, moment: datetime
+    ) -> Decision:
+        if record is not None:
+            return decide(
+                benefit, record.facts, policy_version=self.catalog.version, locale=locale,
+                as_of=record.as_of, now=moment,
+            )
+        decision = decide(benefit, {}, policy_version=self.catalog.version, locale=locale, now=moment)
         criteria = tuple(_no_record_criterion(c, locale) for c in decision.criteria)
         return replace(decision, criteria=criteria)
 
