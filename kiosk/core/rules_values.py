@@ -104,6 +104,8 @@ def truthiness(value: Any) -> bool | None:
 
 def is_truthy(value: Any) -> bool:
     """CertLogic truthiness: only truthy values give True (neither-nor values give False)."""
+    if value is True or value is False:  # what criteria nearly always give: no second call
+        return value
     return truthiness(value) is True
 
 
