@@ -81,6 +81,24 @@ def test_strict_equality_does_not_coerce(left: Any, right: Any, equal: bool) -> 
     assert evaluate({"!==": [{"var": "l"}, {"var": "r"}]}, data) is (not equal)
 
 
+@pytest.mark.parametrize(
+    ("value", "literal", "equal"),
+    [
+        (True, 1, False),
+        (1, True, False),
+        (1.0, 1, True),
+        ("1", 1, False),
+        (None, False, False),
+        (False, False, True),
+        ("a", "a", True),
+        ([1], 1, False),
+    ],
+)
+def test_strict_equality_against_a_literal(value: Any, literal: Any, equal: bool) -> None:
+    assert evaluate({"===": [{"var": "x"}, literal]}, {"x": value}) is equal
+    assert evaluate({"!==": [{"var": "x"}, literal]}, {"x": value}) is (not equal)
+
+
 def test_strict_equality_on_deep_data_does_not_recurse() -> None:
     left: Any = 1
     right: Any = 2  # differs only at the very bottom

@@ -98,7 +98,7 @@ class Compiler:
             return self._literal(expression)
         if kind is dict or isinstance(expression, Mapping):
             return self._operation(expression, where, depth, in_lambda)
-        if kind is list or kind is tuple:
+        if kind is list or isinstance(expression, list | tuple):
             items = tuple(
                 self.compile(item, f"{where}[{i}]", depth + 1, in_lambda)
                 for i, item in enumerate(expression)
@@ -226,6 +226,17 @@ class Compiler:
         self._arity(name, operands, where, 2)
         left, right = self._operands(name, operands, where, depth, in_lambda)
         negate = name == "!=="
+        literal = self._literals.get(right, None)
+        if type(literal) in (str, int, bool):  # `{"===": [{"var": "facts.x"}, false]}`
+            literal_kind = type(literal)
+
+            def equal_literal(data: Any) -> Any:
+                a = left(data)
+                if type(a) is literal_kind:
+                    return (a != literal) if negate else (a == literal)
+                return strict_equal(a, literal, where) is not negate
+
+            return equal_literal
 
         def equal(data: Any) -> Any:  # a bool; Any spares a bool() call per evaluation
             a, b = left(data), right(data)
