@@ -4,6 +4,8 @@ Run: .venv/bin/python benchmarks/bench_bundle.py [--revocations N ...] [--repeat
 
 For each size, one signed bundle (the shipped policy, the DEMO issuer keys, N revocation
 hashes), then R timed runs of:
+  * floor           json.loads of the file + one Ed25519 verify of the payload bytes: the least
+                    any verifier must do, measured alongside to show how loaded the machine is;
   * verify          kiosk.core.bundle.verify_bundle on the bytes (parse, Ed25519, catalog,
                     revocation list checks, frozenset): what a sync does with a download;
   * store + verify  Store.load_bundle() from the TinyDB file on disk, then verify_bundle:
@@ -16,7 +18,9 @@ Prints min / median / max ms. No assertions: figures only.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
+import json
 import statistics
 import sys
 import tempfile
@@ -68,7 +72,16 @@ def measure(
         assert stored is not None
         return verify_bundle(stored.raw, authorities)
 
+    public = next(iter(authorities.values()))
+    signature = base64.b64decode(json.loads(raw)["signature"]["value"])
+    payload_bytes = raw[len(b'{"payload":'):raw.rfind(b',"signature":')]
+
+    def floor() -> object:
+        public.verify(signature, payload_bytes)
+        return json.loads(raw)
+
     return {
+        "floor": timed(floor, repeat),
         "verify": timed(lambda: verify_bundle(raw, authorities), repeat),
         "store + verify": timed(load_and_verify, repeat),
         "save": timed(lambda: store.save_bundle(bundle, None), repeat),
@@ -89,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     trust = trust_keys_from_store(demo_trust_store())
 
     print(f"python {sys.version.split()[0]}; {args.repeat} runs each; times in ms (min / median / max)")
-    columns = ("verify", "store + verify", "save", "sign")
+    columns = ("floor", "verify", "store + verify", "save", "sign")
     header = f"{'revocations':>11} | {'bundle MB':>9} | " + " | ".join(f"{c:>22}" for c in columns)
     print(header)
     print("-" * len(header))
