@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from backend_support import running_server
-from conftest import PrivacyScene
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from privacy_canaries import (
     BAD_CHECK_USCC,
@@ -43,6 +42,7 @@ from privacy_harness import (
     stalling_server,
     start_kiosk,
 )
+from privacy_scene import PrivacyScene
 
 from backend.issuer import DEMO_ISSUER_NAME
 from kiosk.core.credentials import key_id_of_public_key

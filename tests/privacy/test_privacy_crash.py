@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PrivacyScene
 from privacy_canaries import BUSINESS_TOKEN, TALLY, USCC, search
 from privacy_harness import stalling_server
+from privacy_scene import PrivacyScene
 
 CHILD = Path(__file__).resolve().parent / "session_child.py"
 
