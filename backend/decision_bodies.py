@@ -4,7 +4,9 @@ A decision's criteria depend only on the benefit, the subject's facts, the local
 date (rules read ``external.today``); with preloaded, read-only records the facts cannot change
 while the service runs. So the first check of a subject for a benefit on a day runs
 ``decide()`` and keeps the JSON of everything but the three per-answer fields (decision id,
-decided at, valid until); later checks that day fill those into the kept bytes. The body is
+decided at, valid until); later checks that day fill those into the kept bytes. The key is the
+request as sent (benefit, scheme, value, locale) plus the day, so a repeat skips even the
+identifier check: only requests that passed every check are ever kept. The body is
 byte for byte ``json.dumps(decision.to_json())`` of a fresh ``decide()``
 (tests/test_backend_decision_bodies.py checks it for every demo case).
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from datetime import datetime, timedelta
 
 from kiosk.core.decision import Decision
@@ -63,23 +65,24 @@ class DecisionBodies:
         self.max_entries = max_entries
         self._templates: OrderedDict[Hashable, _Template] = OrderedDict()
 
-    def body(
-        self, key: Hashable, moment: datetime, make: Callable[[datetime], tuple[Decision, timedelta]]
-    ) -> bytes:
-        """The answer for `key` at `moment`; `make(moment)` decides when nothing is kept.
+    def render(self, key: Hashable, moment: datetime) -> bytes | None:
+        """The kept answer for `key`, with a fresh decision id and `moment`'s times; or None.
 
-        `key` must name everything the criteria depend on, including the UTC day of `moment`.
+        `key` must name everything the answer depends on, including the UTC day of `moment`.
         """
         template = self._templates.get(key)
         if template is None:
-            decision, valid_for = make(moment)
-            template = _Template(decision, valid_for)
-            self._templates[key] = template
-            if len(self._templates) > self.max_entries:
-                self._templates.popitem(last=False)
-            return template.render(decision.decision_id, moment)
+            return None
         self._templates.move_to_end(key)
         return template.render(uuid.uuid4().hex, moment)
+
+    def keep(self, key: Hashable, decision: Decision, valid_for: timedelta, moment: datetime) -> bytes:
+        """Keep `decision` (decided at `moment`) for `key` and return its body."""
+        template = _Template(decision, valid_for)
+        self._templates[key] = template
+        if len(self._templates) > self.max_entries:
+            self._templates.popitem(last=False)
+        return template.render(decision.decision_id, moment)
 
     def __len__(self) -> int:
         return len(self._templates)

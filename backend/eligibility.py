@@ -155,20 +155,17 @@ class EligibilityService:
 
     def answer_body(self, request: EligibilityRequest, now: datetime | None = None) -> bytes:
         """The response body: exactly the JSON of ``answer(request).to_json()``."""
-        benefit, value, record = self._find(request)
         moment = now or datetime.now(UTC)
+        key = (request.benefit, request.scheme, request.value, request.locale, moment.date())
+        if self.bodies is not None:
+            kept = self.bodies.render(key, moment)
+            if kept is not None:
+                return kept
+        benefit, _value, record = self._find(request)
+        decision = self._decide(benefit, record, request.locale, moment)
         if self.bodies is None:
-            return encode(self._decide(benefit, record, request.locale, moment).to_json())
-        on_record = (request.scheme, value) if record is not None else None
-        key = (benefit.id, on_record, request.locale, moment.date())
-        return self.bodies.body(
-            key,
-            moment,
-            lambda at: (
-                self._decide(benefit, record, request.locale, at),
-                timedelta(hours=benefit.valid_hours),
-            ),
-        )
+            return encode(decision.to_json())
+        return self.bodies.keep(key, decision, timedelta(hours=benefit.valid_hours), moment)
 
     def _find(self, request: EligibilityRequest) -> tuple[Benefit, str, SubjectRecord | None]:
         """The benefit, the canonical reference and its record (None: no record of this kind)."""

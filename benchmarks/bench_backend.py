@@ -5,10 +5,12 @@ and rate limit off), then measures:
 
 1. sequential latency, POST /v1/eligibility and GET /v1/health interleaved over keep-alive
    (httpx.Client, TCP_NODELAY), p50/p99 after warm-up;
-2. throughput with 8 concurrent keep-alive connections (a bare asyncio HTTP/1.1 client, so the
-   client costs little next to the server), health and decisions in alternating rounds;
-3. the server's resident memory (VmRSS / VmHWM from /proc);
-4. in-process costs of the steps of one decision (lookup, decide, parse, auth).
+2. the same over a bare socket that sends each request in one write;
+3. throughput with 8 concurrent keep-alive connections (a bare asyncio HTTP/1.1 client, so the
+   client costs little next to the server), health and decisions in alternating rounds, and
+   the server's CPU time per request in those rounds (/proc/PID/stat);
+4. the server's resident memory (VmRSS / VmHWM from /proc);
+5. in-process costs of the steps of one decision (lookup, decide, parse, auth).
 
 Prints a table; asserts nothing. Run: .venv/bin/python benchmarks/bench_backend.py [--quick]
 """
@@ -107,6 +109,55 @@ def sequential(url: str, bodies: list[bytes], count: int, nodelay: bool) -> dict
     return times
 
 
+def raw_requests(bodies: list[bytes]) -> tuple[bytes, list[bytes]]:
+    health = b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    posts = [
+        b"POST /v1/eligibility HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+        + TOKEN.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(len(body)).encode() + b"\r\n\r\n" + body
+        for body in bodies
+    ]
+    return health, posts
+
+
+def _exchange(sock: socket.socket, request: bytes) -> None:
+    sock.sendall(request)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise SystemExit(f"unexpected answer {head[:40]!r}")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    while len(rest) < length:
+        rest += sock.recv(65536)
+
+
+def sequential_raw(port: int, bodies: list[bytes], count: int) -> dict[str, list[float]]:
+    """Like `sequential`, but each request leaves in one write (httpx writes head and body
+    separately, which costs the server one more wake-up per POST)."""
+    health, posts = raw_requests(bodies)
+    times: dict[str, list[float]] = {"post": [], "health": []}
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for index in range(count + count // 5):
+            started = time.perf_counter()
+            _exchange(sock, posts[index % len(posts)])
+            post_s = time.perf_counter() - started
+            started = time.perf_counter()
+            _exchange(sock, health)
+            health_s = time.perf_counter() - started
+            if index >= count // 5:
+                times["post"].append(post_s)
+                times["health"].append(health_s)
+    return times
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _hammer(port: int, request: bytes | Callable[[int], bytes], seconds: float, conns: int) -> int:
     done = 0
     stop = time.perf_counter() + seconds
@@ -132,22 +183,25 @@ async def _hammer(port: int, request: bytes | Callable[[int], bytes], seconds: f
     return done
 
 
-def throughput(port: int, bodies: list[bytes], seconds: float, rounds: int, conns: int) -> dict[str, list[float]]:
-    health = b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-    posts = [
-        b"POST /v1/eligibility HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
-        + TOKEN.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: "
-        + str(len(body)).encode() + b"\r\n\r\n" + body
-        for body in bodies
-    ]
-    rates: dict[str, list[float]] = {"health": [], "post": []}
+def throughput(
+    pid: int, port: int, bodies: list[bytes], seconds: float, rounds: int, conns: int
+) -> dict[str, list[float]]:
+    """Requests/s and server CPU µs per request, health and decisions in alternating rounds.
+
+    CPU per request (from /proc/PID/stat) is what throughput would be on an idle machine;
+    requests/s on a shared one also counts time the server waited for a CPU.
+    """
+    health, posts = raw_requests(bodies)
+    found: dict[str, list[float]] = {"health": [], "post": [], "health_cpu": [], "post_cpu": []}
     asyncio.run(_hammer(port, health, 1.0, conns))  # warm-up
+    asyncio.run(_hammer(port, lambda i: posts[i % len(posts)], 1.0, conns))
     for _ in range(rounds):
-        rates["health"].append(asyncio.run(_hammer(port, health, seconds, conns)) / seconds)
-        rates["post"].append(
-            asyncio.run(_hammer(port, lambda i: posts[i % len(posts)], seconds, conns)) / seconds
-        )
-    return rates
+        for name, request in (("health", health), ("post", lambda i: posts[i % len(posts)])):
+            cpu = cpu_seconds(pid)
+            done = asyncio.run(_hammer(port, request, seconds, conns))
+            found[name].append(done / seconds)
+            found[name + "_cpu"].append((cpu_seconds(pid) - cpu) / done * 1e6)
+    return found
 
 
 def memory(pid: int) -> dict[str, int]:
@@ -219,7 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             rss_idle = memory(server.pid)
             seq = sequential(url, bodies, count, nodelay=True)
             seq_nagle = sequential(url, bodies, max(100, count // 10), nodelay=False)
-            rates = throughput(port, bodies, seconds, rounds, conns=8)
+            seq_raw = sequential_raw(port, bodies, count)
+            rates = throughput(server.pid, port, bodies, seconds, rounds, conns=8)
             rss = memory(server.pid)
         finally:
             server.terminate()
@@ -231,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ms = 1000.0
     post50, health50 = statistics.median(seq["post"]) * ms, statistics.median(seq["health"]) * ms
     post_rate, health_rate = statistics.median(rates["post"]), statistics.median(rates["health"])
+    post_cpu, health_cpu = statistics.median(rates["post_cpu"]), statistics.median(rates["health_cpu"])
+    raw50 = {k: statistics.median(v) * ms for k, v in seq_raw.items()}
     print(f"# bench_backend  cpus={os.cpu_count()}  python={sys.version.split()[0]}  "
           f"requests={count} each (sequential), {rounds}x{seconds:.0f}s rounds x 8 connections")
     print(f"{'figure':<58} {'value':>12}")
@@ -242,9 +299,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("POST p50 / health p50 (target <= 1.3)", f"{post50 / health50:.2f}"),
         ("POST p50 without TCP_NODELAY on the client (ms)",
          f"{statistics.median(seq_nagle['post']) * ms:.3f}"),
+        ("raw socket, one write per request: health p50 (ms)", f"{raw50['health']:.3f}"),
+        ("raw socket, one write per request: POST p50 (ms)", f"{raw50['post']:.3f}"),
+        ("raw socket POST p50 / health p50", f"{raw50['post'] / raw50['health']:.2f}"),
         ("GET /v1/health req/s, 8 connections", f"{health_rate:.0f}"),
         ("POST /v1/eligibility decisions/s, 8 connections", f"{post_rate:.0f}"),
         ("decisions/s / health req/s (target >= 0.70)", f"{post_rate / health_rate:.2f}"),
+        ("server CPU per health request (µs)", f"{health_cpu:.0f}"),
+        ("server CPU per decision (µs)", f"{post_cpu:.0f}"),
+        ("CPU-bound decisions/s / health req/s (CPU ratio)", f"{health_cpu / post_cpu:.2f}"),
         ("server VmRSS after start (MiB)", f"{rss_idle.get('VmRSS', 0) / 1024:.1f}"),
         ("server VmRSS after the run (MiB) (target <= 60)", f"{rss.get('VmRSS', 0) / 1024:.1f}"),
         ("server VmHWM peak (MiB)", f"{rss.get('VmHWM', 0) / 1024:.1f}"),

@@ -81,9 +81,7 @@ def test_kept_answers_are_bounded() -> None:
     bodies = DecisionBodies(max_entries=3)
     benefit = CATALOG.benefits[0]
     for key in range(5):
-        bodies.body(
-            key, NOON,
-            lambda at: (decide(benefit, {}, policy_version="v", locale="en", now=at),
-                        timedelta(hours=benefit.valid_hours)),
-        )
+        decision = decide(benefit, {}, policy_version="v", locale="en", now=NOON)
+        bodies.keep(key, decision, timedelta(hours=benefit.valid_hours), NOON)
     assert len(bodies) == 3
+    assert bodies.render(0, NOON) is None and bodies.render(4, NOON) is not None
