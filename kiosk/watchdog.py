@@ -12,6 +12,7 @@ Messages carry no personal data: STATUS is for `systemctl status`, in English, o
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
 import sdnotify
@@ -20,6 +21,7 @@ from kiosk.core.errors import KioskError
 from kiosk.core.text import LocalText
 
 _MAX_STATUS_CHARS = 200
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
 
 
 class WatchdogSettingError(KioskError):
@@ -77,7 +79,8 @@ class SystemdNotifier:
         owner = self._environ.get("WATCHDOG_PID", "").strip()
         if owner and owner != str(os.getpid()):
             return None
-        if not raw.isdigit():
+        # Not str.isdigit(): it accepts "²" and other digits int() refuses.
+        if not _WHOLE_NUMBER.fullmatch(raw):
             raise WatchdogSettingError("is not a whole number")
         microseconds = int(raw)
         if microseconds <= 0:

@@ -141,7 +141,7 @@ def test_watchdog_interval_is_half_the_timeout(
     assert SystemdNotifier().watchdog_interval() == interval
 
 
-@pytest.mark.parametrize("usec", ["thirty", "-5", "0", "1.5", "0x10"])
+@pytest.mark.parametrize("usec", ["thirty", "-5", "0", "1.5", "0x10", "²", "١٢"])
 def test_malformed_watchdog_usec_is_a_typed_error(usec: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WATCHDOG_USEC", usec)
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
