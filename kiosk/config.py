@@ -15,6 +15,7 @@ from typing import Any
 
 from kiosk.core.errors import KioskError
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText, parse_locale
+from kiosk.flow import Timeouts
 
 DEFAULT_CONFIG_PATH = Path("/etc/xinyi-kiosk/kiosk.toml")
 EXAMPLE_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "kiosk.example.toml"
@@ -57,6 +58,8 @@ class KioskConfig:
     scanner: DeviceConfig = field(default_factory=DeviceConfig)
     idcard: DeviceConfig = field(default_factory=DeviceConfig)
     printer: DeviceConfig = field(default_factory=DeviceConfig)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    speech: bool = False
     origin: str = "(defaults)"
 
     def device_token(self) -> str | None:
@@ -89,7 +92,10 @@ _TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "scanner": dict,
     "idcard": dict,
     "printer": dict,
+    "timeouts": dict,
+    "speech": bool,
 }
+_TIMEOUT_KEYS = ("choose_benefit", "criteria", "present", "checking", "result", "error")
 _DEVICE_KEYS: dict[str, type] = {"port": str, "baud": int}
 
 
@@ -150,7 +156,32 @@ def _parse(document: dict[str, Any], origin: str, base: Path) -> KioskConfig:
     for key in ("scanner", "idcard", "printer"):
         if key in document:
             changes[key] = _device(document[key], origin, key)
+    if "timeouts" in document:
+        changes["timeouts"] = _timeouts(document["timeouts"], origin)
+    if "speech" in document:
+        changes["speech"] = document["speech"]
+    if "staff_pin_hash" in changes:
+        from kiosk.staff_pin import PinHashError, validate_pin_hash
+
+        try:
+            validate_pin_hash(changes["staff_pin_hash"])
+        except PinHashError as error:
+            raise ConfigError(origin, "staff_pin_hash", error.detail) from None
     return replace(config, **changes)
+
+
+def _timeouts(table: dict[str, Any], origin: str) -> Timeouts:
+    """Seconds per step; 5 s to 10 min, so a typo cannot make the kiosk hang or rush people."""
+    values: dict[str, float] = {}
+    for key, value in table.items():
+        if key not in _TIMEOUT_KEYS:
+            raise ConfigError(origin, f"timeouts.{key}", f"is not a step; known: {', '.join(_TIMEOUT_KEYS)}")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(origin, f"timeouts.{key}", "must be a number of seconds")
+        if not 5 <= value <= 600:
+            raise ConfigError(origin, f"timeouts.{key}", "must be between 5 and 600 seconds")
+        values[key] = float(value)
+    return Timeouts(**values)
 
 
 def _device(table: dict[str, Any], origin: str, name: str) -> DeviceConfig:

@@ -160,7 +160,7 @@ class SessionFlow:
         self._checker = checker
         self._timeouts = timeouts or Timeouts()
         self._clock = clock
-        self._on_decision = on_decision
+        self._decision_listeners: list[Callable[[Decision], None]] = [on_decision] if on_decision else []
         self._listeners: list[Callable[[SessionView], None]] = []
         self._view = SessionView()
         self._deadline: float | None = None
@@ -180,6 +180,10 @@ class SessionFlow:
         self._listeners.append(listener)
         listener(self._view)
         return lambda: self._listeners.remove(listener)
+
+    def add_decision_listener(self, listener: Callable[[Decision], None]) -> None:
+        """Told once per decision shown (aggregate counters); gets no presentation."""
+        self._decision_listeners.append(listener)
 
     def _publish(self, view: SessionView) -> None:
         self._view = view
@@ -312,8 +316,8 @@ class SessionFlow:
             self._check_task = None
         if self._view.state is not FlowState.CHECKING:
             return
-        if self._on_decision is not None:
-            self._on_decision(decision)
+        for listener in self._decision_listeners:
+            listener(decision)
         self._enter(FlowState.RESULT, decision=decision)
 
     def _fail_with(self, error: KioskError) -> None:

@@ -1,0 +1,279 @@
+"""The Kivy App: screens follow the flow; hardening; one asyncio loop for UI, devices and HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk.core.benefits import Benefit
+from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
+from kiosk.demo_codes import DemoCode
+from kiosk.flow import FlowState, SessionFlow, SessionView
+from kiosk.i18n import translate
+from kiosk.runtime import KioskRuntime
+from kiosk.speech import Speaker
+from kiosk.ui import theme
+from kiosk.ui.fonts import register_default_font
+from kiosk.ui.screens import KV_DIR, screen_classes
+
+STATE_SCREENS = {
+    FlowState.IDLE: "idle",
+    FlowState.CHOOSE_BENEFIT: "benefits",
+    FlowState.CRITERIA: "criteria",
+    FlowState.PRESENT: "present",
+    FlowState.CHECKING: "checking",
+    FlowState.RESULT: "result",
+    FlowState.ERROR: "error",
+}
+KEY_ESCAPE, KEY_F1 = 27, 282
+STAFF_IDLE_SECONDS = 120.0
+_kv_loaded = False
+
+
+def load_kv() -> None:
+    """Load the layouts once per process (loading a .kv twice would apply its rules twice)."""
+    global _kv_loaded
+    if _kv_loaded:
+        return
+    register_default_font()
+    Builder.load_file(str(KV_DIR.parent / "widgets.kv"))
+    for path in sorted(KV_DIR.glob("*.kv")):
+        Builder.load_file(str(path))
+    Builder.load_string(_ROOT_KV)
+    _kv_loaded = True
+
+
+_ROOT_KV = """
+<KioskRoot>:
+    ScreenManager:
+        id: screens
+"""
+
+
+class KioskRoot(FloatLayout):
+    def on_touch_down(self, touch: Any) -> bool:
+        App.get_running_app().any_touch()
+        return bool(super().on_touch_down(touch))
+
+
+class KioskApp(App):
+    locale = StringProperty(DEFAULT_LOCALE)
+    font_scale = NumericProperty(1.0)
+    elder = BooleanProperty(False)
+    view = ObjectProperty(SessionView())
+    staff_mode = StringProperty("")
+    speech_enabled = BooleanProperty(False)
+    use_kivy_settings = False
+    title = "Xinyi Kiosk"
+
+    def __init__(
+        self,
+        runtime: KioskRuntime,
+        *,
+        hardened: bool = True,
+        demo_codes: Callable[[Benefit], Sequence[DemoCode]] | None = None,
+        speaker: Speaker | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.runtime = runtime
+        self.flow: SessionFlow = runtime.flow
+        self.hardened = hardened
+        self.demo_codes = demo_codes
+        self.speaker = speaker
+        self._unsubscribe: Callable[[], None] | None = None
+        self._staff_deadline = 0.0
+        self._staff_timer: Any = None
+        super().__init__(**kwargs)
+        self.speech_enabled = bool(speaker and speaker.available)
+
+    # -- building --------------------------------------------------------------------------
+    def build(self) -> KioskRoot:
+        load_kv()
+        root = Factory.KioskRoot()
+        manager: ScreenManager = root.ids.screens
+        manager.transition = NoTransition()
+        for name, cls in screen_classes().items():
+            manager.add_widget(cls(name=name))
+        self.root = root
+        self._unsubscribe = self.flow.subscribe(self._on_view)
+        self._staff_timer = Clock.schedule_interval(lambda _dt: self.check_staff_timeout(), 1.0)
+        if self.hardened:
+            self.harden()
+        return root
+
+    def detach(self) -> None:
+        """Stop following the flow and release the window's handlers (tests, restarts)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._staff_timer is not None:
+            self._staff_timer.cancel()
+            self._staff_timer = None
+        self.unharden()
+
+    # -- hardening -------------------------------------------------------------------------
+    def harden(self) -> None:
+        Window.bind(on_request_close=self._refuse_close, on_keyboard=self._swallow_keys)
+
+    def unharden(self) -> None:
+        Window.unbind(on_request_close=self._refuse_close, on_keyboard=self._swallow_keys)
+
+    def _refuse_close(self, *_: Any, **__: Any) -> bool:
+        return True
+
+    def _swallow_keys(self, _window: Any, key: int, *_: Any) -> bool:
+        return key in (KEY_ESCAPE, KEY_F1)
+
+    def open_settings(self, *_: Any) -> bool:
+        return False
+
+    def on_start(self) -> None:
+        if self.hardened and Window.fullscreen:
+            Window.show_cursor = False
+
+    # -- following the flow ----------------------------------------------------------------
+    @property
+    def screens(self) -> ScreenManager:
+        return self.root.ids.screens
+
+    def _on_view(self, view: SessionView) -> None:
+        changed_state = view.state is not self.view.state
+        self.view = view
+        self.locale = view.locale
+        if self.staff_mode and view.state is not FlowState.IDLE:
+            self.staff_mode = ""
+        self._show(refresh=changed_state or view.state in (FlowState.RESULT, FlowState.ERROR))
+
+    def _show(self, *, refresh: bool = True) -> None:
+        name = self.staff_mode or STATE_SCREENS[self.view.state]
+        manager = self.screens
+        if manager.current != name:
+            manager.current = name
+            refresh = True
+        if refresh:
+            manager.get_screen(name).show(self.view, self.locale)
+
+    def on_locale(self, *_: Any) -> None:
+        if self.root is not None:
+            self._show()
+
+    def on_font_scale(self, *_: Any) -> None:
+        if self.root is not None:
+            self._show()
+
+    # -- helpers the .kv files call --------------------------------------------------------
+    def tr(self, key: str, locale: str | None = None, **params: Any) -> str:
+        return translate(key, locale or self.locale, **params)
+
+    def text_of(self, text: LocalText | None) -> str:
+        return text.get(self.locale) if text is not None else ""
+
+    # kv cannot bind through a plain dataclass (app.view.benefit.title); these take the view
+    # as an argument, so each expression rebinds when the view is replaced.
+    def benefit_text(self, view: SessionView, field: str, locale: str) -> str:
+        benefit = view.benefit
+        return getattr(benefit, field).get(locale) if benefit is not None else ""
+
+    def seconds_of(self, view: SessionView) -> int:
+        return int(view.seconds_left or 0)
+
+    def holder_text(self, view: SessionView, locale: str) -> str:
+        name = view.holder_name_masked
+        return self.tr("checking.holder", locale, name=name) if name else ""
+
+    def wiped_text(self, view: SessionView, locale: str) -> str:
+        return self.tr("idle.wiped", locale) if view.last_end else ""
+
+    def countdown_text(self, view: SessionView, locale: str) -> str:
+        if view.seconds_left is None or view.state is FlowState.CHECKING:
+            return ""
+        return self.tr("bar.countdown", locale, seconds=int(view.seconds_left))
+
+    def toggle_locale(self) -> None:
+        locale: Locale = "en" if self.locale == "zh-CN" else "zh-CN"
+        self.flow.set_locale(locale)
+
+    def toggle_elder(self) -> None:
+        self.elder = not self.elder
+        self.font_scale = theme.ELDER_SCALE if self.elder else 1.0
+        self.flow.touch()
+
+    def any_touch(self) -> None:
+        self.flow.touch()
+        self._staff_deadline = self.flow_clock() + STAFF_IDLE_SECONDS
+
+    def flow_clock(self) -> float:
+        return time.monotonic()
+
+    def choose_benefit(self, benefit_id: str) -> None:
+        self.flow.choose_benefit(benefit_id)
+
+    def codes_for(self, benefit: Benefit) -> Sequence[DemoCode]:
+        return self.demo_codes(benefit) if self.demo_codes is not None else ()
+
+    def demo_button(self, code: DemoCode, locale: str) -> Any:
+        button = Factory.KioskButton(text=self.tr("demo.present", locale, label=code.label.get(locale)))
+        button.background_color = theme.SECONDARY
+        button.bind(on_release=lambda *_: code.present())
+        return button
+
+    # -- staff -------------------------------------------------------------------------------
+    def open_staff(self) -> None:
+        if self.flow.view.state is FlowState.IDLE:
+            self._staff_deadline = self.flow_clock() + STAFF_IDLE_SECONDS
+            self.staff_mode = "staff_pin"
+            self._show()
+
+    def enter_staff(self) -> None:
+        self._staff_deadline = self.flow_clock() + STAFF_IDLE_SECONDS
+        self.staff_mode = "staff"
+        self._show()
+
+    def close_staff(self) -> None:
+        self.staff_mode = ""
+        self._show()
+
+    def staff_choose(self, benefit_id: str) -> None:
+        self.staff_mode = ""
+        self.flow.choose_benefit(benefit_id)
+
+    def check_staff_timeout(self) -> None:
+        if self.staff_mode and self.flow_clock() > self._staff_deadline:
+            self.close_staff()
+
+    # -- speech ------------------------------------------------------------------------------
+    def spoken_result(self) -> str:
+        decision = self.view.decision
+        if decision is None:
+            return ""
+        parts = [self.tr(f"outcome.{decision.outcome.value}")]
+        for criterion in decision.criteria:
+            parts.append(f"{self.tr(f'status.{criterion.status.value}')}: {criterion.title}. {criterion.reason}")
+        return "\n".join(parts)
+
+    def speak_result(self) -> asyncio.Task[bool] | None:
+        if self.speaker is None or not self.speaker.available:
+            return None
+        self.flow.touch()
+        return asyncio.ensure_future(self.speaker.say(self.spoken_result(), self.locale))
+
+
+async def run_app(app: KioskApp) -> None:
+    """Kivy, the drivers and httpx on one asyncio loop; returns when the app stops."""
+    app.runtime.start()
+    try:
+        await app.async_run(async_lib="asyncio")
+    finally:
+        app.detach()
+        await app.runtime.aclose()

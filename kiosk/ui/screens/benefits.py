@@ -1,0 +1,36 @@
+"""Benefit list, business and personal, each with what it gives; a touch shows its criteria."""
+
+from __future__ import annotations
+
+from kivy.factory import Factory
+from kivy.properties import StringProperty
+
+from kiosk.flow import SessionView
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.widgets import TappableCard
+
+SECTIONS = (("business", "benefits.business"), ("person", "benefits.personal"))
+
+
+class BenefitCard(TappableCard):
+    benefit_id = StringProperty("")
+    title = StringProperty("")
+    summary = StringProperty("")
+
+
+class BenefitsScreen(KioskScreen):
+    def show(self, view: SessionView, locale: str) -> None:
+        box = self.ids.entries
+        box.clear_widgets()
+        app = self.kiosk
+        for kind, key in SECTIONS:
+            box.add_widget(Factory.Heading(text=app.tr(key, locale)))
+            benefits = [b for b in app.flow.catalog.benefits if b.kind == kind]
+            if not benefits:
+                box.add_widget(Factory.Body(text=app.tr("benefits.none", locale)))
+            for benefit in benefits:
+                card = BenefitCard(
+                    benefit_id=benefit.id, title=benefit.title.get(locale), summary=benefit.summary.get(locale)
+                )
+                card.bind(on_release=lambda card: app.choose_benefit(card.benefit_id))
+                box.add_widget(card)

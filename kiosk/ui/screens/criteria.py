@@ -1,0 +1,35 @@
+"""Transparency before scanning: every criterion, its source authority, the legal basis."""
+
+from __future__ import annotations
+
+from kivy.factory import Factory
+from kivy.properties import StringProperty
+
+from kiosk.flow import SessionView
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.widgets import Card
+
+
+class CriterionCard(Card):
+    title = StringProperty("")
+    source = StringProperty("")
+
+
+class CriteriaScreen(KioskScreen):
+    def show(self, view: SessionView, locale: str) -> None:
+        box = self.ids.criteria
+        box.clear_widgets()
+        benefit = view.benefit
+        if benefit is None:
+            return
+        app = self.kiosk
+        schemes = ", ".join(app.tr(f"scheme.{s}", locale) for s in sorted(benefit.schemes))
+        self.ids.schemes.text = app.tr("criteria.accepted", locale, schemes=schemes)
+        for number, criterion in enumerate(benefit.criteria, start=1):
+            box.add_widget(
+                CriterionCard(
+                    title=f"{number}. {criterion.title.get(locale)}",
+                    source=app.tr("criteria.source", locale, source=criterion.source.get(locale)),
+                )
+            )
+        box.add_widget(Factory.Body(text=app.tr("criteria.all_must_pass", locale)))

@@ -1,0 +1,75 @@
+"""Staff mode: device health, policy data, today's counts, sync now, pick a benefit.
+
+It shows aggregate numbers only; there is no list of people to show, because none is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kivy.factory import Factory
+
+from kiosk.flow import SessionView
+from kiosk.runtime import Health
+from kiosk.ui.screens.base import KioskScreen
+
+
+class StaffScreen(KioskScreen):
+    health: Health | None = None
+    sync_message = ""
+    _refreshing: asyncio.Future[None] | None = None
+
+    def on_pre_enter(self, *_: Any) -> None:
+        self.health = None
+        self.sync_message = ""
+        self._refreshing = asyncio.ensure_future(self.refresh_health())
+
+    async def refresh_health(self) -> None:
+        self.health = await self.kiosk.runtime.health()
+        self.show(self.kiosk.view, self.kiosk.locale)
+
+    async def sync(self) -> None:
+        app = self.kiosk
+        self.sync_message = "staff.syncing"
+        self.show(app.view, app.locale)
+        ok = await app.runtime.sync_now()
+        self.sync_message = "staff.sync_ok" if ok else "staff.sync_failed"
+        await self.refresh_health()
+
+    def show(self, view: SessionView, locale: str) -> None:
+        app = self.kiosk
+        tr = app.tr
+        lines: list[str] = []
+        health = self.health
+        if health is None:
+            lines.append(tr("staff.loading", locale))
+        else:
+            for name, status in sorted(health.devices.items()):
+                lines.append(tr(f"staff.device.{name}", locale) + ": " + tr(f"device.{status}", locale))
+            if not health.devices:
+                lines.append(tr("staff.no_devices", locale))
+            backend = {True: "staff.reachable", False: "staff.unreachable", None: "staff.not_configured"}
+            lines.append(tr("staff.backend", locale) + ": " + tr(backend[health.backend_reachable], locale))
+            age = "—" if health.policy_age_hours is None else f"{health.policy_age_hours:.1f}"
+            lines.append(tr("staff.policy", locale, version=health.policy_version or "—", hours=age))
+        self.ids.health.text = "\n".join(lines)
+        counts = health.counters if health else {}
+        rows = [
+            f"{self._benefit_title(b, locale)} · {tr(f'outcome.{o}', locale)}: {n}"
+            for (b, o), n in sorted(counts.items())
+        ]
+        self.ids.counters.text = "\n".join(rows) or tr("staff.no_counts", locale)
+        self.ids.sync_message.text = tr(self.sync_message, locale) if self.sync_message else ""
+        self.ids.sync.disabled = not app.runtime.can_sync
+        box = self.ids.benefits
+        box.clear_widgets()
+        for benefit in app.flow.catalog.benefits:
+            button = Factory.KioskButton(text=benefit.title.get(locale))
+            button.benefit_id = benefit.id
+            button.bind(on_release=lambda b: app.staff_choose(b.benefit_id))
+            box.add_widget(button)
+
+    def _benefit_title(self, benefit_id: str, locale: str) -> str:
+        benefit = self.kiosk.flow.catalog.get(benefit_id)
+        return benefit.title.get(locale) if benefit else benefit_id

@@ -1,0 +1,106 @@
+"""Building blocks every screen uses: text that wraps, large buttons, drawn status icons."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from kivy.graphics import Color, Ellipse, Line
+from kivy.properties import ListProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+from kiosk.ui import theme
+
+
+class Body(Label):
+    """Wrapping text whose height follows its content."""
+
+
+class Heading(Body):
+    pass
+
+
+class KioskButton(Button):
+    pass
+
+
+class Card(BoxLayout):
+    pass
+
+
+class TopBar(BoxLayout):
+    pass
+
+
+class ActionRow(BoxLayout):
+    pass
+
+
+class TappableCard(ButtonBehavior, Card):
+    pass
+
+
+class StatusIcon(Widget):
+    """A shape, not a colour alone: tick (passed), cross (failed), question mark (unknown).
+
+    `kind` takes a criterion status (passed/failed/unknown) or an outcome
+    (eligible/not_eligible/undetermined); `error` draws an exclamation mark.
+    """
+
+    kind = StringProperty("unknown")
+    tint = ListProperty([1, 1, 1, 1])
+
+    _SHAPES: ClassVar[dict[str, str]] = {
+        "passed": "tick", "eligible": "tick",
+        "failed": "cross", "not_eligible": "cross",
+        "unknown": "question", "undetermined": "question",
+        "error": "bang",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bind(kind=self._draw, pos=self._draw, size=self._draw, tint=self._draw)
+        self._draw()
+
+    @property
+    def shape(self) -> str:
+        return self._SHAPES.get(self.kind, "question")
+
+    def _draw(self, *_: Any) -> None:
+        self.canvas.clear()
+        side = min(self.width, self.height)
+        if side <= 0:
+            return
+        x0 = self.center_x - side / 2
+        y0 = self.center_y - side / 2
+        width = max(1.5, side / 10)
+        fill = theme.STATUS_COLOURS.get(self.kind) or theme.OUTCOME_COLOURS.get(self.kind) or theme.ERROR
+
+        def at(fx: float, fy: float) -> list[float]:
+            return [x0 + fx * side, y0 + fy * side]
+
+        with self.canvas:
+            Color(*self.tint)
+            Ellipse(pos=(x0, y0), size=(side, side))
+            Color(*fill)
+            Ellipse(pos=(x0 + width / 2, y0 + width / 2), size=(side - width, side - width))
+            Color(1, 1, 1, 1)
+            shape = self.shape
+            if shape == "tick":
+                Line(points=at(0.27, 0.52) + at(0.43, 0.34) + at(0.74, 0.68), width=width, cap="round", joint="round")
+            elif shape == "cross":
+                Line(points=at(0.31, 0.31) + at(0.69, 0.69), width=width, cap="round")
+                Line(points=at(0.31, 0.69) + at(0.69, 0.31), width=width, cap="round")
+            elif shape == "bang":
+                Line(points=at(0.5, 0.76) + at(0.5, 0.42), width=width, cap="round")
+                Ellipse(pos=(x0 + 0.5 * side - width, y0 + 0.24 * side - width), size=(2 * width, 2 * width))
+            else:
+                Line(
+                    bezier=at(0.36, 0.62) + at(0.38, 0.82) + at(0.66, 0.82) + at(0.64, 0.62) + at(0.62, 0.50)
+                    + at(0.50, 0.50) + at(0.50, 0.40),
+                    width=width, cap="round",
+                )
+                Ellipse(pos=(x0 + 0.5 * side - width, y0 + 0.24 * side - width), size=(2 * width, 2 * width))
