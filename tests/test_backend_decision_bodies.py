@@ -12,6 +12,7 @@ from backend.db import SubjectStore
 from backend.decision_bodies import DecisionBodies, encode
 from backend.demo_data import demo_subjects, write_demo_database
 from backend.eligibility import EligibilityRequest, EligibilityService
+from backend.problems import ProblemError
 from kiosk.core.decision import decide, decision_from_json
 from kiosk.policy_source import load_catalog
 
@@ -51,7 +52,7 @@ def test_every_kept_answer_is_what_decide_gives(
     services: tuple[EligibilityService, EligibilityService],
 ) -> None:
     kept, fresh = services
-    ids = set()
+    ids: set[str] = set()
     for request in _requests():
         first = kept.answer_body(request, now=NOON)
         later = kept.answer_body(request, now=NOON + timedelta(minutes=7, seconds=3))
@@ -85,3 +86,21 @@ def test_kept_answers_are_bounded() -> None:
         bodies.keep(key, decision, timedelta(hours=benefit.valid_hours), NOON)
     assert len(bodies) == 3
     assert bodies.render(0, NOON) is None and bodies.render(4, NOON) is not None
+
+
+def test_a_kept_answer_never_lets_a_broken_request_through(
+    services: tuple[EligibilityService, EligibilityService],
+) -> None:
+    kept, _ = services
+    subject = next(s for s in SUBJECTS if s.scheme == "uscc" and s.expected)
+    benefit = sorted(subject.expected)[0]
+    good = EligibilityRequest(benefit, "uscc", subject.value, "en", "kiosk-demo")
+    kept.answer_body(good, now=NOON)
+    wrong_digit = subject.value[:-1] + ("0" if subject.value[-1] != "0" else "1")
+    for broken in (
+        EligibilityRequest(benefit, "uscc", wrong_digit, "en", "kiosk-demo"),
+        EligibilityRequest("no-such-benefit", "uscc", subject.value, "en", "kiosk-demo"),
+        EligibilityRequest(benefit, "credential", subject.value, "en", "kiosk-demo"),
+    ):
+        with pytest.raises(ProblemError):
+            kept.answer_body(broken, now=NOON)
