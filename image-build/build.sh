@@ -17,7 +17,7 @@ shopt -u patsub_replacement 2> /dev/null || true
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-# shellcheck source=lib/operator-config.sh
+# shellcheck source-path=SCRIPTDIR source=lib/operator-config.sh
 . "$here/lib/operator-config.sh"
 
 usage() {
@@ -62,6 +62,14 @@ if ! load_operator_config "$config_file"; then
 	echo "See image-build/README.md and image-build/examples/operator.conf.example." >&2
 	exit 3
 fi
+
+# pi-gen runs from its own folder and splits STAGE_LIST on spaces: an absolute path, no spaces.
+if [[ "$out_dir" =~ [[:space:]] ]]; then
+	echo "build.sh: the --out folder must not contain spaces: $out_dir" >&2
+	exit 2
+fi
+mkdir -p "$out_dir"
+out_dir=$(cd "$out_dir" && pwd)
 
 # Fill @NAME@ placeholders with literal values (no sed: values may hold any character).
 fill_template() {

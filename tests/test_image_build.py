@@ -382,3 +382,34 @@ def test_the_shipped_example_config_is_valid_once_its_files_exist(tmp_path: Path
     shutil.copy(tmp_path / "files" / "authority.pem", tmp_path / "keys" / "authority-public.pem")
     result = run_build(config, tmp_path / "out", wheel_dir=kiosk_wheel_dir())
     assert result.returncode == EXIT_OK, result.stderr
+
+
+def test_relative_out_folder_becomes_absolute_for_pi_gen(tmp_path: Path) -> None:
+    config = write_operator_files(tmp_path)
+    result = subprocess.run(
+        [
+            "bash",
+            str(IMAGE_BUILD / "build.sh"),
+            "--dry-run",
+            "--out",
+            "rel-out",
+            "--wheel-dir",
+            str(kiosk_wheel_dir()),
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == EXIT_OK, result.stderr
+    assert pi_gen_settings(tmp_path / "rel-out", "STAGE_LIST")["STAGE_LIST"].endswith(
+        f" {tmp_path}/rel-out/stage-kiosk"
+    )
+
+
+def test_out_folder_with_spaces_is_refused(tmp_path: Path) -> None:
+    config = write_operator_files(tmp_path)
+    result = run_build(config, tmp_path / "with space", wheel_dir=kiosk_wheel_dir())
+    assert result.returncode == EXIT_USAGE
+    assert "must not contain spaces" in result.stderr

@@ -129,6 +129,32 @@ def test_kiosk_service_sandbox_scores_ok(unit_root: Path) -> None:
     assert "Overall exposure level for kiosk.service" in result.stdout
 
 
+def test_security_threshold_has_teeth(unit_root: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "root"
+    shutil.copytree(unit_root, bare, symlinks=True)
+    unit = bare / "etc/systemd/system/kiosk.service"
+    sandbox_free = [line for line in unit.read_text().splitlines() if not line.startswith(SANDBOX_KEYS)]
+    unit.write_text("\n".join(sandbox_free) + "\n")
+    result = analyze(bare, "security", "--offline=yes", "--threshold=30", "kiosk.service")
+    assert result.returncode != 0
+
+
+SANDBOX_KEYS = (
+    "Protect",
+    "Private",
+    "NoNewPrivileges",
+    "Restrict",
+    "LockPersonality",
+    "SystemCall",
+    "Capability",
+    "AmbientCapabilities",
+    "UMask",
+    "User=",
+    "Group=",
+    "SupplementaryGroups",
+)
+
+
 def unit_settings(unit: str) -> dict[str, list[str]]:
     values: dict[str, list[str]] = {}
     for line in (UNITS / unit).read_text().splitlines():
