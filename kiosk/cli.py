@@ -22,6 +22,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.listen",
     "kiosk.commands.simulate",
     "kiosk.commands.doctor",
+    "kiosk.commands.demo",
+    "kiosk.commands.run",
+    "kiosk.commands.screenshots",
 )
 
 EXIT_OK = 0

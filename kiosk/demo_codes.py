@@ -125,7 +125,7 @@ def demo_codes_for(
                 scanner.present(payload.encode("ascii"))
 
             codes.append(DemoCode(LocalText("信易电子凭证，断网离线核验", "Signed credential, network cut (offline)"),
-                                  offline, "eligible"))
+                                  offline, "offline"))
         old = datetime.now(UTC) - timedelta(days=60)
         expired = issuer.issue(kind=benefit.kind, subject_value=eligible.value, facts=dict(eligible.facts),
                                issued_at=old, valid_for=timedelta(days=30))

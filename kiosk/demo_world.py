@@ -36,6 +36,7 @@ class DemoWorld:
     issuer: Any
     _server: Any = field(repr=False)
     _server_thread: threading.Thread = field(repr=False)
+    staff_pin: str = DEMO_STAFF_PIN
     _codes: dict[str, list[DemoCode]] = field(default_factory=dict, repr=False)
 
     def codes_for(self, benefit: Benefit) -> list[DemoCode]:
@@ -117,4 +118,5 @@ async def start_demo_world(
     return DemoWorld(
         url=url, station=station, scanner=scanner, card_reader=card_reader, network=switches[0],
         subjects=list(demo_subjects()), issuer=load_demo_issuer(), _server=server, _server_thread=thread,
+        staff_pin=staff_pin,
     )

@@ -1,0 +1,83 @@
+"""`kiosk run`: the real kiosk from its config file, full screen and hardened."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+
+from kiosk.config import resolve_config
+from kiosk.core.errors import KioskError
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "run", help="run the kiosk (touch screen, devices, backend) from its config file",
+        description="Run the kiosk from its config file: full screen, hardened, devices and backend as configured.",
+    )
+    parser.add_argument("--config", type=Path,
+                        help="config file (default $XINYI_CONFIG or /etc/xinyi-kiosk/kiosk.toml)")
+    parser.add_argument("--windowed", action="store_true", help="not full screen (for trying it on a desktop)")
+    parser.add_argument("--hash-pin", action="store_true",
+                        help="read a staff PIN from the terminal, print its staff_pin_hash line, and exit")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.hash_pin:
+        return _hash_pin()
+    try:
+        config = resolve_config(args.config)
+    except KioskError as error:
+        print(f"kiosk run: {error.detail}", file=sys.stderr)
+        return EXIT_USAGE
+    from kiosk.ui.env import configure_kivy
+
+    configure_kivy(size=(800, 480), fullscreen=not args.windowed, offscreen=False,
+                   kivy_home=config.data_dir / "kivy" if config.data_dir.is_dir() else None)
+    try:
+        return asyncio.run(_run(config))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(config: object) -> int:
+    from kiosk.config import KioskConfig
+    from kiosk.speech import Speaker
+    from kiosk.station import build_station
+    from kiosk.ui.app import KioskApp, run_app
+
+    assert isinstance(config, KioskConfig)
+    try:
+        station = build_station(config)
+    except KioskError as error:
+        print(f"kiosk run: {error.detail}", file=sys.stderr)
+        return EXIT_USAGE
+    station.runtime.flow.set_locale(config.locale)
+    app = KioskApp(station.runtime, hardened=True, speaker=Speaker() if config.speech else None)
+    if station.sync is not None:
+        station.sync.start()
+    try:
+        await run_app(app)
+    finally:
+        await station.aclose()
+    return EXIT_OK
+
+
+def _hash_pin() -> int:
+    from kiosk.staff_pin import hash_pin
+
+    pin = getpass.getpass("staff PIN (4-12 digits): ")
+    if getpass.getpass("again: ") != pin:
+        print("kiosk run: the two PINs differ", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        print(f'staff_pin_hash = "{hash_pin(pin)}"')
+    except ValueError as error:
+        print(f"kiosk run: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
