@@ -17,7 +17,7 @@ from kiosk.core.bundle import PolicyBundle
 from kiosk.core.credentials import Presentation
 from kiosk.core.decision import Decision
 from kiosk.core.errors import KioskError
-from kiosk.core.offline import DEFAULT_MAX_AGE, decide_offline
+from kiosk.core.offline import DEFAULT_MAX_AGE, OfflineUnavailable, decide_offline
 from kiosk.core.text import Locale
 
 log = logging.getLogger("kiosk.checkers")
@@ -81,7 +81,14 @@ class FallbackChecker:
             log.info("backend unreachable during a check; finishing offline")
             if self._health is not None:
                 self._health.record(False)
-            return await self.offline.check(benefit_id, presentation, locale)
+            try:
+                return await self.offline.check(benefit_id, presentation, locale)
+            except OfflineUnavailable as offline_error:
+                if offline_error.reason != "no_bundle":
+                    raise
+                # Never synced: the person needs to hear that the service is unreachable,
+                # not that a cache they never heard of is empty.
+                raise error from None
         if self._health is not None:
             self._health.record(True)
         return decision

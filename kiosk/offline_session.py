@@ -5,7 +5,6 @@ current bundle)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,19 +29,19 @@ from kiosk.core.text import Locale
 from kiosk.store import Store
 from kiosk.sync import BundleSync, SyncPolicy
 
-DEMO_AUTHORITY_PUBLIC_KEY = (
-    Path(__file__).resolve().parent.parent / "config" / "demo-keys" / "authority-ed25519-DEMO-public.pem"
-)
 
+def authority_keys(paths: Iterable[Path] = ()) -> dict[str, ed25519.Ed25519PublicKey]:
+    """Authority keys from the config's files.
 
-def authority_keys(paths: Iterable[Path] = (), *, warn: bool = True) -> dict[str, ed25519.Ed25519PublicKey]:
-    """Authority keys from the config's files; with none configured, the DEMO key (and a warning)."""
+    None configured means no bundle is trusted: a kiosk that silently trusted the public DEMO
+    key would accept policy signed by anyone who has read this repository.
+    """
     chosen = list(paths)
     if not chosen:
-        if warn:
-            print("kiosk: no authority_keys configured; trusting the DEMO bundle authority key",
-                  file=sys.stderr)
-        chosen = [DEMO_AUTHORITY_PUBLIC_KEY]
+        raise TrustKeyError(
+            "no authority_keys configured: name the policy authority's public key in the config "
+            "(authority_keys) or with --authority"
+        )
     blobs = []
     for path in chosen:
         try:
@@ -74,7 +73,7 @@ def decide_from_cache(
     """Decide offline from the bundle cached in ``data_dir``. Raises a KioskError subclass:
     OfflineUnavailable (no/stale/expired bundle, unknown benefit), BundleError (cache does not
     verify), CredentialError (the code is unreadable, forged, expired or revoked)."""
-    keys = authorities if authorities is not None else authority_keys()
+    keys = authorities if authorities is not None else {}
     bundle = ensure_usable(cached_bundle(Store(data_dir), keys), now, max_age)
     presentation = read_presentation(raw_payload, credential_settings(bundle, prefix), now=now)
     return decide_offline(presentation, bundle, benefit_id, locale, now, max_age=max_age)
@@ -128,7 +127,7 @@ def offline_parts(
     running event loop, and ``await parts.sync.stop()`` on the way out."""
     store = Store(data_dir)
     sync = BundleSync(
-        store, authority_keys(authority_key_files), base_url=backend_url, token=token,
+        store, authority_keys(authority_key_files) if authority_key_files else {}, base_url=backend_url, token=token,
         transport=transport, policy=SyncPolicy(max_age=max_age),
     )
     offline = OfflineChecker(lambda: sync.current, max_age=max_age)

@@ -1,20 +1,24 @@
 """Composition root: from a KioskConfig to the parts a session needs.
 
 `kiosk check`, `kiosk run` and `kiosk demo` all build their session from here, so the command
-line and the touch screen decide in exactly the same way.
+line and the touch screen decide in exactly the same way: online first, and offline from the
+cached signed bundle when the backend cannot be reached (or always, for offline-only kiosks).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+import httpx
 
 from kiosk.client import BackendClient, OnlineChecker
 from kiosk.config import KioskConfig
 from kiosk.core.benefits import Catalog
-from kiosk.core.credentials import CredentialSettings, Presentation, TrustStore, read_presentation
+from kiosk.core.credentials import Presentation, TrustStore, read_presentation
 from kiosk.flow import Checker, SessionFlow, Timeouts
+from kiosk.offline_session import OfflineParts, offline_parts
 from kiosk.policy_source import load_catalog
 
 
@@ -22,33 +26,50 @@ from kiosk.policy_source import load_catalog
 class KioskServices:
     config: KioskConfig
     catalog: Catalog
-    credential_settings: CredentialSettings
     checker: Checker
     client: BackendClient | None
+    offline: OfflineParts
 
     def presentation_reader(self, clock: Callable[[], datetime] | None = None) -> Callable[[bytes | str], Presentation]:
+        """Reads with the trust keys and revocations of the bundle current at each read."""
         now = clock or (lambda: datetime.now(UTC))
-        settings = self.credential_settings
-        return lambda raw: read_presentation(raw, settings, now=now())
+        return lambda raw: read_presentation(raw, self.offline.credential_settings(), now=now())
 
     def new_flow(self, *, timeouts: Timeouts | None = None) -> SessionFlow:
         return SessionFlow(self.catalog, self.presentation_reader(), self.checker, timeouts=timeouts)
 
     async def aclose(self) -> None:
+        await self.offline.sync.stop()
         if self.client is not None:
             await self.client.aclose()
 
 
-def build_services(config: KioskConfig) -> KioskServices:
-    catalog = load_catalog()
-    trust = TrustStore.from_files(config.trust_files) if config.trust_files else TrustStore()
-    settings = CredentialSettings(prefix=config.credential_prefix, trust=trust)
-    token = config.device_token() or ""
-    client = BackendClient(config.backend_url, token, config.device_id)
-    return KioskServices(
-        config=config,
-        catalog=catalog,
-        credential_settings=settings,
-        checker=OnlineChecker(client),
-        client=client,
+def build_services(
+    config: KioskConfig,
+    *,
+    offline_only: bool | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> KioskServices:
+    only_offline = config.offline_only if offline_only is None else offline_only
+    token = config.device_token()
+    client = (
+        None if only_offline else BackendClient(config.backend_url, token or "", config.device_id, transport=transport)
     )
+    trust = TrustStore.from_files(config.trust_files) if config.trust_files else TrustStore()
+    parts = offline_parts(
+        data_dir=config.data_dir,
+        backend_url=config.backend_url,
+        token=token,
+        authority_key_files=config.authority_keys,
+        online=OnlineChecker(client) if client is not None else None,
+        offline_only=only_offline,
+        max_age=timedelta(hours=config.max_bundle_age_hours),
+        prefix=config.credential_prefix,
+        trust=trust,
+        transport=transport,
+    )
+    # The benefits on offer are the signed bundle's once the kiosk holds one; before its first
+    # sync it offers the policy shipped with the software.
+    bundle = parts.sync.current
+    catalog = bundle.catalog if bundle is not None else load_catalog()
+    return KioskServices(config=config, catalog=catalog, checker=parts.checker, client=client, offline=parts)

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from backend_support import demo_server
 
 from backend.demo_data import DEMO_TOKEN, DemoSubject
-from backend_support import demo_server
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -175,3 +175,58 @@ def test_a_wrong_token_is_not_a_decision(demo: tuple[str, list[DemoSubject]]) ->
     )
     assert result.returncode == 4
     assert "授权" in result.stderr  # default locale zh-CN: "not authorised"
+
+
+AUTHORITY = REPO / "config" / "demo-keys" / "authority-ed25519-DEMO-public.pem"
+ISSUER = REPO / "config" / "demo-keys" / "issuer-ed25519-DEMO-public.pem"
+
+
+def mint(value: str, out: Path) -> str:
+    minted = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "mint", "--subject", value, "--out", str(out)],
+        capture_output=True, text=True, cwd=REPO, timeout=60,
+    )
+    assert minted.returncode == 0, minted.stderr
+    return out.with_suffix(".txt").read_text(encoding="utf-8").strip()
+
+
+def test_offline_checks_decide_from_the_synced_bundle(demo: tuple[str, list[DemoSubject]], tmp_path: Path) -> None:
+    url, subjects = demo
+    data = tmp_path / "data"
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'authority_keys = ["{AUTHORITY}"]\ndata_dir = "{data}"\n', encoding="utf-8")
+    synced = kiosk("sync", "--backend", url, "--token", DEMO_TOKEN, "--config", str(config))
+    assert synced.returncode == 0, synced.stderr
+    subject = subject_for(subjects, "uscc", "expedited-permit", "not_eligible")
+    payload = mint(subject.value, tmp_path / "cred")
+
+    offline = check(url, "expedited-permit", payload, "--json", "--offline", "--config", str(config))
+    assert offline.returncode == 0, offline.stderr
+    decided = json.loads(offline.stdout)
+    assert decided["mode"] == "offline" and decided["outcome"] == "not_eligible"
+    online = check(url, "expedited-permit", payload, "--json", "--config", str(config))
+    # Same facts, same decision; only "as of" differs (the record's date vs the credential's).
+    strip = [{k: v for k, v in c.items() if k != "as_of"} for c in decided["criteria"]]
+    assert [{k: v for k, v in c.items() if k != "as_of"} for c in json.loads(online.stdout)["criteria"]] == strip
+
+    # A backend that has gone away: the same check finishes offline from the cache.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    fallback = check(dead, "expedited-permit", payload, "--json", "--config", str(config))
+    assert fallback.returncode == 0, fallback.stderr
+    assert json.loads(fallback.stdout)["mode"] == "offline"
+
+    # A bare business code carries no facts: offline it can only say "can't tell", and why.
+    bare = check(url, "expedited-permit", subject.value, "--offline", "--locale", "en", "--config", str(config))
+    assert bare.returncode == 0, bare.stderr
+    assert bare.stdout.startswith("Outcome: Cannot tell yet")
+
+
+def test_offline_without_a_synced_bundle_exits_4(tmp_path: Path) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'authority_keys = ["{AUTHORITY}"]\ndata_dir = "{tmp_path / "empty"}"\n', encoding="utf-8")
+    result = kiosk("check", "--benefit", "expedited-permit", "--scan", "91110000600037341L", "--offline",
+                   "--config", str(config), "--locale", "en")
+    assert result.returncode == 4
+    assert "Traceback" not in result.stderr

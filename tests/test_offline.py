@@ -10,7 +10,7 @@ import pytest
 from bundle_support import authorities, demo_issuer, signed, verified
 
 from backend.demo_data import demo_subjects
-from kiosk.core.bundle import verify_bundle
+from kiosk.core.bundle import BundleError, verify_bundle
 from kiosk.core.credentials import CredentialError, Presentation, Scheme, SubjectRef, read_presentation
 from kiosk.core.credentials import revocation_hash as hash_of
 from kiosk.core.decision import Mode, Outcome, Status, decide
@@ -185,13 +185,10 @@ class TestDecideFromCache:
                                      authorities=authorities())
         assert decision.outcome is Outcome.ELIGIBLE and decision.mode is Mode.OFFLINE
 
-    def test_uses_the_demo_authority_when_none_is_configured(
-        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-    ) -> None:
+    def test_trusts_no_bundle_when_no_authority_is_configured(self, tmp_path: Path) -> None:
         Store(tmp_path).save_bundle(verified(issued_at=NOW), None)
-        decision = decide_from_cache(tmp_path, "expedited-permit", credential().encode(), "zh-CN", NOW)
-        assert decision.mode is Mode.OFFLINE
-        assert "DEMO" in capsys.readouterr().err
+        with pytest.raises(BundleError):
+            decide_from_cache(tmp_path, "expedited-permit", credential().encode(), "zh-CN", NOW)
 
     def test_without_a_bundle_it_says_to_sync(self, tmp_path: Path) -> None:
         with pytest.raises(OfflineUnavailable) as caught:

@@ -123,9 +123,10 @@ def test_kiosk_sync_updated_unchanged_refused_unreachable(
     first = kiosk("sync", *common, "--authority", str(AUTHORITY_PUBLIC_PEM))
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("updated: policy bundle version")
-    second = kiosk("sync", *common)  # no authority configured: the DEMO key, with a warning
+    second = kiosk("sync", *common, "--authority", str(AUTHORITY_PUBLIC_PEM))
     assert second.returncode == 0 and second.stdout.startswith("unchanged: holding version")
-    assert "DEMO" in second.stderr
+    untrusting = kiosk("sync", *common)  # no authority configured: no bundle is trusted
+    assert untrusting.returncode == 2 and "no authority_keys configured" in untrusting.stderr
     refused = kiosk("sync", *common, "--authority", str(ISSUER_PUBLIC))
     assert refused.returncode == 3
     assert "refused (unknown_authority_key)" in refused.stderr

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from kiosk.commands.decision_text import render_decision
-from kiosk.config import resolve_config
+from kiosk.config import KioskConfig, resolve_config
 from kiosk.core.errors import KioskError
 from kiosk.core.text import Locale, parse_locale
 from kiosk.flow import FlowState, SessionFlow
@@ -18,7 +18,7 @@ from kiosk.services import build_services
 EXIT_OK, EXIT_USAGE, EXIT_INVALID_INPUT, EXIT_NO_DECISION = 0, 2, 3, 4
 
 # Errors about what was presented (exit 3) as opposed to why nothing could be decided (4).
-_INPUT_ERRORS = frozenset({"CredentialError", "FlowError", "TrustKeyError"})
+_INPUT_ERRORS = frozenset({"CredentialError", "FlowError"})
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--locale", default=None, help="zh-CN or en")
     parser.add_argument("--json", action="store_true", help="print the decision as JSON")
+    parser.add_argument(
+        "--offline", action="store_true", help="decide only from the cached signed bundle (see `kiosk sync`)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -51,15 +54,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"kiosk check: {error.detail}", file=sys.stderr)
         return EXIT_USAGE
     payload: bytes | str = sys.stdin.buffer.read() if args.scan == "-" else args.scan
-    return asyncio.run(_check(config, args.benefit, payload, locale, as_json=args.json))
+    return asyncio.run(_check(config, args.benefit, payload, locale, as_json=args.json, offline=args.offline))
 
 
-async def _check(config: object, benefit_id: str, payload: bytes | str, locale: Locale, *, as_json: bool) -> int:
-    from kiosk.config import KioskConfig
-
-    assert isinstance(config, KioskConfig)
+async def _check(
+    config: KioskConfig, benefit_id: str, payload: bytes | str, locale: Locale, *, as_json: bool, offline: bool
+) -> int:
     try:
-        services = build_services(config)
+        services = build_services(config, offline_only=offline or None)
     except KioskError as error:
         print(f"kiosk check: {error.detail}", file=sys.stderr)
         return EXIT_USAGE
