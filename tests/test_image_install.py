@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from image_support import STAGE, TOKEN, kiosk_wheel_dir, run_build, write_operator_files
+from image_support import REPO, STAGE, TOKEN, kiosk_wheel_dir, run_build, write_operator_files
 
 pytestmark = pytest.mark.slow
 
@@ -365,6 +365,8 @@ def test_units_are_enabled_and_tty1_login_is_masked(installed_root: Path) -> Non
     assert (installed_root / "etc/systemd/journald.conf.d/xinyi-volatile.conf").is_file()
     assert (installed_root / "etc/systemd/logind.conf.d/xinyi-no-vts.conf").is_file()
     assert (installed_root / "var/lib/xinyi-kiosk").is_dir()
+    for rules in (REPO / "config" / "udev").glob("*.rules"):
+        assert (installed_root / "etc/udev/rules.d" / rules.name).read_bytes() == rules.read_bytes()
 
 
 def test_firewall_helper_fills_the_backend_sets(installed_root: Path, tmp_path: Path) -> None:
