@@ -91,7 +91,7 @@ def _mutate(text: str, position: int, replacement: str) -> str:
 
 near_dates = st.one_of(
     date_texts(),
-    st.builds(_mutate, date_texts(), st.integers(0, 40), st.sampled_from(list("0-T:+Z.z 9W/"))),
+    st.builds(_mutate, date_texts(), st.integers(0, 40), st.sampled_from(list("0-T:+Z.z 9W/٣２‐"))),
 )
 
 scalars = st.one_of(

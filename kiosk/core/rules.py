@@ -37,6 +37,7 @@ to), rules_values (RuleError, truthiness, ``===``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kiosk.core.rules_compile import MAX_DEPTH, Compiler, Evaluator
@@ -59,21 +60,25 @@ __all__ = [
 class CompiledExpression:
     """A validated expression, ready to evaluate against many data objects."""
 
-    __slots__ = ("_evaluator", "criterion", "expression", "facts")
+    __slots__ = ("criterion", "evaluate", "expression", "facts")
+
+    evaluate: Callable[[Any], Any]
+    """``evaluate(data)``: the expression's value for `data`; RuleError naming the criterion
+    when it has none. A closure in an attribute, not a method: one layer fewer per call."""
 
     def __init__(self, expression: Any, evaluator: Evaluator, facts: frozenset[str],
                  criterion: str | None) -> None:
         self.expression = expression
         self.criterion = criterion
         self.facts = facts
-        self._evaluator = evaluator
 
-    def evaluate(self, data: Any) -> Any:
-        """The expression's value for `data`; RuleError (naming the criterion) when it has none."""
-        try:
-            return self._evaluator(data)
-        except RuleError as error:
-            raise error.for_criterion(self.criterion) from None
+        def evaluate(data: Any) -> Any:
+            try:
+                return evaluator(data)
+            except RuleError as error:
+                raise error.for_criterion(criterion) from None
+
+        self.evaluate = evaluate
 
     def __repr__(self) -> str:
         name = f" {self.criterion!r}" if self.criterion is not None else ""

@@ -89,12 +89,13 @@ def parse(text: str) -> datetime:
 
     The shapes rules meet most (a date; a date-time with no offset, Z or a ±hh:mm offset on a
     quarter hour, with or without milliseconds) go through the C ISO parser after a positional check that keeps its
-    wider grammar (week dates, basic format, other separators) out; everything else, and
-    everything it refuses, gets the reference parser's verdict.
+    wider grammar (week dates, basic format, other separators) out (it takes ASCII digits
+    only, so no "٣" or "２" gets through); everything else, and everything it refuses, gets
+    the reference parser's verdict.
     """
     length = len(text)
     if length == 10:
-        if text[4] == "-" == text[7] and text.isascii():
+        if text[4] == "-" == text[7]:
             try:
                 return _datetime_fromisoformat(text)
             except ValueError:
@@ -104,7 +105,6 @@ def parse(text: str) -> datetime:
         and text[10] == "T"
         and text[4] == "-" == text[7]
         and text[13] == ":" == text[16]
-        and text.isascii()
     ):
         tail = text[19:]
         end = 19
