@@ -231,6 +231,7 @@ async def start_kiosk(
         token=DEMO_TOKEN,
         data_dir=data_dir,
         trust_files=tuple(sorted(DEMO_KEYS_DIR.glob("issuer-*-DEMO-public.pem"))),
+        authority_keys=(DEMO_KEYS_DIR / "authority-ed25519-DEMO-public.pem",),
         scanner=DeviceConfig(port=scanner.port_path, baud=9600),
         idcard=DeviceConfig(port=reader.port_path, baud=115200),
         staff_pin_hash=hash_pin(STAFF_PIN, n=2**12),
