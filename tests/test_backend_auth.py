@@ -89,7 +89,7 @@ def test_device_token_command_and_config_file_run_a_real_service(
     assert backend_main(["device-token", "--device", "kiosk-0043", "--tokens", str(tokens)]) == 0
     capsys.readouterr()
     assert [c.device for c in read_tokens_file(tokens)] == ["kiosk-0042", "kiosk-0043"]
-    extra = f"rate_per_second = 50\nlog_requests = false\npreload_records = {str(preload).lower()}\n"
+    extra = f"rate_per_second = 50\nrate_burst = 1000\nlog_requests = false\npreload_records = {str(preload).lower()}\n"
     settings = load_settings(_config(tmp_path, extra))
     assert settings.preload_records is preload
     with running_server(settings) as url, loopback_client(url) as http:
@@ -100,6 +100,7 @@ def test_device_token_command_and_config_file_run_a_real_service(
                 ok = http.post(
                     "/v1/eligibility", json=body, headers={"Authorization": f"Bearer {issued}"}
                 )
+                assert ok.status_code == 200, ok.text
                 assert ok.json()["outcome"] == outcome
         assert http.post("/v1/eligibility", json=body, headers=AUTH).status_code == 401
 
