@@ -189,6 +189,10 @@ class SessionFlow:
         self._view = view
         for listener in list(self._listeners):
             listener(view)
+            if self._view is not view:
+                # A listener moved the flow on (e.g. no device at PRESENT): the newer view has
+                # reached everyone already, so this stale one must not reach the rest.
+                return
 
     def _enter(self, state: FlowState, **changes: object) -> None:
         limit = self._timeouts.for_state(state)

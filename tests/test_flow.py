@@ -281,3 +281,21 @@ async def test_the_check_uses_the_language_shown_when_the_code_was_presented() -
     await task
     assert checker.calls[0][2] == "en"
     assert flow.view.decision is not None and flow.view.decision.criteria[0].title.isascii()
+
+
+def test_a_listener_that_moves_the_flow_on_is_not_overtaken_by_the_stale_view() -> None:
+    flow, _ = make_flow()
+    seen: list[FlowState] = []
+
+    def refuse_present(view: object) -> None:
+        if flow.view.state is FlowState.PRESENT:
+            flow.no_device_available()
+
+    flow.subscribe(refuse_present)
+    flow.subscribe(lambda view: seen.append(view.state))
+    to_present_states = [FlowState.CHOOSE_BENEFIT, FlowState.CRITERIA]
+    flow.start()
+    flow.choose_benefit(BENEFIT)
+    flow.ready_to_present()
+    assert seen[1:] == [*to_present_states, FlowState.ERROR]
+    assert flow.view.state is FlowState.ERROR

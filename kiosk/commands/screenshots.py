@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -17,18 +18,36 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Render every kiosk screen offscreen (demo backend and simulated devices) and save PNGs.",
     )
     parser.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
+    parser.add_argument("--size", help="only this size, WIDTHxHEIGHT (default: all four)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from kiosk.ui.gallery import SIZES
+
+    if args.size is None:
+        # One process per size: an offscreen GL window renders cleanly only at the size it was
+        # created with, so each size gets a fresh window.
+        for width, height in SIZES:
+            command = [sys.executable, "-m", "kiosk.cli", "screenshots", "--out", str(args.out),
+                       "--size", f"{width}x{height}"]
+            if subprocess.run(command, check=False).returncode != EXIT_OK:
+                return EXIT_FAILED
+        print(f"kiosk screenshots: all sizes done in {args.out.resolve()}")
+        return EXIT_OK
+    try:
+        width, height = (int(n) for n in args.size.lower().split("x"))
+    except ValueError:
+        print(f"kiosk screenshots: --size must look like 800x480, not {args.size!r}", file=sys.stderr)
+        return 2
     from kiosk.ui.env import configure_kivy
 
     workdir = Path(tempfile.mkdtemp(prefix="xinyi-screens-"))
-    configure_kivy(size=(800, 480), offscreen=True, kivy_home=workdir / "kivy", max_fps=0)
-    return asyncio.run(_render(args.out, workdir))
+    configure_kivy(size=(width, height), offscreen=True, kivy_home=workdir / "kivy", max_fps=0)
+    return asyncio.run(_render(args.out, workdir, (width, height)))
 
 
-async def _render(out_dir: Path, workdir: Path) -> int:
+async def _render(out_dir: Path, workdir: Path, size: tuple[int, int]) -> int:
     from kivy.core.window import Window
 
     from kiosk.demo_world import start_demo_world
@@ -41,7 +60,7 @@ async def _render(out_dir: Path, workdir: Path) -> int:
     root = app.build()
     Window.add_widget(root)
     try:
-        count = await Gallery(ScreenDriver(app), world, out_dir, print).run()
+        count = await Gallery(ScreenDriver(app), world, out_dir, print).run(size)
     except Exception as error:
         print(f"kiosk screenshots: stopped: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -49,5 +68,5 @@ async def _render(out_dir: Path, workdir: Path) -> int:
         app.detach()
         Window.remove_widget(root)
         await world.aclose()
-    print(f"kiosk screenshots: {count} screenshots in {out_dir.resolve()}")
+    print(f"kiosk screenshots: {size[0]}x{size[1]}: {count} screenshots in {out_dir.resolve()}")
     return EXIT_OK

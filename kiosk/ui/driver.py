@@ -82,7 +82,7 @@ class ScreenDriver:
         while parent is not None and parent is not Window and not isinstance(parent, ScrollView):
             parent = parent.parent
         if isinstance(parent, ScrollView):
-            pump(1)
+            pump(1)  # the screen may have just been switched: let it lay out first
             parent.scroll_to(widget, padding=10, animate=False)
             pump(2)
 

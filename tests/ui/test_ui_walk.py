@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ui_steps import BUSINESS, code_text, open_present
 
 from kiosk.demo_world import DemoWorld
 from kiosk.flow import FlowState
@@ -11,29 +12,6 @@ from kiosk.ui.driver import ScreenDriver
 
 pytestmark = [pytest.mark.ui, pytest.mark.asyncio(loop_scope="session")]
 
-BUSINESS = "expedited-permit"
-
-
-async def open_present(ui: ScreenDriver, benefit_id: str) -> None:
-    app = ui.app
-    benefit = app.flow.catalog.get(benefit_id)
-    assert benefit is not None
-    ui.tap_key("idle.start")
-    assert ui.screen.name == "benefits"
-    ui.tap_text(benefit.title.get(app.locale))
-    assert ui.screen.name == "criteria"
-    assert ui.shows(benefit.legal_basis.get(app.locale))
-    ui.tap_key("criteria.ready")
-    assert ui.screen.name == "present"
-
-
-def code_for(world: DemoWorld, ui: ScreenDriver, benefit_id: str, expect: str) -> str:
-    benefit = ui.app.flow.catalog.get(benefit_id)
-    assert benefit is not None
-    code = next(c for c in world.codes_for(benefit) if c.expect == expect)
-    return translate("demo.present", ui.app.locale, label=code.label.get(ui.app.locale))
-
-
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 @pytest.mark.parametrize("outcome", ["eligible", "not_eligible", "undetermined"])
 async def test_a_session_for_each_outcome(ui: ScreenDriver, world: DemoWorld, locale: str, outcome: str) -> None:
@@ -41,7 +19,7 @@ async def test_a_session_for_each_outcome(ui: ScreenDriver, world: DemoWorld, lo
         ui.tap_key("bar.language")
     assert ui.app.locale == locale
     await open_present(ui, BUSINESS)
-    ui.tap_text(code_for(world, ui, BUSINESS, outcome))
+    ui.tap_text(code_text(world, ui, outcome))
     await ui.wait_state(FlowState.RESULT)
     assert ui.screen.name == "result"
     decision = ui.app.flow.view.decision
@@ -55,3 +33,59 @@ async def test_a_session_for_each_outcome(ui: ScreenDriver, world: DemoWorld, lo
     ui.tap_key("result.done")
     assert ui.screen.name == "idle" and ui.shows(translate("idle.wiped", locale))
     assert not ui.app.flow.holds_personal_data
+
+
+async def test_a_signed_credential_is_decided_offline_when_the_network_is_cut(
+    ui: ScreenDriver, world: DemoWorld
+) -> None:
+    await open_present(ui)
+    ui.tap_text(code_text(world, ui, "offline"))
+    await ui.wait_state(FlowState.RESULT)
+    decision = ui.app.flow.view.decision
+    assert decision is not None and decision.mode.value == "offline"
+    assert ui.shows(translate("result.offline", "zh-CN"))
+    assert ui.shows(translate("outcome.eligible", "zh-CN"))
+
+
+async def test_an_id_card_on_the_reader_checks_a_personal_benefit(ui: ScreenDriver, world: DemoWorld) -> None:
+    person = next(b for b in ui.app.flow.catalog.benefits if b.kind == "person")
+    await open_present(ui, person.id)
+    assert ui.shows(translate("present.how_person", "zh-CN"))
+    ui.tap_text(code_text(world, ui, "not_eligible", person.id))
+    await ui.wait_state(FlowState.RESULT, timeout=15)
+    decision = ui.app.flow.view.decision
+    assert decision is not None and decision.outcome.value == "not_eligible"
+    assert ui.shows(translate("result.review", "zh-CN")[:20])
+
+
+async def test_checking_shows_progress_and_cancel_drops_the_answer(ui: ScreenDriver, world: DemoWorld) -> None:
+    await open_present(ui)
+    world.network.hold()
+    ui.tap_text(code_text(world, ui, "eligible"))
+    await ui.wait_state(FlowState.CHECKING)
+    assert ui.screen.name == "checking" and ui.shows(translate("checking.title", "zh-CN"))
+    ui.tap_key("action.cancel")
+    world.network.release()
+    await ui.settle(10)
+    assert ui.app.flow.view.state is FlowState.IDLE and ui.app.flow.view.decision is None
+    assert not ui.app.flow.holds_personal_data
+
+
+async def test_the_language_switches_on_any_screen_and_keeps_the_step(ui: ScreenDriver) -> None:
+    await open_present(ui)
+    ui.tap_key("bar.language")
+    assert ui.screen.name == "present" and ui.shows(translate("present.title", "en"))
+    ui.tap_key("action.back")
+    assert ui.screen.name == "criteria" and ui.shows(translate("criteria.title", "en"))
+    ui.tap_key("bar.language")
+    assert ui.shows(translate("criteria.title", "zh-CN"))
+
+
+async def test_the_countdown_is_shown_and_a_touch_extends_it(ui: ScreenDriver) -> None:
+    await open_present(ui)
+    assert ui.shows(translate("bar.countdown", "zh-CN", seconds=60))
+    flow = ui.app.flow
+    await ui.wait_for(lambda: (flow.view.seconds_left or 60) < 60, timeout=5)
+    assert ui.shows(translate("bar.countdown", "zh-CN", seconds=int(flow.view.seconds_left or 0)))
+    ui.tap(ui.by_id("title"))
+    assert ui.shows(translate("bar.countdown", "zh-CN", seconds=60))

@@ -1,0 +1,159 @@
+"""Kiosk UI figures of DESIGN §6, measured side by side in one run (machines are noisy).
+
+1. Cold start to idle screen: a fresh Python process from exec to the first frame drawn with
+   the idle screen up, for the kiosk and for a minimal Kivy app with one label in the same CJK
+   font, alternating runs, medians (target: kiosk <= 2x minimal).
+2. Resident memory after 1,000 sessions through the flow and the UI on one offscreen window:
+   each session walks idle -> benefits -> criteria -> present -> checking -> result -> idle,
+   drawing a frame at every step, with decisions from the real decide() over demo facts
+   (target: <= 120 MB and flat).
+
+Prints a table; asserts nothing. Run: .venv/bin/python benchmarks/bench_ui.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_MINIMAL = """
+import os, sys, time
+from kiosk.ui.env import configure_kivy
+configure_kivy(size=(800, 480), offscreen=True)
+from kiosk.ui.fonts import register_default_font
+register_default_font()
+from kivy.app import App
+from kivy.uix.label import Label
+from kivy.core.window import Window
+class Minimal(App):
+    def build(self):
+        return Label(text="信易自助核验终端 Xinyi eligibility check", font_size=40)
+    def on_start(self):
+        Window.bind(on_flip=lambda *_: (print("READY", time.time()), self.stop()))
+Minimal().run()
+"""
+
+_KIOSK = """
+import os, sys, time
+from kiosk.ui.env import configure_kivy
+configure_kivy(size=(800, 480), offscreen=True)
+from kiosk.checkers import OfflineChecker
+from kiosk.core.credentials import CredentialSettings, read_presentation
+from kiosk.flow import SessionFlow
+from kiosk.policy_source import load_catalog
+from kiosk.runtime import KioskRuntime
+from kiosk.ui.app import KioskApp
+from kivy.core.window import Window
+from datetime import UTC, datetime
+settings = CredentialSettings()
+flow = SessionFlow(load_catalog(), lambda raw: read_presentation(raw, settings, now=datetime.now(UTC)),
+                   OfflineChecker(lambda: None))
+class Bench(KioskApp):
+    def on_start(self):
+        super().on_start()
+        def flipped(*_):
+            if self.screens.current == "idle":
+                print("READY", time.time())
+                self.stop()
+        Window.bind(on_flip=flipped)
+Bench(KioskRuntime(flow), hardened=False).run()
+"""
+
+
+def cold_start(script: str) -> float:
+    env = dict(os.environ, KIVY_HOME=tempfile.mkdtemp(prefix="bench-kivy-"))
+    env.pop("DISPLAY", None)
+    started = time.time()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=120, check=False)
+    for line in done.stdout.splitlines():
+        if line.startswith("READY "):
+            return float(line.split()[1]) - started
+    raise RuntimeError(f"no first frame: {done.stderr[-500:]}")
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def sessions(count: int) -> list[tuple[int, float]]:
+    from kiosk.ui.env import configure_kivy
+
+    configure_kivy(size=(800, 480), offscreen=True, max_fps=0)
+    from kivy.core.window import Window
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import flow_support as fs
+
+    from kiosk.flow import FlowState, SessionFlow
+    from kiosk.runtime import KioskRuntime
+    from kiosk.ui.app import KioskApp
+    from kiosk.ui.shots import pump
+
+    facts = {fs.ELIGIBLE_USCC: fs.FACTS_NOT_ELIGIBLE}
+    flow = SessionFlow(fs.catalog(), fs.reader, fs.FactsChecker(facts))
+    app = KioskApp(KioskRuntime(flow), hardened=False)
+    Window.add_widget(app.build())
+    pump(3)
+    samples = [(0, rss_mb())]
+    for number in range(1, count + 1):
+        flow.start()
+        pump(1)
+        flow.choose_benefit("expedited-permit")
+        pump(1)
+        flow.ready_to_present()
+        pump(1)
+        task = flow.present(fs.ELIGIBLE_USCC)
+        pump(1)
+        assert task is not None
+        await task
+        pump(1)
+        assert flow.view.state is FlowState.RESULT
+        flow.finish()
+        pump(1)
+        if number % (count // 4) == 0:
+            samples.append((number, rss_mb()))
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 start-ups each and 200 sessions")
+    args = parser.parse_args()
+    runs, count = (3, 200) if args.quick else (7, 1000)
+    minimal, kiosk = [], []
+    cold_start(_MINIMAL)  # warm the page cache for both: "cold" is a new process, not a cold disk
+    cold_start(_KIOSK)
+    for _ in range(runs):
+        minimal.append(cold_start(_MINIMAL))
+        kiosk.append(cold_start(_KIOSK))
+    m, k = statistics.median(minimal), statistics.median(kiosk)
+    print("cold start to first frame (new process, offscreen, same CJK font), median of", runs)
+    print(f"  minimal Kivy app      {m * 1000:7.0f} ms   (min {min(minimal) * 1000:.0f})")
+    print(f"  kiosk idle screen     {k * 1000:7.0f} ms   (min {min(kiosk) * 1000:.0f})")
+    print(f"  ratio                 {k / m:7.2f} x   (target <= 2x)")
+    started = time.perf_counter()
+    samples = asyncio.run(sessions(count))
+    elapsed = time.perf_counter() - started
+    print(f"resident memory over {count} sessions through flow + UI ({elapsed:.0f} s, "
+          f"{elapsed / count * 1000:.0f} ms per session incl. 6 frames)")
+    for number, mb in samples:
+        print(f"  after {number:5d} sessions   {mb:6.1f} MB")
+    growth = samples[-1][1] - samples[1][1]
+    print(f"  growth from the first quarter to the end: {growth:+.1f} MB (target: <= 120 MB and flat)")
+
+
+if __name__ == "__main__":
+    main()
