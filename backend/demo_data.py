@@ -137,10 +137,14 @@ def _kind_subjects(
     candidates = candidate_values(criteria, today)
     passing = passing_facts(criteria, candidates, today)
     variants: list[dict[str, Any]] = [dict(passing)]
+    # What each built variant is meant to show, checked against decide() below.
+    intended: list[dict[str, Outcome]] = [{b.id: Outcome.ELIGIBLE for b in benefits}]
     for criterion in criteria:
         variants.append({**passing, **failing_change(criterion, passing, candidates, today)})
+        intended.append({b.id: Outcome.NOT_ELIGIBLE for b in benefits if criterion in b.criteria})
     for criterion in criteria:
         variants.append({k: v for k, v in passing.items() if k != criterion.facts[0]})
+        intended.append({b.id: Outcome.UNDETERMINED for b in benefits if criterion in b.criteria})
     while len(variants) < MIN_SUBJECTS_PER_KIND + 2:
         mix = dict(passing)
         for criterion in rng.sample(criteria, k=min(len(criteria), rng.choice((1, 1, 2)))):
@@ -155,6 +159,14 @@ def _kind_subjects(
     for number, facts in enumerate(variants, start=1):
         as_of = {s: (today - timedelta(days=rng.randint(1, 30))).isoformat() for s in sources}
         value = _unique(kind, rng, facts, seen)
+        expected = expected_outcomes(catalog, kind, scheme, facts, as_of)
+        meant = intended[number - 1] if number <= len(intended) else {}
+        wrong = sorted(b for b, outcome in meant.items() if b in expected and expected[b] != outcome)
+        if wrong:
+            raise DemoSeedError(
+                f"demo {kind} {number:02d} was built to be {meant[wrong[0]].value} for "
+                f"{wrong[0]!r} but decide() says {expected[wrong[0]]}"
+            )
         subjects.append(
             DemoSubject(
                 scheme=scheme,
@@ -163,7 +175,7 @@ def _kind_subjects(
                 label=_label(kind, number),
                 facts=facts,
                 as_of=as_of,
-                expected=expected_outcomes(catalog, kind, scheme, facts, as_of),
+                expected=expected,
                 record=first_record + number - 1,
             )
         )
