@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -112,46 +112,45 @@ def judge_criterion(
     criterion: Criterion,
     facts: Mapping[str, Any],
     *,
-    today: date,
+    data: Mapping[str, Any],
     as_of: str | None,
     locale: Locale,
 ) -> CriterionResult:
-    """Evaluate one criterion; a fact it reads that is absent or null makes it unknown."""
-    missing = [name for name in criterion.facts if facts.get(name) is None]
+    """Evaluate one criterion over `data` ({"facts", "external"}, built once per decision).
+
+    A fact the criterion reads that is absent or null makes it unknown.
+    """
     status = Status.UNKNOWN
-    if not missing:
-        data = {"facts": dict(facts), "external": {"today": today.isoformat()}}
+    if all(facts.get(name) is not None for name in criterion.facts):
         try:
             status = Status.PASSED if criterion.passes(data) else Status.FAILED
         except RuleError:
             # A fact of the wrong shape (a date that is not a date) is data we cannot read:
             # the criterion is not known, which is what the person is told, never a guess.
             status = Status.UNKNOWN
-    shown = {name: facts.get(name) for name in criterion.facts} if criterion.show_value else {}
-    reason_text = {
-        Status.PASSED: criterion.passed,
-        Status.FAILED: criterion.failed,
-        Status.UNKNOWN: criterion.unknown,
-    }[status]
-    remedy_text = {
-        Status.PASSED: None,
-        Status.FAILED: criterion.remedy,
-        Status.UNKNOWN: criterion.unknown_remedy,
-    }[status]
+    shown = {name: facts.get(name) for name in criterion.facts} if criterion.show_value else None
+    if status is Status.PASSED:
+        reason, remedy = criterion.passed, None
+    elif status is Status.FAILED:
+        reason, remedy = criterion.failed, criterion.remedy
+    else:
+        reason, remedy = criterion.unknown, criterion.unknown_remedy
     return CriterionResult(
         id=criterion.id,
         title=criterion.title.get(locale),
         status=status,
-        reason=_fill(reason_text.get(locale), shown),
+        reason=_fill(reason.get(locale), shown),
         as_of=as_of if status is not Status.UNKNOWN else None,
         source=criterion.source.get(locale),
-        remedy=_fill(remedy_text.get(locale), shown) if remedy_text else None,
+        remedy=_fill(remedy.get(locale), shown) if remedy is not None else None,
     )
 
 
-def _fill(template: str, shown: Mapping[str, Any]) -> str:
+def _fill(template: str, shown: Mapping[str, Any] | None) -> str:
     # Only facts the catalog marks as showable are offered to the template; the loader
-    # already refused templates that name anything else.
+    # already refused templates that name anything else (so None means no placeholders).
+    if shown is None:
+        return template
     return template.format_map({k: ("—" if v is None else v) for k, v in shown.items()})
 
 
@@ -173,14 +172,9 @@ def decide(
     """
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     dates = as_of or {}
+    data = {"facts": dict(facts), "external": {"today": moment.date().isoformat()}}
     results = tuple(
-        judge_criterion(
-            criterion,
-            facts,
-            today=moment.date(),
-            as_of=dates.get(criterion.source_id),
-            locale=locale,
-        )
+        judge_criterion(criterion, facts, data=data, as_of=dates.get(criterion.source_id), locale=locale)
         for criterion in benefit.criteria
     )
     return Decision(
