@@ -23,6 +23,7 @@ from backend.auth import DeviceCredential
 from backend.demo_data import DEMO_DEVICE_ID, DEMO_TOKEN, DemoSeedError, write_demo_database
 from backend.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, load_settings
 from kiosk.core.errors import KioskError
+from kiosk.logs import configure_logging
 from kiosk.policy_source import load_catalog
 
 DEFAULT_CONFIG = Path("/etc/xinyi-backend/backend.toml")
@@ -78,7 +79,7 @@ def _rate(text: str | None) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging("backend", logging.INFO)
     try:
         overrides = _rate(args.rate_limit)
     except ValueError as error:
