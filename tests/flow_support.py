@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ FACTS_NOT_ELIGIBLE = {**FACTS_ELIGIBLE, "abnormal_operations_listed": True, "tax
 FACTS_UNDETERMINED = {**FACTS_ELIGIBLE, "tax_credit_grade": None}
 
 
+@cache
 def catalog() -> Catalog:
     return load_catalog()
 
@@ -45,6 +47,7 @@ def issuer_key() -> Any:
     return load_pem_private_key((KEYS / "issuer-ed25519-DEMO-private.pem").read_bytes(), None)
 
 
+@cache
 def settings() -> CredentialSettings:
     trust = TrustStore.from_files([KEYS / "issuer-ed25519-DEMO-public.pem"])
     return CredentialSettings(trust=trust)

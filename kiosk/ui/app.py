@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -18,7 +18,6 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.core.benefits import Benefit
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
-from kiosk.demo_codes import DemoCode
 from kiosk.flow import FlowState, SessionFlow, SessionView
 from kiosk.i18n import translate
 from kiosk.runtime import KioskRuntime
@@ -26,6 +25,9 @@ from kiosk.speech import Speaker
 from kiosk.ui import theme
 from kiosk.ui.fonts import register_default_font
 from kiosk.ui.screens import KV_DIR, screen_classes
+
+if TYPE_CHECKING:
+    from kiosk.demo_codes import DemoCode
 
 STATE_SCREENS = {
     FlowState.IDLE: "idle",
@@ -94,6 +96,7 @@ class KioskApp(App):
         self._unsubscribe: Callable[[], None] | None = None
         self._staff_deadline = 0.0
         self._staff_timer: Any = None
+        self._screen_classes: dict[str, type] = {}
         super().__init__(**kwargs)
         self.speech_enabled = bool(speaker and speaker.available)
 
@@ -103,8 +106,9 @@ class KioskApp(App):
         root = Factory.KioskRoot()
         manager: ScreenManager = root.ids.screens
         manager.transition = NoTransition()
-        for name, cls in screen_classes().items():
-            manager.add_widget(cls(name=name))
+        # Only the idle screen is built at start; the others on first use (faster cold start).
+        self._screen_classes = screen_classes()
+        manager.add_widget(self._screen_classes["idle"](name="idle"))
         self.root = root
         self._unsubscribe = self.flow.subscribe(self._on_view)
         self._staff_timer = Clock.schedule_interval(lambda _dt: self.check_staff_timeout(), 1.0)
@@ -158,6 +162,8 @@ class KioskApp(App):
     def _show(self, *, refresh: bool = True) -> None:
         name = self.staff_mode or STATE_SCREENS[self.view.state]
         manager = self.screens
+        if not manager.has_screen(name):
+            manager.add_widget(self._screen_classes[name](name=name))
         if manager.current != name:
             manager.current = name
             refresh = True

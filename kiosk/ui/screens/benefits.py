@@ -19,10 +19,17 @@ class BenefitCard(TappableCard):
 
 
 class BenefitsScreen(KioskScreen):
+    _built_for: tuple[object, ...] | None = None
+
     def show(self, view: SessionView, locale: str) -> None:
+        app = self.kiosk
+        # The list only changes with the language, the view size or the catalog: keep it.
+        key = (locale, app.font_scale, id(app.flow.catalog))
+        if key == self._built_for:
+            return
+        self._built_for = key
         box = self.ids.entries
         box.clear_widgets()
-        app = self.kiosk
         for kind, key in SECTIONS:
             box.add_widget(Factory.Heading(text=app.tr(key, locale)))
             benefits = [b for b in app.flow.catalog.benefits if b.kind == kind]

@@ -16,13 +16,19 @@ class CriterionCard(Card):
 
 
 class CriteriaScreen(KioskScreen):
+    _built_for: tuple[object, ...] | None = None
+
     def show(self, view: SessionView, locale: str) -> None:
-        box = self.ids.criteria
-        box.clear_widgets()
         benefit = view.benefit
         if benefit is None:
             return
         app = self.kiosk
+        key = (benefit, locale, app.font_scale)
+        if key == self._built_for:
+            return
+        self._built_for = key
+        box = self.ids.criteria
+        box.clear_widgets()
         schemes = ", ".join(app.tr(f"scheme.{s}", locale) for s in sorted(benefit.schemes))
         self.ids.schemes.text = app.tr("criteria.accepted", locale, schemes=schemes)
         for number, criterion in enumerate(benefit.criteria, start=1):
