@@ -75,7 +75,7 @@ async def _demo(args: argparse.Namespace, workdir: Path, *, interactive: bool) -
             return await _interactive(world, args)
         return await _walk_through(world, args.out)
     finally:
-        await world.aclose()
+        await asyncio.wait_for(world.aclose(), timeout=30)
 
 
 def _app(world: Any, *, hardened: bool, speech: bool) -> Any:

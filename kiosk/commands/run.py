@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from kiosk.ui.env import configure_kivy
 
-    configure_kivy(size=(800, 480), fullscreen=not args.windowed, offscreen=False,
+    configure_kivy(size=(800, 480), fullscreen=not args.windowed, offscreen=False, config_file=True,
                    kivy_home=config.data_dir / "kivy" if config.data_dir.is_dir() else None)
     try:
         return asyncio.run(_run(config))
@@ -58,12 +58,28 @@ async def _run(config: object) -> int:
         print(f"kiosk run: {error.detail}", file=sys.stderr)
         return EXIT_USAGE
     station.runtime.flow.set_locale(config.locale)
-    app = KioskApp(station.runtime, hardened=True, speaker=Speaker() if config.speech else None)
+    from kiosk.watchdog import SystemdNotifier
+
+    notifier = SystemdNotifier()
+    try:
+        interval = notifier.watchdog_interval()
+    except KioskError as error:
+        print(f"kiosk run: {error.detail}", file=sys.stderr)
+        await station.aclose()
+        return EXIT_USAGE
+    app = KioskApp(
+        station.runtime,
+        hardened=True,
+        speaker=Speaker() if config.speech else None,
+        on_ready=lambda: notifier.ready("idle screen up"),
+        heartbeat=(notifier.ping, interval) if interval else None,
+    )
     if station.sync is not None:
         station.sync.start()
     try:
         await run_app(app)
     finally:
+        notifier.stopping("kiosk stopping")
         await station.aclose()
     return EXIT_OK
 

@@ -22,9 +22,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from kiosk.ui.gallery import SIZES
+# The sizes DESIGN §5 targets: the official 7" touch screen and a full-HD monitor, both ways up.
+SIZES: tuple[tuple[int, int], ...] = ((800, 480), (480, 800), (1920, 1080), (1080, 1920))
 
+
+def run(args: argparse.Namespace) -> int:
+    # Nothing from kiosk.ui before configure_kivy(): importing it creates the window.
     if args.size is None:
         # One process per size: an offscreen GL window renders cleanly only at the size it was
         # created with, so each size gets a fresh window.
@@ -67,6 +70,6 @@ async def _render(out_dir: Path, workdir: Path, size: tuple[int, int]) -> int:
     finally:
         app.detach()
         Window.remove_widget(root)
-        await world.aclose()
+        await asyncio.wait_for(world.aclose(), timeout=30)
     print(f"kiosk screenshots: {size[0]}x{size[1]}: {count} screenshots in {out_dir.resolve()}")
     return EXIT_OK

@@ -86,6 +86,8 @@ class KioskApp(App):
         hardened: bool = True,
         demo_codes: Callable[[Benefit], Sequence[DemoCode]] | None = None,
         speaker: Speaker | None = None,
+        on_ready: Callable[[], None] | None = None,
+        heartbeat: tuple[Callable[[], None], float] | None = None,
         **kwargs: Any,
     ) -> None:
         self.runtime = runtime
@@ -96,6 +98,8 @@ class KioskApp(App):
         self._unsubscribe: Callable[[], None] | None = None
         self._staff_deadline = 0.0
         self._staff_timer: Any = None
+        self._on_ready = on_ready
+        self._heartbeat = heartbeat
         self._screen_classes: dict[str, type] = {}
         super().__init__(**kwargs)
         self.speech_enabled = bool(speaker and speaker.available)
@@ -145,6 +149,13 @@ class KioskApp(App):
     def on_start(self) -> None:
         if self.hardened and Window.fullscreen:
             Window.show_cursor = False
+        if self._on_ready is not None:
+            ready = self._on_ready
+            Clock.schedule_once(lambda _dt: ready(), 0)
+        if self._heartbeat is not None:
+            # Beats come from Kivy's clock, so a frozen UI loop stops them (systemd watchdog).
+            beat, seconds = self._heartbeat
+            Clock.schedule_interval(lambda _dt: beat(), seconds)
 
     # -- following the flow ----------------------------------------------------------------
     @property

@@ -24,12 +24,19 @@ def configure_kivy(
     offscreen: bool | None = None,
     kivy_home: Path | None = None,
     max_fps: int = 60,
+    config_file: bool = False,
 ) -> None:
-    """Environment and Config for one process; safe to call more than once before the window."""
+    """Environment and Config for one process; safe to call more than once before the window.
+
+    `config_file=True` (kiosk run) reads KIVY_HOME/config.ini, which the device image installs
+    with the touch-screen input providers; everything else runs on Kivy's defaults and writes
+    nothing to disk.
+    """
     if "kivy.core.window" in sys.modules:
         return
     os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_NO_CONFIG", "1")
+    if not config_file:
+        os.environ.setdefault("KIVY_NO_CONFIG", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     os.environ.setdefault("KIVY_WINDOW", "sdl2")

@@ -11,7 +11,6 @@ from kivy.core.window import Window
 from kiosk.flow import FlowState
 from kiosk.ui.driver import ScreenDriver
 
-SIZES: tuple[tuple[int, int], ...] = ((800, 480), (480, 800), (1920, 1080), (1080, 1920))
 LOCALES = ("zh-CN", "en")
 BUSINESS = "expedited-permit"
 
