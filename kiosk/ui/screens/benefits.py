@@ -30,8 +30,8 @@ class BenefitsScreen(KioskScreen):
         self._built_for = key
         box = self.ids.entries
         box.clear_widgets()
-        for kind, key in SECTIONS:
-            box.add_widget(Factory.Heading(text=app.tr(key, locale)))
+        for kind, heading_key in SECTIONS:
+            box.add_widget(Factory.Heading(text=app.tr(heading_key, locale)))
             benefits = [b for b in app.flow.catalog.benefits if b.kind == kind]
             if not benefits:
                 box.add_widget(Factory.Body(text=app.tr("benefits.none", locale)))
