@@ -68,8 +68,9 @@ def _serve_backend(workdir: Path) -> tuple[str, Any, threading.Thread]:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
+    # A bounded graceful shutdown: a kept-alive connection must not hold the demo open.
     config = uvicorn.Config(create_app(settings), log_config=None, access_log=False, lifespan="off",
-                            server_header=False)
+                            server_header=False, timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="demo-backend", daemon=True)
     thread.start()
