@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -91,7 +92,11 @@ async def _interactive(world: Any, args: argparse.Namespace) -> int:
 
     # The demo runs in a window people can close; the kiosk itself (kiosk run) refuses to.
     app = _app(world, hardened=False, speech=args.speech)
-    print("kiosk demo: the window is open; choose a benefit, then press a demo code. Close the window to stop.")
+    print("kiosk demo: the window is open; choose a benefit, then press a demo code. "
+          "Close the window or press Ctrl+C to stop.")
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, app.stop)  # SDL would otherwise swallow Ctrl+C
     await run_app(app)
     return EXIT_OK
 
