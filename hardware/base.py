@@ -112,6 +112,9 @@ class EventStream:
     async def _run(self) -> None:
         raise NotImplementedError
 
+    def new_session(self) -> None:
+        """A new person is about to present: forget anything kept to de-duplicate reads."""
+
     def start(self) -> None:
         if self._task is None and not self._closed:
             self._queue = asyncio.Queue(self._max_queued)

@@ -61,6 +61,11 @@ class SerialScanner(EventStream):
         self._repeats = RepeatFilter(repeat_window)
         self._backoff = Backoff(backoff_initial, backoff_cap)
 
+    def new_session(self) -> None:
+        # The next person may hold up the very code the previous one did (a family's app
+        # token, a demo card); within the repeat window that read must still count.
+        self._repeats.forget()
+
     async def _run(self) -> None:
         was_open = False
         while True:

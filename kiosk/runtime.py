@@ -96,6 +96,7 @@ class KioskRuntime:
         self._today = today
         self._tasks: list[asyncio.Task[None]] = []
         self._ready: dict[str, bool] = {d.name: False for d in self.devices}
+        self._last_state: FlowState | None = None
         flow.add_decision_listener(self._count)
         flow.subscribe(self._on_view)
 
@@ -148,6 +149,10 @@ class KioskRuntime:
             self._check_devices(self.flow.view)
 
     def _on_view(self, view: SessionView) -> None:
+        if view.state is FlowState.PRESENT and self._last_state is not FlowState.PRESENT:
+            for named in self.devices:
+                named.device.new_session()
+        self._last_state = view.state
         self._check_devices(view)
 
     def _check_devices(self, view: SessionView) -> None:

@@ -80,3 +80,24 @@ async def test_with_no_device_ready_the_present_step_says_so() -> None:
         assert flow.view.state is FlowState.ERROR and flow.view.error_kind == "no_device"
     finally:
         await runtime.aclose()
+
+
+async def test_the_next_person_may_present_the_same_code_at_once() -> None:
+    # The scanner counts a code held in front of it once per second; that must never swallow
+    # the first read of a new session, even when it is the very code the last session used.
+    flow = SessionFlow(fs.catalog(), fs.reader, fs.FactsChecker({fs.ELIGIBLE_USCC: fs.FACTS_ELIGIBLE}))
+    with SimulatedScanner() as scanner:
+        device = SerialScanner(scanner.port_path, repeat_window=30.0)
+        runtime = KioskRuntime(flow, devices=[NamedDevice("scanner", device)], tick_seconds=0.05)
+        runtime.start()
+        try:
+            await until(lambda: runtime.device_statuses() == {"scanner": "ready"})
+            for _ in range(2):
+                flow.start()
+                flow.choose_benefit("expedited-permit")
+                flow.ready_to_present()
+                scanner.present(fs.ELIGIBLE_USCC.encode())
+                await until(lambda: flow.view.state is FlowState.RESULT)
+                flow.finish()
+        finally:
+            await runtime.aclose()
