@@ -122,10 +122,11 @@ def offline_parts(
     prefix: str = DEFAULT_PREFIX,
     trust: TrustStore | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
 ) -> OfflineParts:
     """Store + sync + checker from config values. Call ``parts.sync.start()`` inside the
     running event loop, and ``await parts.sync.stop()`` on the way out."""
-    store = Store(data_dir)
+    store = store or Store(data_dir)
     sync = BundleSync(
         store, authority_keys(authority_key_files) if authority_key_files else {}, base_url=backend_url, token=token,
         transport=transport, policy=SyncPolicy(max_age=max_age),

@@ -20,6 +20,7 @@ from kiosk.core.credentials import Presentation, TrustStore, read_presentation
 from kiosk.flow import Checker, SessionFlow, Timeouts
 from kiosk.offline_session import OfflineParts, offline_parts
 from kiosk.policy_source import load_catalog
+from kiosk.store import Store
 
 
 @dataclass
@@ -36,7 +37,9 @@ class KioskServices:
         return lambda raw: read_presentation(raw, self.offline.credential_settings(), now=now())
 
     def new_flow(self, *, timeouts: Timeouts | None = None) -> SessionFlow:
-        return SessionFlow(self.catalog, self.presentation_reader(), self.checker, timeouts=timeouts)
+        return SessionFlow(
+            self.catalog, self.presentation_reader(), self.checker, timeouts=timeouts or self.config.timeouts
+        )
 
     async def aclose(self) -> None:
         await self.offline.sync.stop()
@@ -49,24 +52,32 @@ def build_services(
     *,
     offline_only: bool | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    online_wrapper: Callable[[Checker], Checker] | None = None,
+    store: Store | None = None,
 ) -> KioskServices:
+    """`online_wrapper` lets the demo put its "cut the network" switch around the online
+    checker; `store` lets a caller share one store with the runtime's counters."""
     only_offline = config.offline_only if offline_only is None else offline_only
     token = config.device_token()
     client = (
         None if only_offline else BackendClient(config.backend_url, token or "", config.device_id, transport=transport)
     )
     trust = TrustStore.from_files(config.trust_files) if config.trust_files else TrustStore()
+    online: Checker | None = OnlineChecker(client) if client is not None else None
+    if online is not None and online_wrapper is not None:
+        online = online_wrapper(online)
     parts = offline_parts(
         data_dir=config.data_dir,
         backend_url=config.backend_url,
         token=token,
         authority_key_files=config.authority_keys,
-        online=OnlineChecker(client) if client is not None else None,
+        online=online,
         offline_only=only_offline,
         max_age=timedelta(hours=config.max_bundle_age_hours),
         prefix=config.credential_prefix,
         trust=trust,
         transport=transport,
+        store=store,
     )
     # The benefits on offer are the signed bundle's once the kiosk holds one; before its first
     # sync it offers the policy shipped with the software.

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import signal
 import sys
 from pathlib import Path
 
 from kiosk.config import resolve_config
 from kiosk.core.errors import KioskError
+from kiosk.logs import configure_logging
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -52,6 +54,7 @@ async def _run(config: object) -> int:
     from kiosk.ui.app import KioskApp, run_app
 
     assert isinstance(config, KioskConfig)
+    configure_logging("kiosk")
     try:
         station = build_station(config)
     except KioskError as error:
@@ -74,8 +77,12 @@ async def _run(config: object) -> int:
         on_ready=lambda: notifier.ready("idle screen up"),
         heartbeat=(notifier.ping, interval) if interval else None,
     )
-    if station.sync is not None:
-        station.sync.start()
+    station.sync.start()
+    # systemd stops the kiosk with SIGTERM: end the session (wiping it), flush counters and
+    # say STOPPING instead of dying mid-write; SDL would otherwise swallow the signal.
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, app.stop)
     try:
         await run_app(app)
     finally:
