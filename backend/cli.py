@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import importlib
-import os
 import sys
 from collections.abc import Sequence
+
+from kiosk import command_line
 
 COMMAND_MODULES: tuple[str, ...] = (
     "backend.commands.serve",
@@ -18,30 +18,11 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="kiosk-backend", description="Reference eligibility service for Xinyi Kiosk."
-    )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
-    return parser
+    return command_line.build_parser("kiosk-backend", "Reference eligibility service for Xinyi Kiosk.", COMMAND_MODULES)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    run = getattr(args, "run", None)
-    if run is None:
-        parser.print_help(sys.stderr)
-        return 2
-    try:
-        return int(run(args))
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        # The reader went away (`| head`); say nothing more and let Python not complain.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    return command_line.run_command(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,10 @@ commands: 0 done, 2 usage error, 3 unreadable or invalid input, 4 no decision po
 from __future__ import annotations
 
 import argparse
-import importlib
-import os
 import sys
 from collections.abc import Sequence
+
+from kiosk import command_line
 
 # Adding a command is adding a module here; the order is the order of `kiosk --help`.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -34,30 +34,12 @@ EXIT_NO_DECISION = 4
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="kiosk", description="Xinyi Kiosk (信易自助核验终端): eligibility checks that explain themselves."
-    )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
-    return parser
+    description = "Xinyi Kiosk (信易自助核验终端): eligibility checks that explain themselves."
+    return command_line.build_parser("kiosk", description, COMMAND_MODULES)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    run = getattr(args, "run", None)
-    if run is None:
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
-    try:
-        return int(run(args))
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        # The reader went away (`| head`); say nothing more and let Python not complain.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    return command_line.run_command(build_parser(), argv)
 
 
 if __name__ == "__main__":
