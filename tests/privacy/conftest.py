@@ -7,7 +7,6 @@ import logging
 import os
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,10 +35,6 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivacyScene]:
     log_file = root / "kiosk.log"
     stream = log_file.open("w", encoding="utf-8")
     saved_stderr, saved_tempdir, saved_env = sys.stderr, tempfile.tempdir, os.environ.get("TMPDIR")
-    # configure_logging replaces the root handlers and the exception hooks process-wide; put
-    # pytest's back afterwards, or later threads log into this module's closed file.
-    saved_handlers, saved_level = list(logging.getLogger().handlers), logging.getLogger().level
-    saved_hooks = (sys.excepthook, threading.excepthook)
     sys.stderr = stream  # configure_logging writes to stderr, as under systemd
     try:
         configure_logging("kiosk", logging.DEBUG)
@@ -60,9 +55,6 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivacyScene]:
             os.environ["TMPDIR"] = saved_env
         root_logger = logging.getLogger()
         for handler in list(root_logger.handlers):
-            root_logger.removeHandler(handler)
-        for handler in saved_handlers:
-            root_logger.addHandler(handler)
-        root_logger.setLevel(saved_level)
-        sys.excepthook, threading.excepthook = saved_hooks
+            if handler is raw or getattr(handler, "stream", None) is stream:
+                root_logger.removeHandler(handler)
         stream.close()
