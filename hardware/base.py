@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 
-from hardware.errors import DeviceError
+from hardware.errors import DeviceError, PortNotFound
+from hardware.ports import Backoff, SerialLink
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,23 @@ class EventStream:
 
     async def _run(self) -> None:
         raise NotImplementedError
+
+    async def _open_serial(self, port: str, baud: int, backoff: Backoff, *, seen_before: bool) -> SerialLink:
+        """Open `port`; until it opens, say why not and try again after a growing pause.
+
+        A port that vanished after it had been open is "disconnected" (unplugged); one never
+        seen is "no device"; anything else (permissions, not a tty) is an error.
+        """
+        while True:
+            try:
+                return SerialLink.open(port, baud)
+            except DeviceError as exc:
+                if isinstance(exc, PortNotFound):
+                    status = DeviceStatus.DISCONNECTED if seen_before else DeviceStatus.NO_DEVICE
+                else:
+                    status = DeviceStatus.ERROR
+                self._set_status(status, exc)
+                await asyncio.sleep(backoff.next())
 
     def new_session(self) -> None:
         """A new person is about to present: forget anything kept to de-duplicate reads."""

@@ -19,7 +19,6 @@ from hardware.errors import (
     DeviceDisconnected,
     DeviceError,
     DeviceNotResponding,
-    PortNotFound,
     SamFrameError,
     SamStatusError,
     SamTruncated,
@@ -163,16 +162,7 @@ class IdCardReader(EventStream):
         was_open = False
         loop = asyncio.get_running_loop()
         while True:
-            try:
-                link = SerialLink.open(self.port, self.bauds[0])
-            except DeviceError as exc:
-                if isinstance(exc, PortNotFound):
-                    status = DeviceStatus.DISCONNECTED if was_open else DeviceStatus.NO_DEVICE
-                else:
-                    status = DeviceStatus.ERROR
-                self._set_status(status, exc)
-                await asyncio.sleep(self._backoff.next())
-                continue
+            link = await self._open_serial(self.port, self.bauds[0], self._backoff, seen_before=was_open)
             was_open = True
             channel = SamChannel(link, loop)
             try:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 
 from hardware.base import DeviceStatus, EventStream, ScanEvent
-from hardware.errors import DeviceDisconnected, DeviceError, PortNotFound, ScanTooLong
+from hardware.errors import DeviceDisconnected, ScanTooLong
 from hardware.ports import Backoff, SerialLink
 from hardware.scan_framing import (
     MAX_SCAN_BYTES,
@@ -69,16 +69,7 @@ class SerialScanner(EventStream):
     async def _run(self) -> None:
         was_open = False
         while True:
-            try:
-                link = SerialLink.open(self.port, self.baud)
-            except DeviceError as exc:
-                if isinstance(exc, PortNotFound):
-                    status = DeviceStatus.DISCONNECTED if was_open else DeviceStatus.NO_DEVICE
-                else:
-                    status = DeviceStatus.ERROR
-                self._set_status(status, exc)
-                await asyncio.sleep(self._backoff.next())
-                continue
+            link = await self._open_serial(self.port, self.baud, self._backoff, seen_before=was_open)
             was_open = True
             self._backoff.reset()
             log.info("scanner open on %s at %d baud", link.path, self.baud)
