@@ -38,8 +38,8 @@ from backend.problems import (
 )
 from backend.ratelimit import TokenBucketLimiter
 from backend.settings import Settings
+from kiosk.common.policy_folder import load_catalog
 from kiosk.core.errors import KioskError
-from kiosk.policy_source import load_catalog
 
 LOG = logging.getLogger("backend.app")
 JSON_MEDIA_TYPE = "application/json"

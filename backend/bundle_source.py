@@ -2,7 +2,7 @@
 
 Built from the policy folder, the trust keys (issuer public keys) and the revocation list, and
 signed with the bundle authority's Ed25519 key. In demo mode those are the DEMO keys in
-config/demo-keys/ and no revocations. The signed bytes are cached and re-signed once half their
+demo/keys/ and no revocations. The signed bytes are cached and re-signed once half their
 validity has passed, so a long-running backend never serves an expired bundle. The ETag is
 the quoted SHA-256 of the signed payload (strong: same ETag, same bytes).
 
@@ -20,8 +20,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from backend.issuer import DEMO_KEYS_DIR, demo_trust_store
 from backend.settings import Settings
+from demo.issuer import DEMO_KEYS_DIR, demo_trust_store
+from kiosk.common.policy_folder import read_policy_document
 from kiosk.core.bundle import (
     authority_key_id,
     build_payload,
@@ -31,7 +32,6 @@ from kiosk.core.bundle import (
 )
 from kiosk.core.credentials import TrustKeyError, TrustStore, revocation_hash
 from kiosk.core.credentials.trust import IssuerKey
-from kiosk.policy_source import read_policy_document
 
 DEMO_AUTHORITY_PRIVATE_KEY = DEMO_KEYS_DIR / "authority-ed25519-DEMO-private.pem"
 DEFAULT_VALIDITY = timedelta(days=2)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from kiosk import command_line
+from kiosk.common import cli as command_line
 
 COMMAND_MODULES: tuple[str, ...] = (
     "backend.commands.serve",

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from backend.auth import DeviceCredential, read_tokens_file
+from kiosk.common.policy_folder import DEFAULT_POLICY_DIR
 from kiosk.core.errors import KioskError
 from kiosk.core.text import LocalText
-from kiosk.policy_source import DEFAULT_POLICY_DIR
 
 MAX_BODY_BYTES = 16 * 1024
 DEFAULT_HOST = "127.0.0.1"

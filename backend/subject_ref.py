@@ -10,7 +10,7 @@ from kiosk.core.benefits import Benefit
 from kiosk.core.credentials import CredentialError, ric, token, uscc
 
 # The identifier a signed credential names for its subject: a kiosk holding a credential sends
-# that inner reference online (kiosk.client sends ``presentation.subject``), so a benefit that
+# that inner reference online (kiosk.adapters.backend_client sends ``presentation.subject``), so a benefit that
 # takes credentials also takes the identifier of its subject kind.
 IDENTIFIER_SCHEME_BY_KIND = {"business": "uscc", "person": "ric"}
 LOOKUP_SCHEMES = ("uscc", "ric", "token")

@@ -43,10 +43,10 @@ from backend.auth import DeviceCredential, DeviceRegistry  # noqa: E402
 from backend.commands.serve import demo_settings  # noqa: E402
 from backend.db import SubjectStore  # noqa: E402
 from backend.decision_bodies import DecisionBodies  # noqa: E402
-from backend.demo_data import DemoSubject, demo_subjects, write_demo_database  # noqa: E402
 from backend.eligibility import EligibilityService, parse_request  # noqa: E402
+from demo.records import DemoSubject, demo_subjects, write_demo_database  # noqa: E402
+from kiosk.common.policy_folder import load_catalog  # noqa: E402
 from kiosk.core.decision import decide  # noqa: E402
-from kiosk.policy_source import load_catalog  # noqa: E402
 
 TOKEN = "demo-token"
 

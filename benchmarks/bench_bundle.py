@@ -32,7 +32,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from backend.issuer import demo_trust_store
+from demo.issuer import demo_trust_store
+from kiosk.adapters.store import Store
+from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, read_policy_document
 from kiosk.core.bundle import (
     authority_key_id,
     build_payload,
@@ -40,11 +42,9 @@ from kiosk.core.bundle import (
     trust_keys_from_store,
     verify_bundle,
 )
-from kiosk.policy_source import DEFAULT_POLICY_DIR, read_policy_document
-from kiosk.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
-AUTHORITY_PEM = REPO / "config" / "demo-keys" / "authority-ed25519-DEMO-private.pem"
+AUTHORITY_PEM = REPO / "demo" / "keys" / "authority-ed25519-DEMO-private.pem"
 
 
 def timed(action: Callable[[], object], repeat: int) -> list[float]:

@@ -27,14 +27,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from backend.issuer import ALGORITHMS, demo_trust_store, load_demo_issuer
+from demo.issuer import ALGORITHMS, demo_trust_store, load_demo_issuer
+from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, read_policy_document
 from kiosk.core.bundle import authority_key_id, build_payload, sign_bundle, trust_keys_from_store, verify_bundle
 from kiosk.core.credentials import JSON, Presentation, read_presentation
 from kiosk.core.offline import credential_settings, decide_offline
-from kiosk.policy_source import DEFAULT_POLICY_DIR, read_policy_document
 
 REPO = Path(__file__).resolve().parent.parent
-AUTHORITY_PEM = REPO / "config" / "demo-keys" / "authority-ed25519-DEMO-private.pem"
+AUTHORITY_PEM = REPO / "demo" / "keys" / "authority-ed25519-DEMO-private.pem"
 FACTS: dict[str, JSON] = {
     "serious_dishonesty_listed": False,
     "abnormal_operations_listed": False,

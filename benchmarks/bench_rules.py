@@ -6,7 +6,7 @@ Prints min and median µs per whole-benefit evaluation (all five criteria) for
   * the compiled CertLogic rules (kiosk.core.rules.compile_expression),
   * the same rules as plain Python lambdas (a floor: what hand-written code costs),
   * the same rules through rules.evaluate (compiling each time: what not to do per check),
-  * the shipped catalog's expedited-permit benefit (config/policy), when present,
+  * the shipped catalog's expedited-permit benefit (kiosk/common/policy), when present,
 all in one run, since this machine's timings drift. No assertions: figures only.
 Target (DESIGN.md §6): <= 3 µs per benefit for the compiled rules.
 """

@@ -51,8 +51,8 @@ import os, sys, time, tempfile
 from pathlib import Path
 from kiosk.ui.env import configure_kivy
 configure_kivy(size=(800, 480), offscreen=True)
-from kiosk.config import KioskConfig
-from kiosk.station import build_station
+from kiosk.station.config import KioskConfig
+from kiosk.station.assembly import build_station
 from kiosk.ui.app import KioskApp
 from kivy.core.window import Window
 # What `kiosk run` builds: catalog, store, backend client, bundle sync, flow; no devices here.
@@ -103,11 +103,10 @@ async def sessions(count: int) -> list[tuple[int, float]]:
     configure_kivy(size=(800, 480), offscreen=True, max_fps=0)
     from kivy.core.window import Window
 
-    sys.path.insert(0, str(ROOT / "tests"))
-    import flow_support as fs
-
-    from kiosk.flow import FlowState, SessionFlow
-    from kiosk.runtime import KioskRuntime
+    sys.path.insert(0, str(ROOT))
+    import tests.support.flow as fs
+    from kiosk.session.flow import FlowState, SessionFlow
+    from kiosk.session.runtime import KioskRuntime
     from kiosk.ui.app import KioskApp
     from kiosk.ui.shots import pump
 

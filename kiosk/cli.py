@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from kiosk import command_line
+from kiosk.common import cli as command_line
 
 # Adding a command is adding a module here; the order is the order of `kiosk --help`.
 COMMAND_MODULES: tuple[str, ...] = (

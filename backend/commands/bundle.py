@@ -1,7 +1,7 @@
 """`kiosk-backend bundle sign | verify`: make and check the signed policy bundle (DESIGN §4.4).
 
-    kiosk-backend bundle sign --policy config/policy \\
-        --key config/demo-keys/authority-ed25519-DEMO-private.pem --out bundle.json \\
+    kiosk-backend bundle sign --policy kiosk/common/policy \\
+        --key demo/keys/authority-ed25519-DEMO-private.pem --out bundle.json \\
         [--trust ISSUER.pem ...] [--revoked FILE] [--valid-days N] [--version N]
     kiosk-backend bundle verify bundle.json --authority AUTHORITY-public.pem
 
@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from backend.bundle_source import build_signed_bundle, load_authority_private_key, read_revocations
-from backend.issuer import demo_trust_store
+from demo.issuer import demo_trust_store
 from kiosk.core.bundle import BundleError, iso_utc, load_authority_keys, verify_bundle
 from kiosk.core.credentials import TrustStore
 from kiosk.core.errors import KioskError

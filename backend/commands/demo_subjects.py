@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from backend.demo_data import DemoSeedError, demo_subjects
+from demo.records import DemoSeedError, demo_subjects
+from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog
 from kiosk.core.errors import KioskError
-from kiosk.policy_source import DEFAULT_POLICY_DIR, load_catalog
 
 EXIT_USAGE = 2
 

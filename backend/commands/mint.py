@@ -1,8 +1,8 @@
 """`kiosk-backend mint`: issue a signed demo credential for a demo subject (payload + QR PNG).
 
-Subjects and their facts come from ``backend.demo_data.demo_subjects()`` (each subject has
+Subjects and their facts come from ``demo.records.demo_subjects()`` (each subject has
 ``scheme``, ``value``, ``kind``, ``label``, ``facts``; objects or mappings). The credential is
-signed with the DEMO issuer key in config/demo-keys/ — public keys, never for production.
+signed with the DEMO issuer key in demo/keys/ — public keys, never for production.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from typing import Any, cast
 
 import segno
 
-from backend.issuer import ALGORITHMS, DEMO_KEYS_DIR, DemoKeyMissing, load_demo_issuer
+from demo.issuer import ALGORITHMS, DEMO_KEYS_DIR, DemoKeyMissing, load_demo_issuer
 from kiosk.core.credentials import CredentialError, ric, uscc
 from kiosk.core.credentials.model import JSON, SubjectKind
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
-DEMO_DATA_MODULE = "backend.demo_data"
+DEMO_DATA_MODULE = "demo.records"
 DEMO_DATA_FUNCTION = "demo_subjects"
 _KINDS_BY_SCHEME: dict[str, SubjectKind] = {"uscc": "business", "ric": "person"}
 

@@ -20,11 +20,11 @@ import uvicorn
 
 from backend.app import create_app
 from backend.auth import DeviceCredential
-from backend.demo_data import DEMO_DEVICE_ID, DEMO_TOKEN, DemoSeedError, write_demo_database
 from backend.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, load_settings
+from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN, DemoSeedError, write_demo_database
+from kiosk.common.logs import configure_logging
+from kiosk.common.policy_folder import load_catalog
 from kiosk.core.errors import KioskError
-from kiosk.logs import configure_logging
-from kiosk.policy_source import load_catalog
 
 DEFAULT_CONFIG = Path("/etc/xinyi-backend/backend.toml")
 EXIT_USAGE = 2

@@ -14,9 +14,9 @@ import re
 import sys
 from pathlib import Path
 
+from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog
 from kiosk.core.benefits import Benefit, Catalog, CatalogError, Criterion
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText, parse_locale
-from kiosk.policy_source import DEFAULT_POLICY_DIR, load_catalog
 
 EXIT_OK, EXIT_USAGE, EXIT_INVALID_INPUT = 0, 2, 3
 

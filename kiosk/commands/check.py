@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from kiosk.commands.decision_text import render_decision
-from kiosk.config import KioskConfig, resolve_config
 from kiosk.core.errors import KioskError
 from kiosk.core.text import Locale, parse_locale
-from kiosk.flow import FlowState, SessionFlow
-from kiosk.services import build_services
+from kiosk.session.flow import FlowState, SessionFlow
+from kiosk.station.config import KioskConfig, resolve_config
+from kiosk.station.services import build_services
 
 EXIT_OK, EXIT_USAGE, EXIT_INVALID_INPUT, EXIT_NO_DECISION = 0, 2, 3, 4
 

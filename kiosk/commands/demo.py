@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _demo(args: argparse.Namespace, workdir: Path, *, interactive: bool) -> int:
-    from kiosk.demo_world import start_demo_world
+    from demo.world import start_demo_world
 
     print("kiosk demo: starting the reference backend (demo data) and simulated devices ...")
     world = await start_demo_world(workdir, speech=args.speech)
@@ -80,7 +80,7 @@ async def _demo(args: argparse.Namespace, workdir: Path, *, interactive: bool) -
 
 
 def _app(world: Any, *, hardened: bool, speech: bool) -> Any:
-    from kiosk.speech import Speaker
+    from kiosk.adapters.speech import Speaker
     from kiosk.ui.app import KioskApp
 
     return KioskApp(world.station.runtime, hardened=hardened, demo_codes=world.codes_for,

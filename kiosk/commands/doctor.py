@@ -53,7 +53,7 @@ def _configured(args: argparse.Namespace) -> tuple[list[Target], list[str]]:
     if from_options:
         return from_options, notes
     try:
-        from kiosk.config import resolve_config  # the kiosk's own loader, strict as at start-up
+        from kiosk.station.config import resolve_config  # the kiosk's own loader, strict as at start-up
 
         config = resolve_config(args.config)
     except ImportError:

@@ -19,8 +19,8 @@ from hardware.base import CardEvent, DeviceEvent, ScanEvent, StatusEvent
 from hardware.idcard import IdCardReader
 from hardware.scan_framing import TERMINATORS
 from hardware.scanner import SerialScanner
+from kiosk.common.logs import configure_logging
 from kiosk.core.text import LocalText
-from kiosk.logs import configure_logging
 
 _STILL_TRYING = LocalText("仍在重试", "still trying")
 

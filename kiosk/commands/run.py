@@ -9,9 +9,9 @@ import signal
 import sys
 from pathlib import Path
 
-from kiosk.config import resolve_config
+from kiosk.common.logs import configure_logging
 from kiosk.core.errors import KioskError
-from kiosk.logs import configure_logging
+from kiosk.station.config import resolve_config
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -48,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(config: object) -> int:
-    from kiosk.config import KioskConfig
-    from kiosk.speech import Speaker
-    from kiosk.station import build_station
+    from kiosk.adapters.speech import Speaker
+    from kiosk.station.assembly import build_station
+    from kiosk.station.config import KioskConfig
     from kiosk.ui.app import KioskApp, run_app
 
     assert isinstance(config, KioskConfig)
@@ -61,7 +61,7 @@ async def _run(config: object) -> int:
         print(f"kiosk run: {error.detail}", file=sys.stderr)
         return EXIT_USAGE
     station.runtime.flow.set_locale(config.locale)
-    from kiosk.watchdog import SystemdNotifier
+    from kiosk.adapters.watchdog import SystemdNotifier
 
     notifier = SystemdNotifier()
     try:
@@ -92,7 +92,7 @@ async def _run(config: object) -> int:
 
 
 def _hash_pin() -> int:
-    from kiosk.staff_pin import hash_pin
+    from kiosk.session.staff_pin import hash_pin
 
     pin = getpass.getpass("staff PIN (4-12 digits): ")
     if getpass.getpass("again: ") != pin:

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 async def _render(out_dir: Path, workdir: Path, size: tuple[int, int]) -> int:
     from kivy.core.window import Window
 
-    from kiosk.demo_world import start_demo_world
+    from demo.world import start_demo_world
     from kiosk.ui.app import KioskApp
     from kiosk.ui.driver import ScreenDriver
     from kiosk.ui.gallery import Gallery

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from kiosk.config import KioskConfig, resolve_config
+from kiosk.adapters.bundle_sync import BundleSync, SyncPolicy, SyncResult
+from kiosk.adapters.store import Store
 from kiosk.core.bundle import PolicyBundle, iso_utc
 from kiosk.core.errors import KioskError
-from kiosk.offline_session import authority_keys
-from kiosk.store import Store
-from kiosk.sync import BundleSync, SyncPolicy, SyncResult
+from kiosk.station.config import KioskConfig, resolve_config
+from kiosk.station.offline import authority_keys
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 2, 3, 4
 

@@ -16,18 +16,18 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from kiosk.adapters.speech import Speaker
 from kiosk.core.benefits import Benefit
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
-from kiosk.flow import FlowState, SessionFlow, SessionView
 from kiosk.i18n import translate
-from kiosk.runtime import KioskRuntime
-from kiosk.speech import Speaker
+from kiosk.session.flow import FlowState, SessionFlow, SessionView
+from kiosk.session.runtime import KioskRuntime
 from kiosk.ui import theme
 from kiosk.ui.fonts import register_default_font
 from kiosk.ui.screens import KV_DIR, screen_classes
 
 if TYPE_CHECKING:
-    from kiosk.demo_codes import DemoCode
+    from demo.codes import DemoCode
 
 STATE_SCREENS = {
     FlowState.IDLE: "idle",

@@ -8,7 +8,7 @@ from typing import Any
 
 from kivy.core.window import Window
 
-from kiosk.flow import FlowState
+from kiosk.session.flow import FlowState
 from kiosk.ui.driver import ScreenDriver
 
 LOCALES = ("zh-CN", "en")

@@ -1,5 +1,5 @@
 """Fixtures for the privacy suite: a backend holding canary records, and one scene per module
-(data folder, temp folder, log captured to a file and raw; see privacy_scene)."""
+(data folder, temp folder, log captured to a file and raw; see tests.privacy.scene)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,13 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # backend_support
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from backend_support import running_server
-from privacy_harness import canary_backend_settings
-from privacy_scene import PrivacyScene, RawRecords
-
-from kiosk.logs import configure_logging
+from kiosk.common.logs import configure_logging
+from tests.privacy.harness import canary_backend_settings
+from tests.privacy.scene import PrivacyScene, RawRecords
+from tests.support.backend import running_server
 
 
 @pytest.fixture(scope="module")

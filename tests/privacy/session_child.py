@@ -18,15 +18,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from privacy_harness import BUSINESS_BENEFIT, start_kiosk
-
+from kiosk.common.logs import configure_logging
 from kiosk.core.credentials import Presentation
 from kiosk.core.decision import Decision
 from kiosk.core.text import Locale
-from kiosk.flow import FlowState
-from kiosk.logs import configure_logging
+from kiosk.session.flow import FlowState
+from tests.privacy.harness import BUSINESS_BENEFIT, start_kiosk
 
 
 class BuggyChecker:

@@ -4,7 +4,7 @@ Each test runs sessions with canary businesses, people, tokens, cards and signed
 through the real station (flow, online/offline checker, TinyDB store, bundle sync, runtime,
 scanner and card-reader drivers on real ptys, the backend on loopback), then searches the data
 folder, the temp folder, the log file and the raw log records for every canary in every form
-(privacy_canaries.forms). One hit fails the test.
+(tests.privacy.canaries.forms). One hit fails the test.
 """
 
 from __future__ import annotations
@@ -15,9 +15,15 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from backend_support import running_server
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from privacy_canaries import (
+
+from demo.issuer import DEMO_ISSUER_NAME
+from kiosk.adapters.store import DEVICE_KEYS
+from kiosk.core.credentials import key_id_of_public_key
+from kiosk.core.credentials.issue import issue_credential
+from kiosk.core.decision import Mode
+from kiosk.session.flow import EndReason, ErrorCategory, FlowState, Timeouts
+from tests.privacy.canaries import (
     BAD_CHECK_USCC,
     BUSINESS_TOKEN,
     CARD_NAME,
@@ -30,7 +36,7 @@ from privacy_canaries import (
     UNRECORDED_USCC,
     USCC,
 )
-from privacy_harness import (
+from tests.privacy.harness import (
     BUSINESS_BENEFIT,
     PERSON_BENEFIT,
     STAFF_PIN,
@@ -42,14 +48,8 @@ from privacy_harness import (
     stalling_server,
     start_kiosk,
 )
-from privacy_scene import PrivacyScene
-
-from backend.issuer import DEMO_ISSUER_NAME
-from kiosk.core.credentials import key_id_of_public_key
-from kiosk.core.credentials.issue import issue_credential
-from kiosk.core.decision import Mode
-from kiosk.flow import EndReason, ErrorCategory, FlowState, Timeouts
-from kiosk.store import DEVICE_KEYS
+from tests.privacy.scene import PrivacyScene
+from tests.support.backend import running_server
 
 pytestmark = pytest.mark.slow
 
@@ -238,7 +238,7 @@ def test_the_data_folder_holds_only_the_bundle_device_state_and_counters(scene: 
 
 def test_the_search_finds_a_planted_canary_in_every_form(scene: PrivacyScene) -> None:
     """The search itself works: each form of a canary, planted in a file, is found."""
-    from privacy_canaries import CanarySet, forms, search
+    from tests.privacy.canaries import CanarySet, forms, search
 
     planted = scene.root / "planted"
     planted.mkdir(exist_ok=True)

@@ -14,11 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
-from privacy_canaries import BUSINESS_TOKEN, TALLY, USCC, search
-from privacy_harness import stalling_server
-from privacy_scene import PrivacyScene
 
-CHILD = Path(__file__).resolve().parent / "session_child.py"
+from tests.privacy.canaries import BUSINESS_TOKEN, TALLY, USCC, search
+from tests.privacy.harness import stalling_server
+from tests.privacy.scene import PrivacyScene
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
@@ -35,15 +36,15 @@ def spawn(mode: str, url: str, folder: Path, payload: str) -> tuple[subprocess.P
     (folder / "tmp").mkdir()
     stdout, stderr = folder / "stdout.txt", folder / "stderr.txt"
     process = subprocess.Popen(
-        [sys.executable, str(CHILD), mode, url, str(folder / "data"), payload],
-        stdout=stdout.open("wb"), stderr=stderr.open("wb"), env=child_env(folder / "tmp"),
+        [sys.executable, "-m", "tests.privacy.session_child", mode, url, str(folder / "data"), payload],
+        stdout=stdout.open("wb"), stderr=stderr.open("wb"), env=child_env(folder / "tmp"), cwd=REPO,
     )
     TALLY["sessions"] += 1
     return process, stdout, stderr
 
 
 def assert_clean(scene: PrivacyScene, folder: Path) -> None:
-    from privacy_canaries import regular_files
+    from tests.privacy.canaries import regular_files
 
     hits = search(scene.canaries, files=list(regular_files([folder])))
     assert not hits, "canaries leaked:\n" + "\n".join(map(str, hits))

@@ -15,20 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from privacy_canaries import BUSINESS_TOKEN, CARD_ADDRESS, CARD_NAME, PERSON_TOKEN, RIC, USCC
-from privacy_harness import BUSINESS_BENEFIT, PERSON_BENEFIT, canary_card, stalling_server
 
-from backend.demo_data import DEMO_DEVICE_ID, DEMO_TOKEN
+from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN
 from hardware.base import CardEvent
 from hardware.idcard import SamChannel
 from hardware.ports import SerialLink
 from hardware.sam import FIND_CARD, READ_BASE_INFO, SAM_STATUS, SELECT_CARD, card_from_base_info
 from hardware.simulators import PHOTO_MARKER, SimulatedCardReader
-from kiosk.config import KioskConfig
 from kiosk.core.credentials import Presentation
 from kiosk.core.decision import Decision
-from kiosk.flow import EndReason, FlowState, SessionFlow, Timeouts
-from kiosk.services import build_services
+from kiosk.session.flow import EndReason, FlowState, SessionFlow, Timeouts
+from kiosk.station.config import KioskConfig
+from kiosk.station.services import build_services
+from tests.privacy.canaries import BUSINESS_TOKEN, CARD_ADDRESS, CARD_NAME, PERSON_TOKEN, RIC, USCC
+from tests.privacy.harness import BUSINESS_BENEFIT, PERSON_BENEFIT, canary_card, stalling_server
 
 
 class Clock:

@@ -9,7 +9,6 @@ the screen through Kivy's input path and read what the labels say.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -27,13 +26,11 @@ import pytest  # noqa: E402
 import pytest_asyncio  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
 
-from kiosk.demo_world import DemoWorld, start_demo_world  # noqa: E402
-from kiosk.flow import FlowState, Timeouts  # noqa: E402
-from kiosk.speech import Speaker  # noqa: E402
+from demo.world import DemoWorld, start_demo_world  # noqa: E402
+from kiosk.adapters.speech import Speaker  # noqa: E402
+from kiosk.session.flow import FlowState, Timeouts  # noqa: E402
 from kiosk.ui.app import KioskApp  # noqa: E402
 from kiosk.ui.driver import ScreenDriver  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 from kivy.metrics import dp, sp
-from ui_steps import open_present, present
 
-from kiosk.demo_world import DemoWorld
-from kiosk.flow import FlowState
+from demo.world import DemoWorld
 from kiosk.i18n import translate
+from kiosk.session.flow import FlowState
 from kiosk.ui import theme
 from kiosk.ui.driver import ScreenDriver
 from kiosk.ui.widgets import Body, KioskButton, StatusIcon
+from tests.ui.steps import open_present, present
 
 pytestmark = [pytest.mark.ui, pytest.mark.asyncio(loop_scope="session")]
 

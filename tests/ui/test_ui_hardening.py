@@ -13,7 +13,7 @@ from kivy.config import Config
 from kivy.core.window import Window
 from kivy.uix.settings import Settings
 
-from kiosk.demo_world import DemoWorld
+from demo.world import DemoWorld
 from kiosk.ui.app import KioskApp
 from kiosk.ui.driver import ScreenDriver
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from ui_steps import open_present, present
 
-from kiosk.demo_world import DemoWorld
-from kiosk.flow import FlowState
+from demo.world import DemoWorld
 from kiosk.i18n import translate
-from kiosk.staff_pin import MAX_FAILURES, StaffPin, hash_pin
+from kiosk.session.flow import FlowState
+from kiosk.session.staff_pin import MAX_FAILURES, StaffPin, hash_pin
 from kiosk.ui.driver import ScreenDriver
+from tests.ui.steps import open_present, present
 
 pytestmark = [pytest.mark.ui, pytest.mark.asyncio(loop_scope="session")]
 

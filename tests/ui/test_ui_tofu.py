@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from kivy.core.text import Label as CoreLabel
-from ui_steps import open_present, present
 
-from kiosk.demo_world import DemoWorld
+from demo.world import DemoWorld
 from kiosk.i18n import messages
 from kiosk.ui.driver import ScreenDriver
+from tests.ui.steps import open_present, present
 
 pytestmark = [pytest.mark.ui, pytest.mark.asyncio(loop_scope="session")]
 

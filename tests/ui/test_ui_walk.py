@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from ui_steps import BUSINESS, code_text, open_present
 
-from kiosk.demo_world import DemoWorld
-from kiosk.flow import FlowState
+from demo.world import DemoWorld
 from kiosk.i18n import translate
+from kiosk.session.flow import FlowState
 from kiosk.ui.driver import ScreenDriver
+from tests.ui.steps import BUSINESS, code_text, open_present
 
 pytestmark = [pytest.mark.ui, pytest.mark.asyncio(loop_scope="session")]
 

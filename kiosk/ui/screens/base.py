@@ -7,7 +7,7 @@ from typing import Any
 from kivy.app import App
 from kivy.uix.screenmanager import Screen
 
-from kiosk.flow import SessionView
+from kiosk.session.flow import SessionView
 
 
 class KioskScreen(Screen):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
-from kiosk.flow import SessionView
+from kiosk.session.flow import SessionView
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import TappableCard
 

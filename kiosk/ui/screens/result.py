@@ -5,7 +5,7 @@ from __future__ import annotations
 from kivy.properties import StringProperty
 
 from kiosk.core.decision import Mode, Outcome
-from kiosk.flow import SessionView
+from kiosk.session.flow import SessionView
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import Card
 

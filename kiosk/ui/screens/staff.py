@@ -10,8 +10,8 @@ from typing import Any
 
 from kivy.factory import Factory
 
-from kiosk.flow import SessionView
-from kiosk.runtime import Health
+from kiosk.session.flow import SessionView
+from kiosk.session.runtime import Health
 from kiosk.ui.screens.base import KioskScreen
 
 

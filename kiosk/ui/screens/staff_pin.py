@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.flow import SessionView
+from kiosk.session.flow import SessionView
 from kiosk.ui.screens.base import KioskScreen
 
 

@@ -1,0 +1,270 @@
+"""Background policy-bundle sync: conditional GET, verify, keep the last good bundle, track health.
+
+One request per attempt: ``GET /v1/bundle`` with ``If-None-Match`` (the ETag of the bundle we
+hold). A new bundle is verified (signature, structure, version, expiry, clock) before it
+replaces the held one; a refused bundle leaves the held one in place and the refusal's reason
+in :attr:`BundleSync.last_result`. Failures back off exponentially with jitter, so a hall full
+of kiosks does not hammer a backend that has just come back. Health is read from the recent
+outcomes: no failure -> online, one or two in a row -> degraded, three or more -> offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from kiosk.adapters.store import Store
+from kiosk.core.bundle import MAX_BUNDLE_BYTES, BundleError, PolicyBundle, check_acceptable, verify_bundle
+from kiosk.core.offline import DEFAULT_MAX_AGE, ensure_usable
+
+log = logging.getLogger("kiosk.adapters.bundle_sync")
+
+SyncOutcome = Literal["updated", "unchanged", "refused", "unreachable", "rejected"]
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
+
+
+class Health(StrEnum):
+    ONLINE = "online"
+    DEGRADED = "degraded"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncPolicy:
+    """When to try: every ``interval`` while things work; on failure ``base`` doubling to ``cap``."""
+
+    interval: timedelta = timedelta(hours=1)
+    base: timedelta = timedelta(seconds=15)
+    cap: timedelta = timedelta(minutes=30)
+    max_age: timedelta = DEFAULT_MAX_AGE
+    offline_after: int = 3  # consecutive failures that make the health "offline"
+
+    def delay(self, failures: int, rng: random.Random) -> float:
+        """Seconds to wait: ``interval`` +-10% after success; after failures "equal jitter"
+        (half the exponential step fixed, half random) so the wait still grows."""
+        if failures == 0:
+            return self.interval.total_seconds() * rng.uniform(0.9, 1.1)
+        growth = 2.0 ** min(failures - 1, 30)
+        step = min(self.cap.total_seconds(), self.base.total_seconds() * growth)
+        return step / 2 + rng.uniform(0, step / 2)
+
+
+class HealthTracker:
+    """Backend health from recent outcomes; the sync and the online checker both report here."""
+
+    def __init__(self, offline_after: int = 3) -> None:
+        self.offline_after = offline_after
+        self.consecutive_failures = 0
+        self.last_success_at: datetime | None = None
+
+    def record(self, ok: bool, at: datetime | None = None) -> None:
+        if ok:
+            self.consecutive_failures = 0
+            self.last_success_at = at or datetime.now(UTC)
+        else:
+            self.consecutive_failures += 1
+
+    @property
+    def health(self) -> Health:
+        if self.consecutive_failures == 0:
+            return Health.ONLINE if self.last_success_at is not None else Health.OFFLINE
+        if self.consecutive_failures < self.offline_after:
+            return Health.DEGRADED
+        return Health.OFFLINE
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    outcome: SyncOutcome
+    detail: str  # technical, English, no personal data (there is none in a bundle)
+    at: datetime
+    version: int | None  # version held after this attempt
+    refusal: BundleError | None = None
+
+    @property
+    def reachable(self) -> bool:
+        return self.outcome in ("updated", "unchanged", "refused")
+
+
+class BundleSync:
+    """Keeps the kiosk's policy bundle fresh. Start with :meth:`start`, stop with :meth:`stop`."""
+
+    def __init__(
+        self,
+        store: Store,
+        authorities: Mapping[str, ed25519.Ed25519PublicKey],
+        *,
+        base_url: str,
+        token: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        policy: SyncPolicy | None = None,
+        clock: Callable[[], datetime] | None = None,
+        rng: random.Random | None = None,
+        tracker: HealthTracker | None = None,
+    ) -> None:
+        self.store = store
+        self.authorities = dict(authorities)
+        self.policy = policy or SyncPolicy()
+        self.tracker = tracker or HealthTracker(self.policy.offline_after)
+        self.last_result: SyncResult | None = None
+        self.load_problem: BundleError | None = None
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._rng = rng or random.Random()
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport,
+            follow_redirects=False, trust_env=False,
+        )
+        self._current, self._etag = self._load_cached()
+
+    # -- what the rest of the kiosk reads --------------------------------------------------
+    @property
+    def current(self) -> PolicyBundle | None:
+        """The last good bundle (verified signature), fresh or not."""
+        return self._current
+
+    @property
+    def health(self) -> Health:
+        return self.tracker.health
+
+    def offline_bundle(self) -> PolicyBundle:
+        """The bundle if offline decisions may use it now; else OfflineUnavailable says why."""
+        return ensure_usable(self._current, self._clock(), self.policy.max_age)
+
+    def next_delay(self) -> float:
+        return self.policy.delay(self.tracker.consecutive_failures, self._rng)
+
+    # -- doing it --------------------------------------------------------------------------
+    async def sync_now(self) -> SyncResult:
+        """One attempt now (staff's "sync now" button, `kiosk sync`, and the background loop)."""
+        async with self._lock:
+            result = await self._attempt()
+            self.last_result = result
+            self.tracker.record(result.reachable, result.at)
+            self._remember(result)
+            return result
+
+    def start(self) -> asyncio.Task[None]:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self.run(), name="bundle-sync")
+        return self._task
+
+    def wake(self) -> None:
+        """Ask the background loop to try now instead of finishing its wait."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            await self.sync_now()
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.next_delay())
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._http.aclose()
+
+    async def _attempt(self) -> SyncResult:
+        now = self._clock()
+        headers = {}
+        if self._current is not None and self._etag:
+            headers["If-None-Match"] = self._etag
+        try:
+            async with self._http.stream("GET", "/v1/bundle", headers=headers) as response:
+                if response.status_code == 304:
+                    return self._result("unchanged", "not modified (ETag matched)", now)
+                if response.status_code >= 500:
+                    return self._result("unreachable", f"backend answered {response.status_code}", now)
+                if response.status_code != 200:
+                    return self._result("rejected", f"backend answered {response.status_code}", now)
+                body = await _read_limited(response)
+                etag = response.headers.get("ETag")
+        except httpx.TimeoutException as error:
+            return self._result("unreachable", f"no answer in time ({type(error).__name__})", now)
+        except httpx.HTTPError as error:
+            return self._result("unreachable", f"connection failed ({type(error).__name__})", now)
+        except BundleError as error:
+            return self._result("refused", error.detail, now, error)
+        return self._accept(body, etag, now)
+
+    def _accept(self, body: bytes, etag: str | None, now: datetime) -> SyncResult:
+        try:
+            candidate = verify_bundle(body, self.authorities)
+            newer = check_acceptable(candidate, current=self._current, now=now)
+        except BundleError as error:
+            log.warning("policy bundle refused: %s", error.reason)
+            return self._result("refused", error.detail, now, error)
+        if not newer:
+            self._etag = etag
+            return self._result("unchanged", "same bundle content", now)
+        self.store.save_bundle(candidate, etag)
+        self._current, self._etag = candidate, etag
+        log.info("policy bundle updated to version %d", candidate.version)
+        return self._result("updated", f"now holding version {candidate.version}", now)
+
+    def _result(
+        self, outcome: SyncOutcome, detail: str, at: datetime, refusal: BundleError | None = None
+    ) -> SyncResult:
+        version = self._current.version if self._current is not None else None
+        return SyncResult(outcome, detail, at, version, refusal)
+
+    def _load_cached(self) -> tuple[PolicyBundle | None, str | None]:
+        stored = self.store.load_bundle()
+        if stored is None:
+            return None, None
+        try:
+            return verify_bundle(stored.raw, self.authorities), stored.etag
+        except BundleError as error:
+            # E.g. the authority key was rotated in the config: the cache cannot be trusted.
+            self.load_problem = error
+            log.warning("cached policy bundle not usable: %s", error.reason)
+            return None, None
+
+    def _remember(self, result: SyncResult) -> None:
+        stamp = result.at.astimezone(UTC).replace(microsecond=0).isoformat()
+        state: dict[str, object] = {
+            "last_sync_attempt_at": stamp,
+            "last_sync_outcome": result.outcome,
+            "health": self.health.value,
+        }
+        if result.reachable:
+            state["last_sync_success_at"] = stamp
+        if result.outcome == "refused" and result.refusal is not None:
+            state["last_refusal_reason"] = result.refusal.reason
+        elif result.outcome in ("updated", "unchanged"):
+            state["last_refusal_reason"] = None
+        self.store.set_states(state)
+
+
+async def _read_limited(response: httpx.Response) -> bytes:
+    declared = response.headers.get("Content-Length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BUNDLE_BYTES:
+        raise BundleError("too_large", f"declared {declared} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_BUNDLE_BYTES:
+            raise BundleError("too_large", f"more than {MAX_BUNDLE_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

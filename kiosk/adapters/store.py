@@ -1,0 +1,430 @@
+"""The kiosk's only persistent data: the last good policy bundle, device state, and counters.
+
+Two TinyDB files in the data folder, both on :class:`AtomicJSONStorage`:
+
+* ``bundle.json``: which verified policy bundle is the last good one (its ETag, version,
+  digest), the signed bytes themselves in ``bundle-<digest>.signed`` beside it;
+* ``state.json``: device state (a fixed set of keys, each with its own validator) and aggregate
+  counters (benefit x outcome x day).
+
+They are separate because the bundle can be megabytes and counters change on every session:
+one file would rewrite the bundle each time someone is checked.
+
+The API is typed on purpose: there is no way to write a free-form document, so nothing about a
+person (a name, an ID number, a payload) can end up on disk through this module. Whatever is
+wrong with a file on disk (garbage, truncated, empty, a directory in its place, unreadable), it
+is renamed aside with a timestamp suffix and the kiosk starts clean; if even that fails, the
+store keeps working in memory and says so. It never raises on its own files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import MemoryStorage
+
+from kiosk.adapters.atomic_file import AtomicJSONStorage, remove_stale_temps, write_atomic
+from kiosk.core.bundle import REASONS, PolicyBundle, iso_utc
+from kiosk.core.decision import Outcome
+from kiosk.core.errors import KioskError
+from kiosk.core.text import LOCALES, LocalText
+
+log = logging.getLogger("kiosk.adapters.store")
+
+BUNDLE_FILE = "bundle.json"
+STATE_FILE = "state.json"
+COUNTER_DAYS_KEPT = 400
+_LOCK_FILE = ".store.lock"
+_BENEFIT_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+_DIGIT_RUN = re.compile(r"[0-9]{5}")
+_DEVICE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+_ETAG = re.compile(r'(?:W/)?"[\x21\x23-\x7e]{1,128}"')
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_SIDECAR = re.compile(r"bundle-[0-9a-f]{64}\.signed")
+
+
+class StoreRefused(KioskError):
+    """Someone tried to store what the kiosk may not keep (or in a shape it does not accept)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"store refused: {detail}",
+            LocalText("本机不保存此类信息。", "This kiosk does not keep that kind of information."),
+        )
+
+
+def _is_timestamp(value: object) -> bool:
+    if not isinstance(value, str) or len(value) > 40:
+        return False
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return moment.tzinfo is not None
+
+
+def _one_of(*choices: object) -> Callable[[object], bool]:
+    return lambda value: value in choices
+
+
+# The device state the kiosk may keep: key -> validator. Adding a key is a reviewed change here.
+DEVICE_KEYS: Mapping[str, Callable[[object], bool]] = {
+    "device_id": lambda v: isinstance(v, str) and bool(_DEVICE_ID.fullmatch(v)),
+    "default_locale": _one_of(*LOCALES),
+    "last_sync_attempt_at": _is_timestamp,
+    "last_sync_success_at": _is_timestamp,
+    "last_sync_outcome": _one_of("updated", "unchanged", "refused", "unreachable", "rejected"),
+    "last_refusal_reason": _one_of(None, *REASONS),
+    "health": _one_of("online", "degraded", "offline"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBundle:
+    raw: bytes
+    etag: str | None
+    version: int
+    digest: str
+    saved_at: datetime
+
+
+def _tables_ok(document: Mapping[str, Any], names: set[str]) -> bool:
+    # TinyDB's layout: {table: {"<int doc id>": {...}}}.
+    return set(document) <= names | {"_default"} and all(
+        isinstance(t, dict) and all(k.isdigit() for k in t) for t in document.values()
+    )
+
+
+def _valid_bundle_file(document: Mapping[str, Any]) -> bool:
+    if not _tables_ok(document, {"bundle"}):
+        return False
+    docs = list(document.get("bundle", {}).values())
+    if len(docs) > 1:
+        return False
+    return all(
+        isinstance(d, dict)
+        and set(d) == {"file", "size", "etag", "version", "digest", "saved_at"}
+        and isinstance(d["file"], str)
+        and bool(_SIDECAR.fullmatch(d["file"]))
+        and isinstance(d["size"], int)
+        and (d["etag"] is None or (isinstance(d["etag"], str) and bool(_ETAG.fullmatch(d["etag"]))))
+        and isinstance(d["version"], int)
+        and isinstance(d["digest"], str)
+        and bool(_HEX64.fullmatch(d["digest"]))
+        and _is_timestamp(d["saved_at"])
+        for d in docs
+    )
+
+
+def _valid_state_file(document: Mapping[str, Any]) -> bool:
+    if not _tables_ok(document, {"device", "counters"}):
+        return False
+    devices = document.get("device", {}).values()
+    counters = document.get("counters", {}).values()
+    return all(
+        isinstance(d, dict) and set(d) == {"key", "value"} and d["key"] in DEVICE_KEYS
+        and DEVICE_KEYS[d["key"]](d["value"])
+        for d in devices
+    ) and all(
+        isinstance(c, dict) and set(c) == {"day", "benefit", "outcome", "count"}
+        and _counter_key_ok(c["benefit"], c["outcome"], c["day"])
+        and isinstance(c["count"], int) and c["count"] >= 0
+        for c in counters
+    )
+
+
+def _counter_key_ok(benefit: object, outcome: object, day: object) -> bool:
+    return (
+        isinstance(benefit, str)
+        and len(benefit) <= 64
+        and bool(_BENEFIT_ID.fullmatch(benefit))
+        and not _DIGIT_RUN.search(benefit)
+        and outcome in {o.value for o in Outcome}
+        and isinstance(day, str)
+        and _is_date(day)
+    )
+
+
+def _is_date(value: str) -> bool:
+    try:
+        return date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        return False
+
+
+class Store:
+    """Typed access to the kiosk's files; see the module docstring for what it may hold."""
+
+    def __init__(self, data_dir: Path, *, clock: Callable[[], datetime] | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.moved_aside: list[Path] = []
+        self.problems: list[str] = []
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            self.problems.append(f"data folder unusable: {error.strerror}")
+        self._memory_sidecars: dict[str, bytes] = {}
+        self._bundle_db = self._open(BUNDLE_FILE, _valid_bundle_file)
+        self._state_db = self._open(STATE_FILE, _valid_state_file)
+        remove_stale_temps(self.data_dir, ".bundle-*.tmp")
+        docs = self._rows(BUNDLE_FILE, "bundle")
+        self._remove_sidecars(keep=docs[0]["file"] if docs else None)
+
+    @property
+    def persistent(self) -> bool:
+        """False when a file could not be used and the store fell back to memory."""
+        return all(not isinstance(db.storage, MemoryStorage) for db in (self._bundle_db, self._state_db))
+
+    # -- bundle ---------------------------------------------------------------------------
+    def save_bundle(self, bundle: PolicyBundle, etag: str | None) -> bool:
+        """Keep a verified bundle as the last good one. Only a PolicyBundle can be saved.
+
+        The signed bytes go to their own file, named by content (``bundle-<digest>.signed``),
+        written atomically before the record in bundle.json points at it; a crash in between
+        leaves the old record and the old file, and the orphan is removed on the next open.
+        Kept apart so loading is one read, not a JSON parse of a megabytes-long string.
+        """
+        if not isinstance(bundle, PolicyBundle):
+            raise StoreRefused("only a verified policy bundle can be saved as the bundle")
+        if etag is not None and not _ETAG.fullmatch(etag):
+            etag = None  # an odd ETag only costs one full download next time
+        name = f"bundle-{bundle.digest}.signed"
+        with self._locked():
+            if self._in_memory(BUNDLE_FILE):
+                self._memory_sidecars = {name: bundle.raw}
+            else:
+                try:
+                    write_atomic(self.data_dir / name, bundle.raw)
+                except OSError as error:
+                    self.problems.append(f"{name}: write failed ({error.strerror})")
+                    log.error("store write failed on the bundle file (%s)", error.strerror)
+                    return False
+        document = {
+            "file": name,
+            "size": len(bundle.raw),
+            "etag": etag,
+            "version": bundle.version,
+            "digest": bundle.digest,
+            "saved_at": iso_utc(self._clock()),
+        }
+        # bundle.json holds nothing else, so it is written whole without reading the old one.
+        saved = self._mutate(BUNDLE_FILE, lambda data: data.update(bundle={"1": document}),
+                             fresh=True)
+        if saved:
+            self._remove_sidecars(keep=name)
+        return saved
+
+    def load_bundle(self) -> StoredBundle | None:
+        """The stored bundle's bytes (verify them before use), or None."""
+        docs = self._rows(BUNDLE_FILE, "bundle")
+        if not docs:
+            return None
+        doc = docs[0]
+        if self._in_memory(BUNDLE_FILE):
+            raw = self._memory_sidecars.get(doc["file"])
+        else:
+            try:
+                raw = (self.data_dir / doc["file"]).read_bytes()
+            except OSError as error:
+                self.problems.append(f"{doc['file']}: read failed ({error.strerror})")
+                raw = None
+        if raw is None or len(raw) != doc["size"]:
+            log.warning("stored policy bundle file is missing or cut short; a sync will replace it")
+            return None
+        return StoredBundle(
+            raw=raw,
+            etag=doc["etag"],
+            version=doc["version"],
+            digest=doc["digest"],
+            saved_at=datetime.fromisoformat(doc["saved_at"]),
+        )
+
+    def clear_bundle(self) -> bool:
+        cleared = self._mutate(BUNDLE_FILE, lambda data: data.pop("bundle", None))
+        if cleared:
+            self._remove_sidecars(keep=None)
+        return cleared
+
+    def _remove_sidecars(self, keep: str | None) -> None:
+        if self._in_memory(BUNDLE_FILE):
+            return
+        with contextlib.suppress(OSError):
+            for path in self.data_dir.glob("bundle-*.signed"):
+                if path.name != keep:
+                    path.unlink(missing_ok=True)
+
+    def _in_memory(self, name: str) -> bool:
+        return isinstance(self._db(name).storage, MemoryStorage)
+
+    # -- device state ---------------------------------------------------------------------
+    def set_state(self, key: str, value: object) -> bool:
+        return self.set_states({key: value})
+
+    def set_states(self, values: Mapping[str, object]) -> bool:
+        """Set several device state keys in one atomic write; all are checked first."""
+        for key, value in values.items():
+            validator = DEVICE_KEYS.get(key)
+            if validator is None:
+                raise StoreRefused("not a device state key the kiosk keeps")
+            if not validator(value):
+                raise StoreRefused(f"value not allowed for device state {key!r}")
+
+        def change(data: dict[str, Any]) -> None:
+            table = data.setdefault("device", {})
+            index = {row["key"]: doc_id for doc_id, row in table.items()}
+            for key, value in values.items():
+                doc_id = index.get(key) or _next_id(table)
+                table[doc_id] = {"key": key, "value": value}
+
+        return self._mutate(STATE_FILE, change)
+
+    def get_state(self, key: str) -> Any:
+        if key not in DEVICE_KEYS:
+            raise StoreRefused("not a device state key the kiosk keeps")
+        for row in self._rows(STATE_FILE, "device"):
+            if row["key"] == key:
+                return row["value"]
+        return None
+
+    # -- counters -------------------------------------------------------------------------
+    def bump_counter(self, benefit_id: str, outcome: Outcome | str, day: date | str) -> bool:
+        """Add one to benefit x outcome x day; days older than COUNTER_DAYS_KEPT are dropped."""
+        day_text = day.isoformat() if isinstance(day, date) else day
+        outcome_text = outcome.value if isinstance(outcome, Outcome) else outcome
+        if not _counter_key_ok(benefit_id, outcome_text, day_text):
+            raise StoreRefused("a counter is benefit id x outcome x ISO day, nothing else")
+        oldest = (date.fromisoformat(day_text) - timedelta(days=COUNTER_DAYS_KEPT)).isoformat()
+
+        def change(data: dict[str, Any]) -> None:
+            table = data.setdefault("counters", {})
+            for doc_id in [i for i, row in table.items() if row["day"] < oldest]:
+                del table[doc_id]
+            for row in table.values():
+                if (row["day"], row["benefit"], row["outcome"]) == (day_text, benefit_id, outcome_text):
+                    row["count"] += 1
+                    return
+            table[_next_id(table)] = {
+                "day": day_text, "benefit": benefit_id, "outcome": outcome_text, "count": 1
+            }
+
+        return self._mutate(STATE_FILE, change)
+
+    def counters(self, day: date | str) -> dict[tuple[str, str], int]:
+        day_text = day.isoformat() if isinstance(day, date) else day
+        return {
+            (row["benefit"], row["outcome"]): row["count"]
+            for row in self._rows(STATE_FILE, "counters")
+            if row["day"] == day_text
+        }
+
+    # -- machinery ------------------------------------------------------------------------
+    def _open(self, name: str, valid: Callable[[Mapping[str, Any]], bool]) -> TinyDB:
+        path = self.data_dir / name
+        try:
+            storage = AtomicJSONStorage(str(path))
+            document = storage.read()
+            if document is not None and not valid(document):
+                raise ValueError("unexpected content")
+            return TinyDB(str(path), storage=AtomicJSONStorage)
+        except (OSError, ValueError, RecursionError) as error:
+            return self._recover(path, type(error).__name__)
+
+    def _recover(self, path: Path, why: str) -> TinyDB:
+        stamp = self._clock().astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+        try:
+            os.rename(path, aside)
+        except FileNotFoundError:
+            aside = path  # nothing on disk to move; the folder itself is the problem
+        except OSError as error:
+            self.problems.append(f"{path.name}: {why}, and it cannot be moved aside ({error.strerror})")
+            log.error("store file %s unusable (%s); keeping data in memory only", path.name, why)
+            return TinyDB(storage=MemoryStorage)
+        if aside != path:
+            self.moved_aside.append(aside)
+            log.warning("store file %s was unusable (%s); moved aside, starting clean", path.name, why)
+        try:
+            storage_check = AtomicJSONStorage(str(path))
+            storage_check.read()
+            return TinyDB(str(path), storage=AtomicJSONStorage)
+        except (OSError, ValueError) as error:
+            self.problems.append(f"{path.name}: cannot start clean ({type(error).__name__})")
+            return TinyDB(storage=MemoryStorage)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        # `kiosk sync` may run beside the kiosk app; each read-modify-write holds the lock.
+        try:
+            handle = os.open(self.data_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            yield
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(handle)
+
+    def _rows(self, name: str, table: str) -> list[dict[str, Any]]:
+        """All documents of one table (read fresh: `kiosk sync` may have written meanwhile)."""
+        with self._locked():
+            document = self._checked_document(name)
+        return list((document or {}).get(table, {}).values())
+
+    def _mutate(
+        self, name: str, change: Callable[[dict[str, Any]], Any], *, fresh: bool = False
+    ) -> bool:
+        """One read-modify-write, one atomic file replacement: a crash leaves old or new."""
+        with self._locked():
+            document = {} if fresh else self._checked_document(name)
+            if document is None:
+                return False
+            change(document)
+            try:
+                self._db(name).storage.write(document)
+            except OSError as error:
+                self.problems.append(f"{name}: write failed ({error.strerror})")
+                log.error("store write failed on %s (%s)", name, error.strerror)
+                return False
+            return True
+
+    def _db(self, name: str) -> TinyDB:
+        return self._bundle_db if name == BUNDLE_FILE else self._state_db
+
+    def _checked_document(self, name: str) -> dict[str, Any] | None:
+        """The file's content if valid; a file that went bad since open is set aside first."""
+        valid = _valid_bundle_file if name == BUNDLE_FILE else _valid_state_file
+        for attempt in (1, 2):
+            try:
+                document = self._db(name).storage.read() or {}
+                if not valid(document):
+                    raise ValueError("unexpected content")
+                return document
+            except (ValueError, RecursionError, IsADirectoryError, PermissionError) as error:
+                if attempt == 2:
+                    break
+                recovered = self._recover(self.data_dir / name, type(error).__name__)
+                if name == BUNDLE_FILE:
+                    self._bundle_db = recovered
+                else:
+                    self._state_db = recovered
+            except OSError as error:
+                self.problems.append(f"{name}: read failed ({error.strerror})")
+                log.error("store read failed on %s (%s)", name, error.strerror)
+                break
+        return None
+
+
+def _next_id(table: Mapping[str, Any]) -> str:
+    return str(max((int(i) for i in table), default=0) + 1)

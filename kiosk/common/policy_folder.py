@@ -1,0 +1,51 @@
+"""Read a policy folder (policy.json + benefits/*.json) into one catalog document.
+
+The folder is how the authority edits policy; the signed bundle carries the same document.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from kiosk.core.benefits import Catalog, CatalogError, parse_catalog
+
+# The shipped policy is package data, so it is found the same way in a source tree and in an
+# installed wheel (which is never zipped: pip installs it as plain files).
+DEFAULT_POLICY_DIR = Path(str(resources.files("kiosk.common").joinpath("policy")))
+_MAX_FILE_BYTES = 256 * 1024
+
+
+def read_policy_document(folder: Path) -> tuple[dict[str, Any], list[str]]:
+    """Return the catalog document and, per benefit, the file it came from."""
+    head = folder / "policy.json"
+    document = _read_json(head)
+    if not isinstance(document, dict):
+        raise CatalogError(str(head), None, "(file)", "must hold a JSON object")
+    if "benefits" in document:
+        raise CatalogError(str(head), None, "benefits", "belong in benefits/*.json, one per file")
+    files = sorted((folder / "benefits").glob("*.json"))
+    if not files:
+        raise CatalogError(str(folder / "benefits"), None, "(folder)", "holds no benefit files")
+    document = {**document, "benefits": [_read_json(path) for path in files]}
+    return document, [str(path) for path in files]
+
+
+def load_catalog(folder: Path = DEFAULT_POLICY_DIR) -> Catalog:
+    document, origins = read_policy_document(folder)
+    return parse_catalog(document, origin=str(folder / "policy.json"), benefit_origins=origins)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise CatalogError(str(path), None, "(file)", f"cannot be read: {error.strerror}") from None
+    if len(raw) > _MAX_FILE_BYTES:
+        raise CatalogError(str(path), None, "(file)", f"is larger than {_MAX_FILE_BYTES} bytes")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CatalogError(str(path), None, "(file)", f"is not valid UTF-8 JSON: {error}") from None

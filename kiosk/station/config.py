@@ -1,0 +1,236 @@
+"""The kiosk's config file (TOML), read strictly: a wrong key names itself and stops start-up.
+
+Precedence for every setting: command-line option > environment variable > config file >
+default. Secrets (the device token) live in a separate file the config points at, so the
+config can be shown to support staff.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from kiosk.core.errors import KioskError
+from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText, parse_locale
+from kiosk.session.flow import Timeouts
+
+DEFAULT_CONFIG_PATH = Path("/etc/xinyi-kiosk/kiosk.toml")
+_MAX_CONFIG_BYTES = 64 * 1024
+
+
+class ConfigError(KioskError):
+    def __init__(self, origin: str, key: str, problem: str) -> None:
+        super().__init__(
+            f"{origin}: {key}: {problem}",
+            LocalText(
+                "本机配置有误，无法启动，请联系运维人员。",
+                "This kiosk's configuration is faulty, so it cannot start. Please contact IT support.",
+            ),
+        )
+        self.origin = origin
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceConfig:
+    port: str | None = None
+    baud: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KioskConfig:
+    backend_url: str = "http://127.0.0.1:8080"
+    device_id: str = "kiosk-demo"
+    token: str | None = None
+    token_file: Path | None = None
+    data_dir: Path = Path("/var/lib/xinyi-kiosk")
+    locale: Locale = DEFAULT_LOCALE
+    offline_only: bool = False
+    credential_prefix: str = "XK1"
+    trust_files: tuple[Path, ...] = ()
+    authority_keys: tuple[Path, ...] = ()
+    max_bundle_age_hours: int = 48
+    staff_pin_hash: str | None = None
+    scanner: DeviceConfig = field(default_factory=DeviceConfig)
+    idcard: DeviceConfig = field(default_factory=DeviceConfig)
+    printer: DeviceConfig = field(default_factory=DeviceConfig)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    speech: bool = False
+    origin: str = "(defaults)"
+
+    def device_token(self) -> str | None:
+        """The token itself, read from the token file when the config names one."""
+        if self.token:
+            return self.token
+        if self.token_file is None:
+            return None
+        try:
+            value = self.token_file.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ConfigError(self.origin, "token_file", f"cannot be read: {error.strerror}") from None
+        if not value:
+            raise ConfigError(self.origin, "token_file", "is empty")
+        return value
+
+
+_TOP_KEYS: dict[str, type | tuple[type, ...]] = {
+    "backend_url": str,
+    "device_id": str,
+    "token_file": str,
+    "data_dir": str,
+    "locale": str,
+    "offline_only": bool,
+    "credential_prefix": str,
+    "trust_files": list,
+    "authority_keys": list,
+    "max_bundle_age_hours": int,
+    "staff_pin_hash": str,
+    "scanner": dict,
+    "idcard": dict,
+    "printer": dict,
+    "timeouts": dict,
+    "speech": bool,
+}
+_TIMEOUT_KEYS = ("choose_benefit", "criteria", "present", "checking", "result", "error")
+_DEVICE_KEYS: dict[str, type] = {"port": str, "baud": int}
+
+
+def load_config(path: Path | None) -> KioskConfig:
+    """Read a config file; None means defaults only. Relative paths resolve next to the file."""
+    if path is None:
+        return KioskConfig()
+    origin = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(origin, "(file)", f"cannot be read: {error.strerror}") from None
+    if len(raw) > _MAX_CONFIG_BYTES:
+        raise ConfigError(origin, "(file)", f"is larger than {_MAX_CONFIG_BYTES} bytes")
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(origin, "(file)", f"is not valid UTF-8 TOML: {error}") from None
+    return _parse(document, origin, path.resolve().parent)
+
+
+def _parse(document: dict[str, Any], origin: str, base: Path) -> KioskConfig:
+    for key, value in document.items():
+        expected = _TOP_KEYS.get(key)
+        if expected is None:
+            raise ConfigError(origin, key, f"is not a setting; known: {', '.join(sorted(_TOP_KEYS))}")
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(origin, key, f"must be a {_type_name(expected)}")
+    config = KioskConfig(origin=origin)
+    changes: dict[str, Any] = {}
+    for key in ("backend_url", "device_id", "credential_prefix", "staff_pin_hash"):
+        if key in document:
+            changes[key] = _non_empty(document[key], origin, key)
+    if "backend_url" in changes and not changes["backend_url"].startswith(("http://", "https://")):
+        raise ConfigError(origin, "backend_url", "must start with http:// or https://")
+    if "token_file" in document:
+        changes["token_file"] = base / _non_empty(document["token_file"], origin, "token_file")
+    if "data_dir" in document:
+        changes["data_dir"] = base / _non_empty(document["data_dir"], origin, "data_dir")
+    if "locale" in document:
+        try:
+            changes["locale"] = parse_locale(document["locale"])
+        except ValueError as error:
+            raise ConfigError(origin, "locale", str(error)) from None
+    if "offline_only" in document:
+        changes["offline_only"] = document["offline_only"]
+    for key in ("trust_files", "authority_keys"):
+        if key in document:
+            items = document[key]
+            if not all(isinstance(item, str) and item for item in items):
+                raise ConfigError(origin, key, "must be a list of file paths")
+            changes[key] = tuple(base / item for item in items)
+    if "max_bundle_age_hours" in document:
+        hours = document["max_bundle_age_hours"]
+        if not 1 <= hours <= 24 * 30:
+            raise ConfigError(origin, "max_bundle_age_hours", "must be between 1 and 720")
+        changes["max_bundle_age_hours"] = hours
+    for key in ("scanner", "idcard", "printer"):
+        if key in document:
+            changes[key] = _device(document[key], origin, key)
+    if "timeouts" in document:
+        changes["timeouts"] = _timeouts(document["timeouts"], origin)
+    if "speech" in document:
+        changes["speech"] = document["speech"]
+    if "staff_pin_hash" in changes:
+        from kiosk.session.staff_pin import PinHashError, validate_pin_hash
+
+        try:
+            validate_pin_hash(changes["staff_pin_hash"])
+        except PinHashError as error:
+            raise ConfigError(origin, "staff_pin_hash", error.detail) from None
+    return replace(config, **changes)
+
+
+def _timeouts(table: dict[str, Any], origin: str) -> Timeouts:
+    """Seconds per step; 5 s to 10 min, so a typo cannot make the kiosk hang or rush people."""
+    values: dict[str, float] = {}
+    for key, value in table.items():
+        if key not in _TIMEOUT_KEYS:
+            raise ConfigError(origin, f"timeouts.{key}", f"is not a step; known: {', '.join(_TIMEOUT_KEYS)}")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(origin, f"timeouts.{key}", "must be a number of seconds")
+        if not 5 <= value <= 600:
+            raise ConfigError(origin, f"timeouts.{key}", "must be between 5 and 600 seconds")
+        values[key] = float(value)
+    return Timeouts(**values)
+
+
+def _device(table: dict[str, Any], origin: str, name: str) -> DeviceConfig:
+    for key, value in table.items():
+        expected = _DEVICE_KEYS.get(key)
+        if expected is None:
+            raise ConfigError(origin, f"{name}.{key}", "is not a device setting; known: baud, port")
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise ConfigError(origin, f"{name}.{key}", f"must be a {_type_name(expected)}")
+    baud = table.get("baud")
+    if baud is not None and baud not in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200):
+        raise ConfigError(origin, f"{name}.baud", "must be a standard serial speed, e.g. 9600 or 115200")
+    port = table.get("port")
+    return DeviceConfig(port=_non_empty(port, origin, f"{name}.port") if port is not None else None, baud=baud)
+
+
+def _non_empty(value: str, origin: str, key: str) -> str:
+    if not value.strip():
+        raise ConfigError(origin, key, "must not be empty")
+    return value.strip()
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    names = {str: "string", bool: "true/false", int: "whole number", list: "list", dict: "table"}
+    return names.get(expected, str(expected)) if isinstance(expected, type) else "value"
+
+
+def resolve_config(
+    path: Path | None = None,
+    *,
+    backend_url: str | None = None,
+    token: str | None = None,
+    data_dir: Path | None = None,
+    environ: dict[str, str] | None = None,
+) -> KioskConfig:
+    """Config file (explicit, $XINYI_CONFIG, or the system path if it exists) + env + options."""
+    env = os.environ if environ is None else environ
+    if path is None and env.get("XINYI_CONFIG"):
+        path = Path(env["XINYI_CONFIG"])
+    if path is None and DEFAULT_CONFIG_PATH.exists():
+        path = DEFAULT_CONFIG_PATH
+    config = load_config(path)
+    changes: dict[str, Any] = {}
+    url = backend_url or env.get("XINYI_BACKEND_URL")
+    if url:
+        changes["backend_url"] = url
+    secret = token or env.get("XINYI_DEVICE_TOKEN")
+    if secret:
+        changes["token"] = secret
+    folder = data_dir or (Path(env["XINYI_DATA_DIR"]) if env.get("XINYI_DATA_DIR") else None)
+    if folder is not None:
+        changes["data_dir"] = folder
+    return replace(config, **changes)

@@ -1,0 +1,86 @@
+"""Composition root: from a KioskConfig to the parts a session needs.
+
+`kiosk check`, `kiosk run` and `kiosk demo` all build their session from here, so the command
+line and the touch screen decide in exactly the same way: online first, and offline from the
+cached signed bundle when the backend cannot be reached (or always, for offline-only kiosks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from kiosk.adapters.backend_client import BackendClient, OnlineChecker
+from kiosk.adapters.store import Store
+from kiosk.common.policy_folder import load_catalog
+from kiosk.core.benefits import Catalog
+from kiosk.core.credentials import Presentation, TrustStore, read_presentation
+from kiosk.session.flow import Checker, SessionFlow, Timeouts
+from kiosk.station.config import KioskConfig
+from kiosk.station.offline import OfflineParts, offline_parts
+
+
+@dataclass
+class KioskServices:
+    config: KioskConfig
+    catalog: Catalog
+    checker: Checker
+    client: BackendClient | None
+    offline: OfflineParts
+
+    def presentation_reader(self, clock: Callable[[], datetime] | None = None) -> Callable[[bytes | str], Presentation]:
+        """Reads with the trust keys and revocations of the bundle current at each read."""
+        now = clock or (lambda: datetime.now(UTC))
+        return lambda raw: read_presentation(raw, self.offline.credential_settings(), now=now())
+
+    def new_flow(self, *, timeouts: Timeouts | None = None) -> SessionFlow:
+        return SessionFlow(
+            self.catalog, self.presentation_reader(), self.checker, timeouts=timeouts or self.config.timeouts
+        )
+
+    async def aclose(self) -> None:
+        await self.offline.sync.stop()
+        if self.client is not None:
+            await self.client.aclose()
+
+
+def build_services(
+    config: KioskConfig,
+    *,
+    offline_only: bool | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    online_wrapper: Callable[[Checker], Checker] | None = None,
+    store: Store | None = None,
+) -> KioskServices:
+    """`online_wrapper` lets the demo put its "cut the network" switch around the online
+    checker; `store` lets a caller share one store with the runtime's counters."""
+    only_offline = config.offline_only if offline_only is None else offline_only
+    token = config.device_token()
+    client = (
+        None if only_offline else BackendClient(config.backend_url, token or "", config.device_id, transport=transport)
+    )
+    trust = TrustStore.from_files(config.trust_files) if config.trust_files else TrustStore()
+    online: Checker | None = OnlineChecker(client) if client is not None else None
+    if online is not None and online_wrapper is not None:
+        online = online_wrapper(online)
+    parts = offline_parts(
+        data_dir=config.data_dir,
+        backend_url=config.backend_url,
+        token=token,
+        authority_key_files=config.authority_keys,
+        online=online,
+        offline_only=only_offline,
+        max_age=timedelta(hours=config.max_bundle_age_hours),
+        prefix=config.credential_prefix,
+        trust=trust,
+        transport=transport,
+        store=store,
+    )
+    # The benefits on offer are the signed bundle's once the kiosk holds one; before its first
+    # sync it offers the policy shipped with the software.
+    bundle = parts.sync.current
+    catalog = bundle.catalog if bundle is not None else load_catalog()
+    return KioskServices(config=config, catalog=catalog, checker=parts.checker, client=client, offline=parts)

@@ -1,0 +1,67 @@
+"""Staff PIN gaps not in tests/test_staff_pin.py: the stored form really is salted scrypt at the
+default cost, a plain PIN in the config is refused, and a locked-out kiosk does no hashing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.session.staff_pin import LOCKOUT_SECONDS, MAX_FAILURES, StaffPin, hash_pin
+from kiosk.station.config import ConfigError, load_config
+
+
+def test_the_default_hash_is_scrypt_with_a_16_byte_salt_at_n_2_14() -> None:
+    stored = hash_pin("13579")
+    name, n, r, p, salt, digest = stored.split("$")
+    assert (name, int(n), int(r), int(p)) == ("scrypt", 2**14, 8, 1)
+    assert len(bytes.fromhex(salt)) == 16
+    again = hashlib.scrypt(b"13579", salt=bytes.fromhex(salt), n=2**14, r=8, p=1, maxmem=64 * 1024 * 1024,
+                           dklen=len(bytes.fromhex(digest)))
+    assert hmac.compare_digest(again, bytes.fromhex(digest))
+    assert "13579" not in stored
+
+
+@pytest.mark.parametrize("value", ["2468", "sha256$abc", "scrypt$16384$8$1$00$00"])
+def test_a_plain_or_weak_pin_in_the_config_stops_start_up(tmp_path: Path, value: str) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'staff_pin_hash = "{value}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    assert caught.value.key == "staff_pin_hash"
+    assert value not in caught.value.text.zh + caught.value.text.en
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_locked_out_pin_is_refused_without_hashing_and_unlocks_after_the_lockout() -> None:
+    clock = Clock()
+    pin = StaffPin(hash_pin("97531", n=2**10), clock=clock)
+    for attempt in ["1", "22", "333", "4444", "55555"][:MAX_FAILURES]:
+        assert not pin.check(attempt)  # wrong PINs of any length count the same
+    assert pin.seconds_locked() == LOCKOUT_SECONDS
+    calls = 0
+
+    def profiler(frame: Any, event: str, arg: Any) -> None:
+        nonlocal calls
+        if event == "c_call" and arg is hashlib.scrypt:
+            calls += 1
+
+    sys.setprofile(profiler)
+    try:
+        refused = pin.check("97531")
+    finally:
+        sys.setprofile(None)
+    assert not refused
+    assert calls == 0  # no hashing while locked: no timing to learn from, no CPU to burn
+    clock.now += LOCKOUT_SECONDS
+    assert pin.check("97531")

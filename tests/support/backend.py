@@ -1,0 +1,113 @@
+"""The real backend on loopback for tests: uvicorn in a thread on a free port, demo data on disk."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from backend.app import create_app
+from backend.commands.serve import demo_settings
+from backend.settings import Settings
+from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN, DemoSubject, demo_subjects
+
+AUTH = {"Authorization": f"Bearer {DEMO_TOKEN}"}
+PROBLEM_KEYS = {"type", "title", "status", "detail"}
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "referrer-policy": "no-referrer",
+}
+
+
+@contextmanager
+def running_server(settings: Settings) -> Iterator[str]:
+    """Serve `settings` on 127.0.0.1 and yield the base URL; stop the server afterwards."""
+    app = create_app(settings)
+    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only when the
+    # listener says it is TCP; without it every keep-alive answer waits ~40 ms for an ACK.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", server_header=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
+
+
+@contextmanager
+def demo_server(tmp: Path, **overrides: Any) -> Iterator[tuple[str, list[DemoSubject]]]:
+    settings = demo_settings(tmp / "demo.sqlite3", **overrides)
+    with running_server(settings) as url:
+        yield url, demo_subjects()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[DemoSubject]]]:
+    """One demo server per test module, with the rate limit off (tests send many requests)."""
+    with demo_server(tmp_path_factory.mktemp("backend"), rate_per_second=None) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(demo: tuple[str, list[DemoSubject]]) -> Iterator[httpx.Client]:
+    with loopback_client(demo[0]) as http:
+        yield http
+
+
+def loopback_client(base_url: str) -> httpx.Client:
+    # httpx writes headers and body separately; without TCP_NODELAY, Nagle's algorithm and the
+    # server's delayed ACK add ~40 ms to every POST.
+    transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+    return httpx.Client(base_url=base_url, timeout=10, transport=transport)
+
+
+def check_body(subject: DemoSubject, benefit: str, locale: str = "en") -> dict[str, Any]:
+    return {
+        "benefit": benefit,
+        "subject": {"scheme": subject.scheme, "value": subject.value},
+        "locale": locale,
+        "device": DEMO_DEVICE_ID,
+    }
+
+
+def assert_problem(response: httpx.Response, status: int, field: str | None = None) -> dict[str, Any]:
+    """A problem+json answer with exactly the RFC 9457 members we use, and our headers."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert PROBLEM_KEYS <= set(body) <= PROBLEM_KEYS | {"field"}
+    assert body["status"] == status
+    assert body["type"].startswith("urn:xinyi-kiosk:problem:")
+    assert isinstance(body["title"], str) and isinstance(body["detail"], str)
+    if field is not None:
+        assert body.get("field") == field
+    assert_security_headers(response)
+    return body
+
+
+def assert_security_headers(response: httpx.Response) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get(name) == value, name
+    assert "access-control-allow-origin" not in response.headers
+    assert "server" not in response.headers
