@@ -83,7 +83,7 @@ DEVICE_KEYS: Mapping[str, Callable[[object], bool]] = {
     "default_locale": _one_of(*LOCALES),
     "last_sync_attempt_at": _is_timestamp,
     "last_sync_success_at": _is_timestamp,
-    "last_sync_outcome": _one_of("updated", "unchanged", "refused", "unreachable", "rejected"),
+    "last_sync_outcome": _one_of("updated", "unchanged", "refused", "unreachable", "rejected", "not_saved"),
     "last_refusal_reason": _one_of(None, *REASONS),
     "health": _one_of("online", "degraded", "offline"),
 }

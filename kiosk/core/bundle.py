@@ -222,6 +222,15 @@ def verify_bundle(
     """
     if len(raw) > MAX_BUNDLE_BYTES:
         raise BundleError("too_large", f"{len(raw)} bytes, the limit is {MAX_BUNDLE_BYTES}")
+    try:
+        return _verify(raw, authorities)
+    except BundleError:
+        raise
+    except Exception as error:  # the bytes are untrusted: whatever breaks is a refusal
+        raise BundleError("malformed", f"unreadable ({type(error).__name__})") from None
+
+
+def _verify(raw: bytes, authorities: Mapping[str, ed25519.Ed25519PublicKey]) -> PolicyBundle:
     payload, signed_bytes, signature = _split(raw)
     kid, value = _signature_fields(signature)
     authority = authorities.get(kid)
@@ -277,7 +286,8 @@ def _split(raw: bytes) -> tuple[dict[str, Any], bytes, object]:
 def _loads(data: bytes) -> Any:
     try:
         return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
+        # ValueError: not UTF-8, not JSON, or an integer longer than Python converts (4300 digits).
         raise BundleError("malformed", "not UTF-8 JSON") from None
 
 

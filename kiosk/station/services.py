@@ -22,6 +22,10 @@ from kiosk.session.flow import Checker, SessionFlow, Timeouts
 from kiosk.station.config import KioskConfig
 from kiosk.station.offline import OfflineParts, offline_parts
 
+# The backend gets the configured checking time less this, so an offline answer can still be
+# given before the session's own checking timeout ends it (the config allows >= 5 s).
+OFFLINE_RESERVE_SECONDS = 1.0
+
 
 @dataclass
 class KioskServices:
@@ -59,8 +63,9 @@ def build_services(
     checker; `store` lets a caller share one store with the runtime's counters."""
     only_offline = config.offline_only if offline_only is None else offline_only
     token = config.device_token()
-    client = (
-        None if only_offline else BackendClient(config.backend_url, token or "", config.device_id, transport=transport)
+    client = None if only_offline else BackendClient(
+        config.backend_url, token or "", config.device_id, transport=transport,
+        check_deadline=config.timeouts.checking - OFFLINE_RESERVE_SECONDS,
     )
     trust = TrustStore.from_files(config.trust_files) if config.trust_files else TrustStore()
     online: Checker | None = OnlineChecker(client) if client is not None else None
