@@ -18,9 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kiosk.adapters.backend_client import BackendClient, BackendError, InvalidResponse
 from kiosk.adapters.bundle_sync import BundleSync, SyncPolicy
 from kiosk.adapters.store import Store
 from kiosk.core.bundle import REASONS
+from kiosk.core.credentials import Scheme, SubjectRef
 from tests.support.bundle import LoopbackBackend, authorities, signed
 
 QUICK = httpx.Timeout(0.5)
@@ -150,3 +152,27 @@ async def test_the_background_loop_survives_every_hostile_answer(tmp_path: Path,
     assert len(served) > len(answers)  # every hostile answer was met, then the good one
     assert sync.current.version == 1
     assert sync.last_result is not None and sync.last_result.outcome == "updated"
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+async def test_every_hostile_check_answer_is_a_typed_backend_error(backend: LoopbackBackend, name: str) -> None:
+    backend.mode, backend.raw_answer = "raw", HOSTILE[name]
+    client = BackendClient(backend.url, "t0ken", "kiosk-0042", timeout=QUICK)
+    try:
+        with pytest.raises(BackendError):
+            await client.check("expedited-permit", SubjectRef(Scheme.USCC, "91350100M000100Y43"), "en")
+    finally:
+        await client.aclose()
+
+
+async def test_a_check_answer_past_the_limit_is_not_read_to_its_end(backend: LoopbackBackend) -> None:
+    """A chunked answer with no declared size: refused once 64 KiB are in, before it ends."""
+    chunks = b"".join(b"%x\r\n%s\r\n" % (16384, b"x" * 16384) for _ in range(12))  # no last chunk
+    backend.mode = "raw"
+    backend.raw_answer = _answer(chunks, "Transfer-Encoding: chunked", "Content-Type: application/json")
+    client = BackendClient(backend.url, "t0ken", "kiosk-0042", timeout=QUICK)
+    try:
+        with pytest.raises(InvalidResponse, match="more than"):
+            await client.check("expedited-permit", SubjectRef(Scheme.USCC, "91350100M000100Y43"), "en")
+    finally:
+        await client.aclose()
