@@ -19,6 +19,7 @@ Step = Literal[
     "base45",
     "decompression",
     "cose",  # not a well-formed COSE_Sign1, or an algorithm we do not accept
+    "unprotected_header",  # alg (or, for our credentials, kid) outside the signed headers
     "unknown_key",  # key id not in the trust store (or missing)
     "bad_signature",
     "claims",  # CWT claims missing, malformed, or facts out of bounds
@@ -56,6 +57,10 @@ STEP_TEXTS: dict[Step, LocalText] = {
         "The credential is damaged (cannot be unpacked). " + _DAMAGED_ADVICE_EN,
     ),
     "cose": LocalText(
+        "凭证结构无效。" + _DAMAGED_ADVICE_ZH,
+        "The credential's structure is not valid. " + _DAMAGED_ADVICE_EN,
+    ),
+    "unprotected_header": LocalText(
         "凭证结构无效。" + _DAMAGED_ADVICE_ZH,
         "The credential's structure is not valid. " + _DAMAGED_ADVICE_EN,
     ),

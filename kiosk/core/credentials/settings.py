@@ -39,6 +39,9 @@ class CredentialLimits:
     max_fact_list_items: int = 64
     # Issued-at may be a little ahead of a kiosk's clock; nbf and exp are honoured exactly.
     clock_skew: timedelta = timedelta(minutes=5)
+    # RFC 9052 wants alg protected, and it always must be; our issuer protects kid too. The EU
+    # DCC lets kid travel unprotected (several member states do), so its reader turns this off.
+    protected_kid: bool = True
 
 
 @dataclass(frozen=True, slots=True)
