@@ -17,7 +17,8 @@ from kiosk.adapters.backend_client import BackendClient, OnlineChecker
 from kiosk.adapters.store import Store
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.benefits import Catalog
-from kiosk.core.credentials import Presentation, TrustStore, read_presentation
+from kiosk.core.credentials import CredentialError, Presentation, TrustStore, read_presentation
+from kiosk.core.offline import OfflineUnavailable
 from kiosk.session.flow import Checker, SessionFlow, Timeouts
 from kiosk.station.config import KioskConfig
 from kiosk.station.offline import OfflineParts, offline_parts
@@ -36,9 +37,25 @@ class KioskServices:
     offline: OfflineParts
 
     def presentation_reader(self, clock: Callable[[], datetime] | None = None) -> Callable[[bytes | str], Presentation]:
-        """Reads with the trust keys and revocations of the bundle current at each read."""
+        """Reads with the trust keys and revocations of the bundle current at each read.
+
+        A signed code whose key the kiosk does not know, while it holds no policy bundle (never
+        synced, or its data folder was damaged), says nothing about the code: the kiosk lacks
+        the trust list. That is "cannot check right now", never blamed on the person's code.
+        """
         now = clock or (lambda: datetime.now(UTC))
-        return lambda raw: read_presentation(raw, self.offline.credential_settings(), now=now())
+
+        def read(raw: bytes | str) -> Presentation:
+            try:
+                return read_presentation(raw, self.offline.credential_settings(), now=now())
+            except CredentialError as error:
+                if error.step == "unknown_key" and self.offline.sync.current is None:
+                    raise OfflineUnavailable(
+                        "no_bundle", "a signed code, and no policy bundle to know its key by"
+                    ) from None
+                raise
+
+        return read
 
     def new_flow(self, *, timeouts: Timeouts | None = None) -> SessionFlow:
         return SessionFlow(
