@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.core.benefits import Catalog, CatalogError, parse_catalog
+from kiosk.core.bounded_file import FileTooLarge, read_bounded
 
 # The shipped policy is package data, so it is found the same way in a source tree and in an
 # installed wheel (which is never zipped: pip installs it as plain files).
@@ -40,11 +41,11 @@ def load_catalog(folder: Path = DEFAULT_POLICY_DIR) -> Catalog:
 
 def _read_json(path: Path) -> Any:
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path, _MAX_FILE_BYTES)
     except OSError as error:
         raise CatalogError(str(path), None, "(file)", f"cannot be read: {error.strerror}") from None
-    if len(raw) > _MAX_FILE_BYTES:
-        raise CatalogError(str(path), None, "(file)", f"is larger than {_MAX_FILE_BYTES} bytes")
+    except FileTooLarge as error:
+        raise CatalogError(str(path), None, "(file)", str(error)) from None
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

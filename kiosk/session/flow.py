@@ -263,6 +263,12 @@ class SessionFlow:
         else:
             self._enter(FlowState.PRESENT, error=None, error_kind=None, error_category=None)
 
+    def internal_error(self) -> None:
+        """Something below the screens failed unexpectedly: whatever the step, end it and show
+        the error (which times out to idle), so the person is never left on a frozen screen."""
+        self._cancel_check()
+        self._fail(_CHECK_FAILED, "internal", ErrorCategory.UNAVAILABLE)
+
     # -- what the devices deliver --------------------------------------------------------
     def device_problem(self, error: KioskError) -> None:
         """A device could not read what the person offered (card misread, code too long)."""

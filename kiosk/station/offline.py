@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kiosk.adapters.bundle_sync import BundleSync, SyncPolicy
 from kiosk.adapters.store import Store
+from kiosk.core.bounded_file import FileTooLarge, read_bounded
 from kiosk.core.bundle import PolicyBundle, load_authority_keys, verify_bundle
 from kiosk.core.credentials import DEFAULT_PREFIX, CredentialSettings, TrustStore, read_presentation
 from kiosk.core.credentials.trust import TrustKeyError
@@ -28,6 +29,8 @@ from kiosk.core.offline import (
 )
 from kiosk.core.text import Locale
 from kiosk.session.checkers import Checker, FallbackChecker, OfflineChecker
+
+MAX_KEY_FILE_BYTES = 64 * 1024  # a few PEM public keys
 
 
 def authority_keys(paths: Iterable[Path] = ()) -> dict[str, ed25519.Ed25519PublicKey]:
@@ -45,9 +48,11 @@ def authority_keys(paths: Iterable[Path] = ()) -> dict[str, ed25519.Ed25519Publi
     blobs = []
     for path in chosen:
         try:
-            blobs.append(Path(path).read_bytes())
+            blobs.append(read_bounded(path, MAX_KEY_FILE_BYTES))
         except OSError as error:
             raise TrustKeyError(f"cannot read authority key file: {error.strerror}") from None
+        except FileTooLarge as error:
+            raise TrustKeyError(f"authority key file {error}") from None
     return load_authority_keys(blobs)
 
 

@@ -19,8 +19,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from kiosk.core.bounded_file import FileTooLarge, read_bounded
 from kiosk.core.errors import KioskError
 from kiosk.core.text import LocalText
+
+# A PEM bundle of a few hundred issuer certificates; nothing bigger is a trust file.
+MAX_TRUST_FILE_BYTES = 1024 * 1024
 
 IssuerKey: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
@@ -111,9 +115,11 @@ class TrustStore(Mapping[bytes, IssuerKey]):
         store = cls()
         for path in paths:
             try:
-                data = Path(path).read_bytes()
+                data = read_bounded(path, MAX_TRUST_FILE_BYTES)
             except OSError as exc:
                 raise TrustKeyError(f"cannot read trust file: {exc.strerror}") from None
+            except FileTooLarge as exc:
+                raise TrustKeyError(f"trust file {exc}") from None
             store = store.merged(cls.from_bytes(data))
         return store
 
