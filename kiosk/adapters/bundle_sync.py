@@ -6,6 +6,11 @@ replaces the held one; a refused bundle leaves the held one in place and the ref
 in :attr:`BundleSync.last_result`. Failures back off exponentially with jitter, so a hall full
 of kiosks does not hammer a backend that has just come back. Health is read from the recent
 outcomes: no failure -> online, one or two in a row -> degraded, three or more -> offline.
+
+An attempt has one total deadline and reads at most MAX_BUNDLE_BYTES (kiosk.adapters.
+bounded_http); whatever the answer, it ends as a SyncResult and the loop goes on. A bundle that
+verifies but cannot be written is "not_saved": held for this run, reported as a failure, and
+fetched and saved again on the next attempt.
 """
 
 from __future__ import annotations
