@@ -28,6 +28,11 @@ from kiosk.station.offline import OfflineParts, offline_parts
 OFFLINE_RESERVE_SECONDS = 1.0
 
 
+def check_deadline(checking: float) -> float:
+    """The backend's share of the checking time (half of it, if that is under two seconds)."""
+    return max(checking - OFFLINE_RESERVE_SECONDS, checking / 2)
+
+
 @dataclass
 class KioskServices:
     config: KioskConfig
@@ -82,7 +87,7 @@ def build_services(
     token = config.device_token()
     client = None if only_offline else BackendClient(
         config.backend_url, token or "", config.device_id, transport=transport,
-        check_deadline=config.timeouts.checking - OFFLINE_RESERVE_SECONDS,
+        check_deadline=check_deadline(config.timeouts.checking),
     )
     trust = TrustStore.from_files(config.trust_files) if config.trust_files else TrustStore()
     online: Checker | None = OnlineChecker(client) if client is not None else None
