@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
 from kiosk.core.rules import CompiledExpression, RuleError, compile_expression, facts_read, is_truthy
 from kiosk.core.text import LocalText
@@ -31,11 +32,7 @@ class CatalogError(KioskError):
         where = origin + (f", benefit {benefit!r}" if benefit else "") + f", field {field_name!r}"
         super().__init__(
             f"{where}: {problem}",
-            LocalText(
-                "政策数据有误，本机暂时无法核验，请联系工作人员。",
-                "The policy data is faulty, so this kiosk cannot check right now. "
-                "Please ask a member of staff.",
-            ),
+            message("core.benefits.text"),
         )
         self.origin = origin
         self.benefit = benefit
