@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from demo.records import DemoSeedError, demo_subjects
+from kiosk.common.cli import EXIT_USAGE
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog
 from kiosk.core.errors import KioskError
-
-EXIT_USAGE = 2
 
 
 def register(subparsers: Any) -> None:

@@ -14,12 +14,11 @@ import re
 import sys
 from pathlib import Path
 
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog
 from kiosk.core.benefits import Benefit, Catalog, CatalogError, Criterion
 from kiosk.core.catalog import message
 from kiosk.core.text import DEFAULT_LOCALE, Locale, parse_locale
-
-EXIT_OK, EXIT_USAGE, EXIT_INVALID_INPUT = 0, 2, 3
 
 _KIND = {
     "business": message("commands.benefits.business"),

@@ -12,7 +12,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-EXIT_USAGE = 2
+# The one set of exit codes of `kiosk` and `kiosk-backend`.
+EXIT_OK = 0  # done; for `kiosk check`, a decision was made (whatever its outcome)
+EXIT_FAILED = 1  # ran, and what it checks does not hold (doctor, a demo step, a failing policy example)
+EXIT_USAGE = 2  # usage or configuration error: nothing was done
+EXIT_INVALID_INPUT = 3  # unreadable or invalid data: a code, a key, a feed, a bundle, a receipt
+EXIT_UNAVAILABLE = 4  # what the command needs cannot be reached: no decision, no sync
+EXIT_INTERRUPTED = 130  # Ctrl+C
 
 
 def build_parser(prog: str, description: str, modules: Sequence[str]) -> argparse.ArgumentParser:
@@ -32,7 +38,7 @@ def run_command(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> 
     try:
         return int(run(args))
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`| head`); say nothing more and let Python not complain.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
