@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from kiosk.common.cli import EXIT_FAILED, EXIT_OK
+from kiosk.common.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, demo_installed
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,6 +44,8 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not demo_installed("kiosk demo"):
+        return EXIT_USAGE
     from kiosk.ui.env import configure_kivy, has_display
 
     try:

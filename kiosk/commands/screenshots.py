@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kiosk.common.cli import EXIT_FAILED, EXIT_OK
+from kiosk.common.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, demo_installed
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,6 +27,8 @@ SIZES: tuple[tuple[int, int], ...] = ((800, 480), (480, 800), (1920, 1080), (108
 
 
 def run(args: argparse.Namespace) -> int:
+    if not demo_installed("kiosk screenshots"):
+        return EXIT_USAGE
     # Nothing from kiosk.ui before configure_kivy(): importing it creates the window.
     if args.size is None:
         # One process per size: an offscreen GL window renders cleanly only at the size it was

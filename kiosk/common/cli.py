@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 from collections.abc import Sequence
@@ -43,3 +44,15 @@ def run_command(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> 
         # The reader went away (`| head`); say nothing more and let Python not complain.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def demo_installed(prog: str) -> bool:
+    """The demo harness ships with the source tree, not with the product wheel: say so plainly."""
+    if importlib.util.find_spec("demo") is not None:
+        return True
+    print(
+        f"{prog}: the demo is not installed here (it comes with the source tree, not with the "
+        "kiosk's wheel); run ./dev demo from a checkout",
+        file=sys.stderr,
+    )
+    return False

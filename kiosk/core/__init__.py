@@ -55,7 +55,38 @@ _HOME = {
 }
 _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 
-__all__ = sorted(_MODULE_OF)
+__all__ = [
+    "DEFAULT_LOCALE",
+    "LOCALES",
+    "Benefit",
+    "BundleError",
+    "Catalog",
+    "CatalogError",
+    "Criterion",
+    "CriterionResult",
+    "Decision",
+    "DecisionFormatError",
+    "KioskError",
+    "LocalText",
+    "Locale",
+    "Mode",
+    "OfflineUnavailable",
+    "Outcome",
+    "PolicyBundle",
+    "RuleError",
+    "Status",
+    "compile_expression",
+    "decide",
+    "decide_offline",
+    "decision_from_json",
+    "evaluate",
+    "message",
+    "parse_catalog",
+    "parse_locale",
+    "sign_bundle",
+    "translate",
+    "verify_bundle",
+]
 
 
 def __getattr__(name: str) -> Any:
