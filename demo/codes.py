@@ -17,6 +17,7 @@ from kiosk.adapters.backend_client import BackendRejected, BackendUnavailable
 from kiosk.core.benefits import Benefit
 from kiosk.core.catalog import message
 from kiosk.core.credentials import Presentation
+from kiosk.core.credentials.schemes import IDENTIFIER_SCHEME_BY_KIND
 from kiosk.core.decision import Decision
 from kiosk.core.text import Locale, LocalText
 
@@ -93,7 +94,7 @@ def demo_codes_for(
     network: NetworkSwitch | None,
 ) -> list[DemoCode]:
     codes: list[DemoCode] = []
-    identifier = "uscc" if benefit.kind == "business" else "ric"
+    identifier = IDENTIFIER_SCHEME_BY_KIND[benefit.kind]
     fitting = [s for s in subjects if s.kind == benefit.kind and s.on_record and benefit.id in s.expected]
 
     def scan(payload: str) -> Callable[[], None]:

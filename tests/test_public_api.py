@@ -56,3 +56,12 @@ def test_the_core_face_loads_lazily() -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError):
         importlib.import_module("kiosk.core").no_such_name  # noqa: B018
+
+
+def test_one_scheme_registry_names_every_scheme_once() -> None:
+    from kiosk.core.credentials.model import Scheme
+    from kiosk.core.credentials.schemes import LOOKUP_SCHEMES, SCHEME_NAMES, SCHEMES_BY_KIND
+
+    assert sorted(SCHEME_NAMES) == sorted(s.value for s in Scheme)
+    assert set(LOOKUP_SCHEMES) == set(SCHEME_NAMES) - {"credential"}
+    assert SCHEMES_BY_KIND["business"] >= {"uscc", "token", "credential"} and "ric" not in SCHEMES_BY_KIND["business"]

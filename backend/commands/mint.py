@@ -21,10 +21,11 @@ from demo.issuer import ALGORITHMS, DEMO_KEYS_DIR, DemoKeyMissing, load_demo_iss
 from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.core.credentials import CredentialError, ric, uscc
 from kiosk.core.credentials.model import JSON, SubjectKind
+from kiosk.core.credentials.schemes import KIND_BY_IDENTIFIER_SCHEME
 
 DEMO_DATA_MODULE = "demo.records"
 DEMO_DATA_FUNCTION = "demo_subjects"
-_KINDS_BY_SCHEME: dict[str, SubjectKind] = {"uscc": "business", "ric": "person"}
+_KINDS_BY_SCHEME: dict[str, SubjectKind] = KIND_BY_IDENTIFIER_SCHEME
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -18,6 +18,7 @@ from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog
 from kiosk.core.benefits import Benefit, Catalog, CatalogError, Criterion
 from kiosk.core.catalog import message
+from kiosk.core.credentials.schemes import SCHEME_NAMES
 from kiosk.core.text import DEFAULT_LOCALE, Locale, parse_locale
 
 _KIND = {
@@ -56,7 +57,6 @@ _LABELS = {
 # In remedy texts a {fact} stands for the applicant's own value; here there is no applicant.
 _PLACEHOLDER = re.compile(r"\{[a-z0-9_]+\}")
 # Identifier schemes in the order a person would reach for them.
-_SCHEME_ORDER = ("uscc", "ric", "token", "credential")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -113,7 +113,7 @@ def render_catalog(catalog: Catalog, locale: Locale) -> str:
 def _benefit_lines(benefit: Benefit, locale: Locale, label: dict[str, str]) -> list[str]:
     colon, _, _ = _punctuation(locale)
     separator = "、" if locale == "zh-CN" else ", "
-    schemes = separator.join(_SCHEME[s].get(locale) for s in _SCHEME_ORDER if s in benefit.schemes)
+    schemes = separator.join(_SCHEME[s].get(locale) for s in SCHEME_NAMES if s in benefit.schemes)
     lines = [
         f"== {benefit.title.get(locale)}  [{benefit.id}]",
         f"{label['for']}{colon}{_KIND[benefit.kind].get(locale)}",

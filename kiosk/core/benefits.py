@@ -13,15 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.core.catalog import message
+from kiosk.core.credentials.schemes import SCHEMES_BY_KIND, SUBJECT_KINDS
 from kiosk.core.errors import KioskError
 from kiosk.core.rules import CompiledExpression, RuleError, compile_expression, facts_read, is_truthy
 from kiosk.core.text import LocalText
 
-SUBJECT_KINDS = ("business", "person")
-SCHEMES_BY_KIND = {
-    "business": frozenset({"uscc", "token", "credential"}),
-    "person": frozenset({"ric", "token", "credential"}),
-}
 REMEDY_ROUTES = ("correct_record", "objection", "credit_repair", "retry_after", "register")
 _ID_CHARS = frozenset(string.ascii_lowercase + string.digits + "-")
 _FACTS_PREFIX = "facts."
