@@ -17,10 +17,16 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from backend.bundle_source import build_signed_bundle, load_authority_private_key, read_revocations
+from backend.bundle_source import (
+    MAX_KEY_FILE_BYTES,
+    build_signed_bundle,
+    load_authority_private_key,
+    read_revocations,
+)
 from demo.issuer import demo_trust_store
+from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
-from kiosk.core.bundle import BundleError, iso_utc, load_authority_keys, verify_bundle
+from kiosk.core.bundle import MAX_BUNDLE_BYTES, BundleError, iso_utc, load_authority_keys, verify_bundle
 from kiosk.core.credentials import TrustStore
 from kiosk.core.errors import KioskError
 
@@ -95,10 +101,10 @@ def run_sign(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     try:
-        keys = load_authority_keys(path.read_bytes() for path in args.authority)
-        raw = args.file.read_bytes()
-    except OSError as error:
-        print(f"kiosk-backend bundle verify: cannot read: {error.strerror}", file=sys.stderr)
+        keys = load_authority_keys([read_bounded(path, MAX_KEY_FILE_BYTES) for path in args.authority])
+        raw = read_bounded(args.file, MAX_BUNDLE_BYTES)
+    except FileReadError as error:
+        print(f"kiosk-backend bundle verify: a file {error}", file=sys.stderr)
         return EXIT_INVALID_INPUT
     except KioskError as error:
         print(f"kiosk-backend bundle verify: {error.detail}", file=sys.stderr)
