@@ -112,12 +112,14 @@ class DeviceRegistry:
 def read_tokens_file(path: Path) -> list[DeviceCredential]:
     origin = str(path)
     try:
-        document: Any = json.loads(read_bounded(path, MAX_TOKENS_FILE_BYTES).decode("utf-8"))
+        document: Any = json.loads(
+            read_bounded(path, MAX_TOKENS_FILE_BYTES).decode("utf-8"), object_pairs_hook=_unique_keys
+        )
     except FileReadError as error:
         raise DeviceTokensError(origin, str(error)) from None
     except (UnicodeDecodeError, ValueError, RecursionError):
         # ValueError also covers integers past Python's 4300-digit limit.
-        raise DeviceTokensError(origin, "is not valid UTF-8 JSON") from None
+        raise DeviceTokensError(origin, "is not valid UTF-8 JSON with each key once") from None
     if not isinstance(document, dict) or set(document) != {"devices"}:
         raise DeviceTokensError(origin, 'must be an object with exactly one key, "devices"')
     entries = document["devices"]
@@ -127,6 +129,14 @@ def read_tokens_file(path: Path) -> list[DeviceCredential]:
     if len({c.device for c in credentials}) != len(credentials):
         raise DeviceTokensError(origin, "a device id appears twice")
     return credentials
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A key given twice would silently mean its last value: which device did the author mean?
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise ValueError("a key appears twice")
+    return document
 
 
 def _credential(entry: object, origin: str, index: int) -> DeviceCredential:

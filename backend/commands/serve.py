@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 import tempfile
 from dataclasses import replace
@@ -62,6 +63,14 @@ def demo_settings(db_path: Path, token: str = DEMO_TOKEN, **overrides: Any) -> S
     return settings
 
 
+def _seeded_demo_settings(db_path: Path, token: str, overrides: dict[str, Any]) -> Settings:
+    try:
+        return demo_settings(db_path, token, **overrides)
+    except (OSError, sqlite3.Error) as error:  # --db names a folder, or a place we cannot write
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise DemoSeedError(f"cannot write the demo database {db_path}: {reason}") from None
+
+
 def _rate(text: str | None) -> dict[str, Any]:
     if text is None:
         return {}
@@ -108,9 +117,7 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="xinyi-backend-") as scratch:
         try:
             if args.demo:
-                settings = demo_settings(
-                    args.db or Path(scratch) / "demo.sqlite3", args.token, **overrides
-                )
+                settings = _seeded_demo_settings(args.db or Path(scratch) / "demo.sqlite3", args.token, overrides)
             else:
                 config = args.config or Path(os.environ.get("XINYI_BACKEND_CONFIG", DEFAULT_CONFIG))
                 settings = replace(load_settings(config), **overrides)
