@@ -38,6 +38,8 @@ DEMO_AUTHORITY_PRIVATE_KEY = DEMO_KEYS_DIR / "authority-ed25519-DEMO-private.pem
 DEFAULT_VALIDITY = timedelta(days=2)
 _HASH_PREFIX = "sha256:"
 MAX_KEY_FILE_BYTES = 16 * 1024
+# Room for a bundle's most trust keys (MAX_TRUST_KEYS) as PEM certificates of ~2 KiB each.
+MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024
 # A line per revocation, ~72 bytes each for the most a bundle may carry (MAX_REVOKED).
 MAX_REVOCATIONS_FILE_BYTES = 32 * 1024 * 1024
 
@@ -60,6 +62,17 @@ def load_authority_private_key(path: Path) -> ed25519.Ed25519PrivateKey:
     if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise TrustKeyError(f"authority key {path.name} is not an Ed25519 private key")
     return key
+
+
+def read_trust_files(paths: Iterable[Path]) -> TrustStore:
+    """Issuer keys and certificates (PEM or DER), each file read bounded."""
+    store = TrustStore()
+    for path in paths:
+        try:
+            store = store.merged(TrustStore.from_bytes(read_bounded(Path(path), MAX_TRUST_FILE_BYTES)))
+        except FileReadError as error:
+            raise TrustKeyError(f"trust file {Path(path).name} {error}") from None
+    return store
 
 
 def read_revocations(path: Path) -> list[str]:
@@ -143,7 +156,7 @@ def _setting_path(settings: Settings, name: str, default: Path) -> Path:
 
 def _trust(settings: Settings) -> TrustStore:
     files = getattr(settings, "trust_files", None)
-    return TrustStore.from_files(files) if files else demo_trust_store()
+    return read_trust_files(files) if files else demo_trust_store()
 
 
 def _revoked(settings: Settings) -> list[str]:

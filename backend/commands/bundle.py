@@ -22,12 +22,12 @@ from backend.bundle_source import (
     build_signed_bundle,
     load_authority_private_key,
     read_revocations,
+    read_trust_files,
 )
 from demo.issuer import demo_trust_store
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.core.bundle import MAX_BUNDLE_BYTES, BundleError, iso_utc, load_authority_keys, verify_bundle
-from kiosk.core.credentials import TrustStore
 from kiosk.core.errors import KioskError
 
 
@@ -74,7 +74,7 @@ def run_sign(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         authority = load_authority_private_key(args.key)
-        trust = TrustStore.from_files(args.trust) if args.trust else demo_trust_store()
+        trust = read_trust_files(args.trust) if args.trust else demo_trust_store()
         revoked = read_revocations(args.revoked) if args.revoked else []
         signed = build_signed_bundle(
             args.policy, authority, trust=trust, revoked=revoked, version=args.version,

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from backend.auth import DeviceCredential, DeviceTokensError, read_tokens_file, write_tokens_file
-from backend.bundle_source import load_authority_private_key, read_revocations
+from backend.bundle_source import load_authority_private_key, read_revocations, read_trust_files
 from backend.db import RecordsFileError, SubjectStore
 from backend.settings import BackendConfigError, load_settings
 from demo.records import write_demo_database
@@ -133,6 +133,7 @@ def test_every_file_the_backend_reads_is_refused_in_one_line_when_it_is_no_file(
         "tokens": read_tokens_file,
         "authority key": load_authority_private_key,
         "revocations": read_revocations,
+        "trust keys": lambda path: read_trust_files([path]),
     }
     for name, path in hostile_files(folder).items():
         for reader_name, reader in readers.items():
