@@ -100,11 +100,15 @@ def run_sign(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    reading = args.file
     try:
-        keys = load_authority_keys([read_bounded(path, MAX_KEY_FILE_BYTES) for path in args.authority])
-        raw = read_bounded(args.file, MAX_BUNDLE_BYTES)
+        raw = read_bounded(reading, MAX_BUNDLE_BYTES)
+        blobs = []
+        for reading in args.authority:
+            blobs.append(read_bounded(reading, MAX_KEY_FILE_BYTES))
+        keys = load_authority_keys(blobs)
     except FileReadError as error:
-        print(f"kiosk-backend bundle verify: a file {error}", file=sys.stderr)
+        print(f"kiosk-backend bundle verify: {reading} {error}", file=sys.stderr)
         return EXIT_INVALID_INPUT
     except KioskError as error:
         print(f"kiosk-backend bundle verify: {error.detail}", file=sys.stderr)

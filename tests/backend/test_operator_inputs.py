@@ -261,3 +261,24 @@ def test_serve_refuses_a_bad_input_with_one_line_and_exit_2(folder: Path, case: 
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("kiosk-backend serve: "), result.stderr
     assert "Traceback" not in result.stderr and "unhandled" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code"),
+    [
+        (["device-token", "--device", "k", "--tokens", "/proc/no-such-folder/devices.json"], 2),
+        (["device-token", "--device", "k", "--tokens", "/dev/zero"], 2),
+        (["bundle", "verify", "/dev/zero", "--authority", "demo/keys/authority-ed25519-DEMO-public.pem"], 3),
+        (["bundle", "verify", "README.md", "--authority", "/dev/zero"], 3),
+        (["bundle", "sign", "--policy", "kiosk/common/policy", "--key", "/dev/zero", "--out", "/dev/null"], 3),
+        (["bundle", "sign", "--policy", "kiosk/common/policy", "--key",
+          "demo/keys/authority-ed25519-DEMO-private.pem", "--trust", "/dev/zero", "--out", "/dev/null"], 3),
+    ],
+    ids=["tokens-unwritable", "tokens-dev-zero", "verify-dev-zero", "authority-dev-zero", "key-dev-zero",
+         "trust-dev-zero"],
+)
+def test_the_other_commands_refuse_a_bad_path_in_one_line(arguments: list[str], code: int) -> None:
+    result = subprocess.run([*BACKEND, *arguments], capture_output=True, text=True, timeout=PATIENCE,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == code, result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
