@@ -193,12 +193,15 @@ def test_keep_alive_still_works_and_an_idle_connection_is_then_closed(tmp_path: 
 
 
 def test_past_the_connection_limit_the_longest_waiting_connection_makes_room(tmp_path: Path) -> None:
-    limits = replace(LIMITS, max_connections=8)
+    # Deadlines far beyond PATIENCE: only making room can close a connection here.
+    limits = replace(LIMITS, max_connections=8, header_timeout=120.0, keep_alive_timeout=120.0)
     with served(tmp_path, limits) as address:
-        waiting = [socket.create_connection(address, timeout=PATIENCE) for _ in range(8)]
-        for connection in waiting:
-            connection.sendall(b"GET /v1/health HTTP/1.1\r\n")  # never finished
-        time.sleep(0.2)  # let the server accept them all, in order
+        waiting = []
+        for _ in range(8):
+            waiting.append(socket.create_connection(address, timeout=PATIENCE))
+            waiting[-1].sendall(b"GET /v1/health HTTP/1.1\r\n")  # never finished
+            time.sleep(0.05)  # accepted in this order (an order, not a timing, is what matters)
+        time.sleep(0.5)
         with httpx.Client(base_url=f"http://{address[0]}:{address[1]}", timeout=PATIENCE) as client:
             assert client.get("/v1/health").status_code == 200
         assert read_answer(waiting[0]) == b"", "the oldest waiting connection was closed"
