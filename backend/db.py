@@ -28,8 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.core.errors import KioskError
-from kiosk.core.text import LocalText
+from backend.settings import BackendConfigError
 
 SCHEMA = """
 CREATE TABLE subjects (
@@ -116,17 +115,11 @@ def create_database(path: Path, subjects: Iterable[SeedSubject]) -> None:
     temporary.replace(path)
 
 
-class RecordsFileError(KioskError):
+class RecordsFileError(BackendConfigError):
     """The records file cannot serve: missing, not SQLite, or not our schema."""
 
     def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(
-            f"{path}: db: {problem}",
-            LocalText(
-                "核验服务配置有误，无法启动。",
-                "The eligibility service's configuration is faulty, so it cannot start.",
-            ),
-        )
+        super().__init__(str(path), "db", problem)
 
 
 class SubjectStore:
