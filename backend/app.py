@@ -134,4 +134,7 @@ def create_app(settings: Settings) -> ASGIApp:
         ],
         exception_handlers={HTTPException: _http_problem, Exception: _server_problem},
     )
+    # Starlette would answer a near-miss path ("/v1/eligibility/") with a 307 before any token
+    # is read, its Location built from the client's Host header. Only exact paths are ours.
+    app.router.redirect_slashes = False
     return ServiceHeaders(app, known_paths=PATHS, log_requests=settings.log_requests)

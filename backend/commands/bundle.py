@@ -17,11 +17,17 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from backend.bundle_source import build_signed_bundle, load_authority_private_key, read_revocations
+from backend.bundle_source import (
+    MAX_KEY_FILE_BYTES,
+    build_signed_bundle,
+    load_authority_private_key,
+    read_revocations,
+    read_trust_files,
+)
 from demo.issuer import demo_trust_store
+from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
-from kiosk.core.bundle import BundleError, iso_utc, load_authority_keys, verify_bundle
-from kiosk.core.credentials import TrustStore
+from kiosk.core.bundle import MAX_BUNDLE_BYTES, BundleError, iso_utc, load_authority_keys, verify_bundle
 from kiosk.core.errors import KioskError
 
 
@@ -68,7 +74,7 @@ def run_sign(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         authority = load_authority_private_key(args.key)
-        trust = TrustStore.from_files(args.trust) if args.trust else demo_trust_store()
+        trust = read_trust_files(args.trust) if args.trust else demo_trust_store()
         revoked = read_revocations(args.revoked) if args.revoked else []
         signed = build_signed_bundle(
             args.policy, authority, trust=trust, revoked=revoked, version=args.version,
@@ -94,11 +100,15 @@ def run_sign(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    reading = args.file
     try:
-        keys = load_authority_keys(path.read_bytes() for path in args.authority)
-        raw = args.file.read_bytes()
-    except OSError as error:
-        print(f"kiosk-backend bundle verify: cannot read: {error.strerror}", file=sys.stderr)
+        raw = read_bounded(reading, MAX_BUNDLE_BYTES)
+        blobs = []
+        for reading in args.authority:
+            blobs.append(read_bounded(reading, MAX_KEY_FILE_BYTES))
+        keys = load_authority_keys(blobs)
+    except FileReadError as error:
+        print(f"kiosk-backend bundle verify: {reading} {error}", file=sys.stderr)
         return EXIT_INVALID_INPUT
     except KioskError as error:
         print(f"kiosk-backend bundle verify: {error.detail}", file=sys.stderr)
