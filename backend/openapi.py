@@ -110,7 +110,9 @@ def _schemas() -> dict[str, Any]:
         "CriterionResult": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["id", "title", "status", "reason", "as_of", "source", "remedy"],
+            "required": [
+                "id", "title", "status", "reason", "as_of", "source", "remedy", "rule_version",
+            ],
             "properties": {
                 "id": {"type": "string"},
                 "title": {"type": "string"},
@@ -119,6 +121,11 @@ def _schemas() -> dict[str, Any]:
                 "as_of": {"type": ["string", "null"], "format": "date"},
                 "source": {"type": "string"},
                 "remedy": {"type": ["string", "null"]},
+                "rule_version": {
+                    "type": "string",
+                    "description": "The criterion version that decided: its valid_from date "
+                    "(YYYY-MM-DD), or \"-\" for a criterion without dates.",
+                },
             },
         },
         "Problem": {

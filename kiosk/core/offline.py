@@ -20,13 +20,16 @@ from kiosk.core.credentials.model import Presentation, Scheme
 from kiosk.core.credentials.settings import DEFAULT_PREFIX, CredentialSettings, revocation_hash
 from kiosk.core.decision import CriterionResult, Decision, Mode, Outcome, Status, decide
 from kiosk.core.errors import KioskError
+from kiosk.core.policy_dates import local_day
 from kiosk.core.text import Locale, LocalText
 
 # DCC verifiers refresh daily and warn after 24-48 h (research DOMAIN.md §5): two days lets a
 # field team miss one sync without the kiosk going dark, and no more.
 DEFAULT_MAX_AGE = timedelta(hours=48)
 
-UnavailableReason = Literal["no_bundle", "stale", "expired", "clock", "unknown_benefit", "wrong_kind"]
+UnavailableReason = Literal[
+    "no_bundle", "stale", "expired", "clock", "unknown_benefit", "not_in_force", "wrong_kind"
+]
 
 _COUNTER = "请到人工窗口办理，或待本机联网后再试。"
 _COUNTER_EN = "Please go to the staffed counter, or try again when the kiosk is back online."
@@ -52,6 +55,10 @@ _UNAVAILABLE_TEXTS: dict[UnavailableReason, LocalText] = {
     "unknown_benefit": LocalText(
         "本机的政策数据中没有所选事项。请到人工窗口办理。",
         "The chosen benefit is not in this kiosk's policy data. Please go to the staffed counter.",
+    ),
+    "not_in_force": LocalText(
+        "所选事项目前未实施。请到人工窗口咨询。",
+        "The chosen benefit is not in force at present. Please ask at the staffed counter.",
     ),
     "wrong_kind": LocalText(
         "出示的凭证与所选事项的申请对象不符（个人/企业）。请出示相应的凭证。",
@@ -122,6 +129,9 @@ def decide_offline(
     benefit = usable.catalog.get(benefit_id)
     if benefit is None:
         raise OfflineUnavailable("unknown_benefit", "benefit not in the cached catalog")
+    # The bundle carries every version in force until it expires; the day picks one.
+    if not benefit.in_force(local_day(now, benefit.time_zone)):
+        raise OfflineUnavailable("not_in_force", "no version of the benefit is in force today")
     policy_version = usable.catalog.version
     if presentation.scheme is not Scheme.CREDENTIAL or presentation.facts is None:
         return _undetermined(benefit, policy_version, locale, now, _ONLINE_ONLY)
@@ -162,8 +172,9 @@ def _undetermined(
             as_of=None,
             source=criterion.source.get(locale),
             remedy=_ONLINE_ONLY_REMEDY.get(locale),
+            rule_version=criterion.rule_version,
         )
-        for criterion in benefit.criteria
+        for criterion in benefit.criteria_on(local_day(now, benefit.time_zone))
     )
     return Decision(
         decision_id=uuid.uuid4().hex,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
@@ -23,7 +25,8 @@ class CriteriaScreen(KioskScreen):
         if benefit is None:
             return
         app = self.kiosk
-        key = (benefit, locale, app.font_scale)
+        today = app.flow.catalog.day_of(datetime.now(UTC))
+        key = (benefit, locale, app.font_scale, today)
         if key == self._built_for:
             return
         self._built_for = key
@@ -31,7 +34,7 @@ class CriteriaScreen(KioskScreen):
         box.clear_widgets()
         schemes = ", ".join(app.tr(f"scheme.{s}", locale) for s in sorted(benefit.schemes))
         self.ids.schemes.text = app.tr("criteria.accepted", locale, schemes=schemes)
-        for number, criterion in enumerate(benefit.criteria, start=1):
+        for number, criterion in enumerate(benefit.criteria_on(today), start=1):
             box.add_widget(
                 CriterionCard(
                     title=f"{number}. {criterion.title.get(locale)}",
