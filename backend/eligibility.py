@@ -73,11 +73,7 @@ class EligibilityRequest:
 
 def parse_request(body: bytes) -> EligibilityRequest:
     """The request body, checked against the schema; ProblemError (400/422) otherwise."""
-    try:
-        document = _DECODER.decode(body.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise ProblemError(MALFORMED_JSON, "the body is not one UTF-8 JSON document") from None
-    top = _object(document, "(body)", REQUEST_FIELDS)
+    top = _object(decode_body(body), "(body)", REQUEST_FIELDS)
     subject = _object(top["subject"], "subject", SUBJECT_FIELDS)
     benefit = _string(top["benefit"], "benefit", BENEFIT_ID_PATTERN)
     scheme = subject["scheme"]
@@ -94,6 +90,14 @@ def parse_request(body: bytes) -> EligibilityRequest:
         raise ProblemError(INVALID_REQUEST, f"must be one of {', '.join(LOCALES)}", field="locale")
     device = _string(top["device"], "device", DEVICE_ID_PATTERN)
     return EligibilityRequest(benefit, scheme, value, locale, device)
+
+
+def decode_body(body: bytes) -> Any:
+    """One UTF-8 JSON document with no repeated key and no NaN; 400 problem otherwise."""
+    try:
+        return _DECODER.decode(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ProblemError(MALFORMED_JSON, "the body is not one UTF-8 JSON document") from None
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

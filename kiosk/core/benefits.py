@@ -312,14 +312,13 @@ def _benefit(
     criteria: list[Criterion] = []
     for index, item in enumerate(raw_criteria):
         criterion = _criterion(item, origin, benefit_id, index, authorities)
-        if any(c.id == criterion.id and not c.validity.dated for c in criteria) or (
-            not criterion.validity.dated and any(c.id == criterion.id for c in criteria)
-        ):
-            # Versions of one criterion are told apart by their dates; two undated ones are
-            # the same criterion written twice.
+        if any(c.id == criterion.id and c.validity == criterion.validity for c in criteria):
+            # Versions of one criterion are told apart by their dates; two with the same
+            # dates are the same criterion written twice.
             raise CatalogError(
                 origin, benefit_id, f"criteria[{index}].id",
-                "is used twice; versions of a criterion need valid_from / valid_to",
+                "is used twice with the same dates; versions of a criterion need their own "
+                "valid_from / valid_to",
             )
         criteria.append(criterion)
     if len({c.id for c in criteria}) > 12:

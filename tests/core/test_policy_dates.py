@@ -24,6 +24,7 @@ from tests.support.policy_edit import Document, copy_policy, criterion, edit_ben
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime.now(UTC).replace(microsecond=0)
 CHANGE = NOW.astimezone(SHANGHAI).date() + timedelta(days=1)  # tomorrow, Shanghai time
+IN_FORCE_SINCE = "2026-01-01"  # the shipped versions
 USCC = "91350100M000100Y43"
 
 
@@ -79,7 +80,7 @@ def test_an_offline_kiosk_switches_to_the_new_version_on_its_date(tmp_path: Path
 
     before = _shanghai(CHANGE - timedelta(days=1), 23, 59)
     after = _shanghai(CHANGE, 0, 1)
-    assert penalty_result(before) == (Status.FAILED, "2026-04-01")
+    assert penalty_result(before) == (Status.FAILED, IN_FORCE_SINCE)
     assert penalty_result(after) == (Status.PASSED, CHANGE.isoformat())
     # Both moments fall on one UTC day: the switch follows the policy's time zone.
     assert before.date() == after.date()
@@ -90,7 +91,7 @@ def test_the_bundle_carries_versions_in_force_now_or_later_and_drops_ended_ones(
     edit_benefit(folder, "expedited-permit", _shorter_penalty_window)
     today = verify_bundle(_sign(folder, NOW), authorities()).catalog.get("expedited-permit")
     assert today is not None
-    assert [c.rule_version for c in today.versions_of("no-penalty-12-months")] == ["2026-04-01", CHANGE.isoformat()]
+    assert [c.rule_version for c in today.versions_of("no-penalty-12-months")] == [IN_FORCE_SINCE, CHANGE.isoformat()]
     # Signed after the change, the ended version is not carried at all.
     later = verify_bundle(_sign(folder, NOW + timedelta(days=3)), authorities()).catalog.get("expedited-permit")
     assert later is not None
@@ -150,7 +151,7 @@ def test_a_bundle_with_nothing_in_force_is_refused(tmp_path: Path) -> None:
         (lambda d: d.update(valid_from="2026-13-01"), "valid_from", "calendar date"),
         (lambda d: d.update(valid_from="1 April 2026"), "valid_from", "YYYY-MM-DD"),
         (lambda d: d.update(valid_from="2026-05-01", valid_to="2026-04-30"), "valid_to", "before"),
-        (lambda d: d["criteria"][1].update(valid_to="2026-03-01"), "criteria[1].valid_to", "before"),
+        (lambda d: d["criteria"][1].update(valid_to="2025-12-01"), "criteria[1].valid_to", "before"),
         (lambda d: d["criteria"][0].update(valid_from=20260401), "criteria[0].valid_from", "YYYY-MM-DD"),
     ],
 )
@@ -179,4 +180,4 @@ def test_every_decision_names_the_policy_and_rule_versions() -> None:
         decision = decide(benefit, {}, policy_version=catalog.version, locale="zh-CN", now=NOW)
         assert decision.policy_version == catalog.version
         body = decision.to_json()
-        assert all(c["rule_version"] == "2026-04-01" for c in body["criteria"])
+        assert all(c["rule_version"] == IN_FORCE_SINCE for c in body["criteria"])
