@@ -5,7 +5,7 @@
         [--policy DIR] [--locale zh-CN|en] [--json]
     kiosk-backend policy diff OLD NEW [--json]        (policy folders or signed bundles)
 
-Exit codes: 0 all examples and checks hold / simulated / compared, 1 a check or example
+Exit codes: 0 all examples and checks hold / simulated / compared (differences or not), 1 a check or example
 fails (one line each), 2 usage, 3 the policy (or the facts file) does not parse.
 """
 
@@ -20,8 +20,10 @@ from typing import Any
 from backend.simulation import SimulationError, Simulator, parse_on
 from kiosk.common.facts_table import read_facts_table
 from kiosk.common.policy_checks import CheckReport, check_policy
+from kiosk.common.policy_diff import diff_catalogs, load_side
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog
 from kiosk.core.benefits import CatalogError
+from kiosk.core.catalog import message
 from kiosk.core.decision import Decision
 from kiosk.core.text import parse_locale
 
@@ -48,6 +50,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     simulate.add_argument("--locale", default="zh-CN", metavar="zh-CN|en")
     simulate.add_argument("--json", action="store_true", help="print the decision as the API does")
     simulate.set_defaults(run=run_simulate)
+    diff = actions.add_parser("diff", help="list what changed between two policies")
+    diff.add_argument("old", type=Path, metavar="OLD", help="policy folder or bundle file")
+    diff.add_argument("new", type=Path, metavar="NEW", help="policy folder or bundle file")
+    diff.add_argument("--json", action="store_true", help="print the changes as JSON")
+    diff.set_defaults(run=run_diff)
     parser.set_defaults(run=lambda _args: _usage(parser))
 
 
@@ -129,3 +136,24 @@ def decision_lines(decision: Decision) -> list[str]:
         if result.remedy:
             lines.append(f"      -> {result.remedy}")
     return lines
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    try:
+        old, new = load_side(args.old), load_side(args.new)
+    except CatalogError as error:
+        print(f"kiosk-backend policy diff: {error.detail}", file=sys.stderr)
+        return EXIT_INVALID
+    changes = diff_catalogs(old, new)
+    if args.json:
+        print(json.dumps({"old": old.version, "new": new.version, "changes": [c.to_json() for c in changes]},
+                         ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{old.version} -> {new.version}")
+    for change in changes or ():
+        text = change.text()
+        print(f"{text.en}\n  {text.zh}")
+    if not changes:
+        none = message("diff.none")
+        print(f"{none.en}\n  {none.zh}")
+    return EXIT_OK
