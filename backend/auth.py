@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
-from kiosk.core.text import LocalText
 
 DEVICE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SALT_BYTES = 16
@@ -45,10 +45,7 @@ class DeviceTokensError(KioskError):
     def __init__(self, origin: str, problem: str) -> None:
         super().__init__(
             f"{origin}: {problem}",
-            LocalText(
-                "核验服务的设备令牌文件有误，服务无法启动。",
-                "The eligibility service's device token file is faulty, so it cannot start.",
-            ),
+            message("backend.auth.text"),
         )
 
 

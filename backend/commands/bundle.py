@@ -21,12 +21,11 @@ from pathlib import Path
 
 from backend.bundle_source import build_signed_bundle, load_authority_private_key, read_revocations
 from demo.issuer import demo_trust_store
+from kiosk.common.cli import EXIT_FAILED, EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.common.policy_checks import check_policy
 from kiosk.core.bundle import BundleError, iso_utc, load_authority_keys, verify_bundle
 from kiosk.core.credentials import TrustStore
 from kiosk.core.errors import KioskError
-
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,13 +73,13 @@ def run_sign(args: argparse.Namespace) -> int:
         report = check_policy(args.policy)
     except KioskError as error:
         print(f"kiosk-backend bundle sign: {error.detail}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     if not report.ok:
         for problem in report.problems:
             print(problem.line(), file=sys.stderr)
         print(f"kiosk-backend bundle sign: refused, {len(report.problems)} policy check(s) fail; "
               "nothing signed", file=sys.stderr)
-        return EXIT_CHECK_FAILED
+        return EXIT_FAILED
     try:
         authority = load_authority_private_key(args.key)
         trust = TrustStore.from_files(args.trust) if args.trust else demo_trust_store()
@@ -91,15 +90,15 @@ def run_sign(args: argparse.Namespace) -> int:
         )
     except KioskError as error:
         print(f"kiosk-backend bundle sign: {error.detail}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     except ValueError as error:
         print(f"kiosk-backend bundle sign: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     try:
         args.out.write_bytes(signed.body)
     except OSError as error:
         print(f"kiosk-backend bundle sign: cannot write {args.out}: {error.strerror}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     print(
         f"signed {args.out}: {len(signed.body)} bytes, {len(trust)} trust key(s), "
         f"{len(set(revoked))} revocation(s), expires {iso_utc(signed.issued_at + signed.valid_for)}, "
@@ -114,15 +113,15 @@ def run_verify(args: argparse.Namespace) -> int:
         raw = args.file.read_bytes()
     except OSError as error:
         print(f"kiosk-backend bundle verify: cannot read: {error.strerror}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     except KioskError as error:
         print(f"kiosk-backend bundle verify: {error.detail}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     try:
         bundle = verify_bundle(raw, keys)
     except BundleError as error:
         print(f"kiosk-backend bundle verify: {error.detail}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     now = datetime.now(UTC)
     state = "EXPIRED" if bundle.is_expired(now) else "valid"
     print(
@@ -131,4 +130,4 @@ def run_verify(args: argparse.Namespace) -> int:
         f"{len(bundle.catalog.benefits)} benefit(s), {len(bundle.trust_keys)} trust key(s), "
         f"{len(bundle.revoked)} revocation(s)"
     )
-    return EXIT_OK if state == "valid" else EXIT_INVALID
+    return EXIT_OK if state == "valid" else EXIT_INVALID_INPUT

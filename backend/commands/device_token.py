@@ -19,8 +19,7 @@ from backend.auth import (
     read_tokens_file,
     write_tokens_file,
 )
-
-EXIT_USAGE = 2
+from kiosk.common.cli import EXIT_USAGE
 
 
 def register(subparsers: Any) -> None:

@@ -22,12 +22,12 @@ from backend.app import create_app
 from backend.auth import DeviceCredential
 from backend.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, load_settings
 from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN, DemoSeedError, write_demo_database
+from kiosk.common.cli import EXIT_USAGE
 from kiosk.common.logs import configure_logging
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.errors import KioskError
 
 DEFAULT_CONFIG = Path("/etc/xinyi-backend/backend.toml")
-EXIT_USAGE = 2
 
 
 def register(subparsers: Any) -> None:

@@ -11,6 +11,8 @@ import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kiosk.core.catalog import message
+from kiosk.core.credentials.schemes import SCHEMES_BY_KIND, SUBJECT_KINDS
 from kiosk.core.errors import KioskError
 from kiosk.core.examples import ExampleError, parse_examples
 from kiosk.core.policy_dates import DEFAULT_TIME_ZONE, DateFieldError, Validity, parse_validity, zone
@@ -18,11 +20,6 @@ from kiosk.core.policy_model import Benefit, Catalog, Criterion
 from kiosk.core.rules import CompiledExpression, RuleError, compile_expression, facts_read
 from kiosk.core.text import LocalText
 
-SUBJECT_KINDS = ("business", "person")
-SCHEMES_BY_KIND = {
-    "business": frozenset({"uscc", "token", "credential"}),
-    "person": frozenset({"ric", "token", "credential"}),
-}
 REMEDY_ROUTES = ("correct_record", "objection", "credit_repair", "retry_after", "register")
 _ID_CHARS = frozenset(string.ascii_lowercase + string.digits + "-")
 _FACTS_PREFIX = "facts."
@@ -34,11 +31,7 @@ class CatalogError(KioskError):
         where = origin + (f", benefit {benefit!r}" if benefit else "") + f", field {field_name!r}"
         super().__init__(
             f"{where}: {problem}",
-            LocalText(
-                "政策数据有误，本机暂时无法核验，请联系工作人员。",
-                "The policy data is faulty, so this kiosk cannot check right now. "
-                "Please ask a member of staff.",
-            ),
+            message("core.benefits.text"),
         )
         self.origin = origin
         self.benefit = benefit

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from kiosk.core.benefits import Benefit, Criterion
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
 from kiosk.core.policy_dates import local_day
 from kiosk.core.rules import RuleError
@@ -58,7 +59,7 @@ class NotInForce(KioskError):
     def __init__(self, benefit_id: str, day: str) -> None:
         super().__init__(
             f"benefit {benefit_id!r} is not in force on {day}",
-            LocalText("所选事项目前未实施。", "The chosen benefit is not in force at present."),
+            message("core.decision.not_in_force"),
         )
 
 
