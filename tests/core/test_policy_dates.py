@@ -9,11 +9,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from demo.issuer import demo_trust_store
 from kiosk.adapters.store import Store
-from kiosk.common.policy_folder import load_catalog, read_policy_document
-from kiosk.core.benefits import CatalogError
+from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog, read_policy_document
+from kiosk.core.benefits import CatalogError, parse_catalog
 from kiosk.core.bundle import BundleError, build_payload, sign_bundle, trust_keys_from_store, verify_bundle
 from kiosk.core.decision import NotInForce, Status, decide
 from kiosk.core.offline import OfflineUnavailable
@@ -181,3 +183,36 @@ def test_every_decision_names_the_policy_and_rule_versions() -> None:
         assert decision.policy_version == catalog.version
         body = decision.to_json()
         assert all(c["rule_version"] == IN_FORCE_SINCE for c in body["criteria"])
+
+
+_ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12)
+    | st.sampled_from(["2026-01-01", "2026-02-30", "2026-13-01", "none", "passed", "failed", "eligible"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    field=st.sampled_from(["valid_from", "valid_to", "examples", "change"]),
+    where=st.sampled_from(["benefit", "criterion", "example"]),
+    value=_ANY_JSON,
+)
+def test_any_value_in_a_date_or_example_field_is_a_catalog_or_a_catalog_error(
+    field: str, where: str, value: object
+) -> None:
+    document, origins = read_policy_document(DEFAULT_POLICY_DIR)
+    document = copy.deepcopy(document)
+    benefit = document["benefits"][2]
+    if where == "benefit":
+        benefit[field] = value
+    elif where == "criterion":
+        benefit["criteria"][1][field if field != "examples" else "dates"] = value
+    else:
+        benefit["examples"][1][{"valid_from": "on", "valid_to": "as_of", "examples": "criteria",
+                                "change": "facts"}[field]] = value
+    try:
+        parse_catalog(document, origin="policy.json", benefit_origins=origins)
+    except CatalogError as error:
+        assert error.origin == origins[2] and error.field_name
