@@ -13,12 +13,12 @@ the caller's exit 3) and returns every problem found, one line each:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.common.facts_table import read_facts_table
+from kiosk.common.facts_table import FactSpec, read_facts_table
 from kiosk.common.policy_folder import read_policy_document
 from kiosk.core.benefits import Benefit, Catalog, parse_catalog
 from kiosk.core.decision import NotInForce
@@ -94,7 +94,7 @@ def _overlaps(benefit: Benefit, file: str) -> Iterator[Problem]:
                     )
 
 
-def _facts(benefit: Benefit, file: str, table: Any) -> Iterator[Problem]:
+def _facts(benefit: Benefit, file: str, table: Mapping[str, FactSpec]) -> Iterator[Problem]:
     for criterion in benefit.criteria:
         for fact in sorted({*criterion.facts, *criterion.date_facts}):
             spec = table.get(fact)

@@ -125,3 +125,17 @@ def test_the_shipped_policy_signs(capsys: pytest.CaptureFixture[str], tmp_path: 
     bundle = tmp_path / "bundle.json"
     code, _ = _sign(capsys, copy_policy(tmp_path), bundle)
     assert code == 0 and bundle.exists()
+
+
+def test_the_json_report_names_each_problem(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = copy_policy(tmp_path)
+    path = edit_benefit(folder, "expedited-permit", _wrong_expectation)
+    code, out, _ = _run(capsys, "policy", "test", "--policy", str(folder), "--json")
+    report = json.loads(out)
+    assert code == 1 and report["ok"] is False and report["examples"] == 49
+    [problem] = report["problems"]
+    assert problem == {
+        "file": str(path), "benefit": "expedited-permit",
+        "where": "example 'a clean record passes every criterion', criterion tax-credit-a-or-b",
+        "problem": "expected failed, got passed", "kind": "example",
+    }
