@@ -6,8 +6,10 @@
     kiosk-backend bundle verify bundle.json --authority AUTHORITY-public.pem
 
 Without --trust the DEMO issuer keys are included; without --version the version is the Unix
-time of signing (always higher than an earlier signing). Exit codes: 0 done / valid, 2 usage,
-3 the input is unusable or the bundle is refused (the reason is printed).
+time of signing (always higher than an earlier signing). Before signing, the policy must pass
+`kiosk-backend policy test` (worked examples, example coverage, declared facts, version
+ranges, both languages). Exit codes: 0 done / valid, 1 a policy check fails (nothing signed),
+2 usage, 3 the input is unusable or the bundle is refused (the reason is printed).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from backend.bundle_source import (
 )
 from demo.issuer import demo_trust_store
 from kiosk.common.bounded_file import FileReadError, read_bounded
-from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
+from kiosk.common.cli import EXIT_FAILED, EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
+from kiosk.common.policy_checks import check_policy
 from kiosk.core.bundle import MAX_BUNDLE_BYTES, BundleError, iso_utc, load_authority_keys, verify_bundle
 from kiosk.core.errors import KioskError
 
@@ -72,6 +75,17 @@ def run_sign(args: argparse.Namespace) -> int:
     if args.version is not None and args.version < 1:
         print("kiosk-backend bundle sign: --version must be 1 or more", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        report = check_policy(args.policy)
+    except KioskError as error:
+        print(f"kiosk-backend bundle sign: {error.detail}", file=sys.stderr)
+        return EXIT_INVALID_INPUT
+    if not report.ok:
+        for problem in report.problems:
+            print(problem.line(), file=sys.stderr)
+        print(f"kiosk-backend bundle sign: refused, {len(report.problems)} policy check(s) fail; "
+              "nothing signed", file=sys.stderr)
+        return EXIT_FAILED
     try:
         authority = load_authority_private_key(args.key)
         trust = read_trust_files(args.trust) if args.trust else demo_trust_store()
