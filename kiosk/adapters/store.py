@@ -34,7 +34,7 @@ from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 
 from kiosk.adapters.atomic_file import AtomicJSONStorage, remove_stale_temps, write_atomic
-from kiosk.core.bounded_file import FileTooLarge, read_bounded
+from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.bundle import MAX_BUNDLE_BYTES, REASONS, PolicyBundle, iso_utc
 from kiosk.core.decision import Outcome
 from kiosk.core.errors import KioskError
@@ -237,11 +237,9 @@ class Store:
         else:
             try:
                 raw = read_bounded(self.data_dir / doc["file"], MAX_BUNDLE_BYTES)
-            except OSError as error:
-                self.problems.append(f"{doc['file']}: read failed ({error.strerror})")
+            except FileReadError as error:
+                self.problems.append(f"{doc['file']}: {error}")
                 raw = None
-            except FileTooLarge:
-                raw = None  # not what was saved: the size check below says so
         if raw is None or len(raw) != doc["size"]:
             log.warning("stored policy bundle file is missing or cut short; a sync will replace it")
             return None

@@ -14,6 +14,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.core.credentials import (
     DEFAULT_PREFIX,
     CredentialError,
@@ -22,7 +23,6 @@ from kiosk.core.credentials import (
     Presentation,
     Scheme,
     TrustKeyError,
-    TrustStore,
     mask,
     read_presentation,
     revocation_hash,
@@ -32,8 +32,8 @@ from kiosk.core.credentials import (
 from kiosk.core.credentials.model import JSON
 from kiosk.core.credentials.token import PREFIX as TOKEN_PREFIX
 from kiosk.core.text import Locale, LocalText, parse_locale
+from kiosk.station.offline import trust_store
 
-EXIT_OK, EXIT_USAGE, EXIT_INVALID = 0, 2, 3
 MASKED = "<masked>"
 
 _VALID_SIGNED = LocalText(
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"kiosk inspect: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        trust = TrustStore.from_files(args.trust)
+        trust = trust_store(args.trust)
         settings = CredentialSettings(prefix=args.prefix, trust=trust, revoked=frozenset(args.revoked))
     except TrustKeyError as error:
         print(f"kiosk inspect: {error.detail}", file=sys.stderr)
@@ -180,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         _print_text(result)
-    return EXIT_OK if found is not None else EXIT_INVALID
+    return EXIT_OK if found is not None else EXIT_INVALID_INPUT
 
 
 def _print_text(result: dict[str, JSON]) -> None:

@@ -10,8 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.benefits import Catalog, CatalogError, parse_catalog
-from kiosk.core.bounded_file import FileTooLarge, read_bounded
 
 # The shipped policy is package data, so it is found the same way in a source tree and in an
 # installed wheel (which is never zipped: pip installs it as plain files).
@@ -42,11 +42,11 @@ def load_catalog(folder: Path = DEFAULT_POLICY_DIR) -> Catalog:
 def _read_json(path: Path) -> Any:
     try:
         raw = read_bounded(path, _MAX_FILE_BYTES)
-    except OSError as error:
-        raise CatalogError(str(path), None, "(file)", f"cannot be read: {error.strerror}") from None
-    except FileTooLarge as error:
+    except FileReadError as error:
         raise CatalogError(str(path), None, "(file)", str(error)) from None
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CatalogError(str(path), None, "(file)", f"is not valid UTF-8 JSON: {error}") from None
+    except (ValueError, RecursionError) as error:  # a 4300-digit integer, deep nesting
+        raise CatalogError(str(path), None, "(file)", f"is not usable JSON ({type(error).__name__})") from None

@@ -10,17 +10,18 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from kiosk.core.bounded_file import FileTooLarge, read_bounded
+from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.errors import KioskError
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText, parse_locale
 from kiosk.session.flow import Timeouts
+from kiosk.station import paths
 
-DEFAULT_CONFIG_PATH = Path("/etc/xinyi-kiosk/kiosk.toml")
 _MAX_CONFIG_BYTES = 64 * 1024
 _MAX_TOKEN_BYTES = 4096
 
@@ -73,9 +74,7 @@ class KioskConfig:
             return None
         try:
             raw = read_bounded(self.token_file, _MAX_TOKEN_BYTES)
-        except OSError as error:
-            raise ConfigError(self.origin, "token_file", f"cannot be read: {error.strerror}") from None
-        except FileTooLarge as error:
+        except FileReadError as error:
             raise ConfigError(self.origin, "token_file", str(error)) from None
         try:
             value = raw.decode("utf-8").strip()
@@ -115,9 +114,7 @@ def load_config(path: Path | None) -> KioskConfig:
     origin = str(path)
     try:
         raw = read_bounded(path, _MAX_CONFIG_BYTES)
-    except OSError as error:
-        raise ConfigError(origin, "(file)", f"cannot be read: {error.strerror}") from None
-    except FileTooLarge as error:
+    except FileReadError as error:
         raise ConfigError(origin, "(file)", str(error)) from None
     try:
         document = tomllib.loads(raw.decode("utf-8"))
@@ -263,25 +260,23 @@ def resolve_config(
     backend_url: str | None = None,
     token: str | None = None,
     data_dir: Path | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> KioskConfig:
     """Config file (explicit, $XINYI_CONFIG, or the system path if it exists) + env + options."""
     env = os.environ if environ is None else environ
-    if path is None and env.get("XINYI_CONFIG"):
-        path = Path(env["XINYI_CONFIG"])
-    if path is None and DEFAULT_CONFIG_PATH.exists():
-        path = DEFAULT_CONFIG_PATH
-    config = load_config(path)
+    config_file: Path | None = paths.config_path(path, env)
+    if path is None and config_file == paths.DEFAULT_CONFIG_PATH and not config_file.exists():
+        config_file = None  # no file at all: the built-in defaults and the environment
+    config = load_config(config_file)
     changes: dict[str, Any] = {}
     if backend_url:
         changes["backend_url"] = check_backend_url(backend_url, "--backend", "URL")
-    elif env.get("XINYI_BACKEND_URL"):
-        changes["backend_url"] = check_backend_url(env["XINYI_BACKEND_URL"], "environment", "XINYI_BACKEND_URL")
+    elif env.get(paths.BACKEND_URL_ENV):
+        changes["backend_url"] = check_backend_url(env[paths.BACKEND_URL_ENV], "environment", paths.BACKEND_URL_ENV)
     if token:
         changes["token"] = check_token(token, "--token", "token")
-    elif env.get("XINYI_DEVICE_TOKEN"):
-        changes["token"] = check_token(env["XINYI_DEVICE_TOKEN"], "environment", "XINYI_DEVICE_TOKEN")
-    folder = data_dir or (Path(env["XINYI_DATA_DIR"]) if env.get("XINYI_DATA_DIR") else None)
-    if folder is not None:
-        changes["data_dir"] = folder
+    elif env.get(paths.DEVICE_TOKEN_ENV):
+        changes["token"] = check_token(env[paths.DEVICE_TOKEN_ENV], "environment", paths.DEVICE_TOKEN_ENV)
+    if data_dir is not None or env.get(paths.DATA_DIR_ENV, "").strip():
+        changes["data_dir"] = paths.data_dir(data_dir, env)
     return replace(config, **changes)

@@ -17,11 +17,11 @@ from kiosk.adapters.backend_client import BackendClient, OnlineChecker
 from kiosk.adapters.store import Store
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.benefits import Catalog
-from kiosk.core.credentials import CredentialError, Presentation, TrustStore, read_presentation
+from kiosk.core.credentials import CredentialError, Presentation, read_presentation
 from kiosk.core.offline import OfflineUnavailable
 from kiosk.session.flow import Checker, SessionFlow, Timeouts
 from kiosk.station.config import KioskConfig
-from kiosk.station.offline import OfflineParts, offline_parts
+from kiosk.station.offline import OfflineParts, offline_parts, trust_store
 
 # The backend gets the configured checking time less this, so an offline answer can still be
 # given before the session's own checking timeout ends it (the config allows >= 5 s).
@@ -89,7 +89,7 @@ def build_services(
         config.backend_url, token or "", config.device_id, transport=transport,
         check_deadline=check_deadline(config.timeouts.checking),
     )
-    trust = TrustStore.from_files(config.trust_files) if config.trust_files else TrustStore()
+    trust = trust_store(config.trust_files)
     online: Checker | None = OnlineChecker(client) if client is not None else None
     if online is not None and online_wrapper is not None:
         online = online_wrapper(online)

@@ -19,22 +19,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from kiosk.core.bounded_file import FileTooLarge, read_bounded
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
-from kiosk.core.text import LocalText
-
-# A PEM bundle of a few hundred issuer certificates; nothing bigger is a trust file.
-MAX_TRUST_FILE_BYTES = 1024 * 1024
 
 IssuerKey: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
 KID_LENGTH = 8
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
 
-_TRUST_TEXT = LocalText(
-    "信任密钥配置有误，终端暂时无法核验电子凭证。请联系运维人员。",
-    "The trust key configuration is wrong, so the kiosk cannot verify credentials. Please contact the operator.",
-)
+_TRUST_TEXT = message("core.credentials.trust.trust")
 
 
 class TrustKeyError(KioskError):
@@ -115,11 +108,9 @@ class TrustStore(Mapping[bytes, IssuerKey]):
         store = cls()
         for path in paths:
             try:
-                data = read_bounded(path, MAX_TRUST_FILE_BYTES)
+                data = Path(path).read_bytes()
             except OSError as exc:
                 raise TrustKeyError(f"cannot read trust file: {exc.strerror}") from None
-            except FileTooLarge as exc:
-                raise TrustKeyError(f"trust file {exc}") from None
             store = store.merged(cls.from_bytes(data))
         return store
 
