@@ -58,8 +58,9 @@ class Endpoints:
         self.settings = settings
         catalog = load_catalog(settings.policy_dir)
         store = SubjectStore(settings.db_path, preload=settings.preload_records)
-        # Kept answers are only right while records cannot change: preloaded ones cannot.
-        bodies = DecisionBodies() if settings.preload_records else None
+        # Kept answers follow the records' data generation (backend/db.py), so both ways of
+        # reading records may keep them.
+        bodies = DecisionBodies()
         self.service = EligibilityService(catalog, store, bodies)
         limiter = (
             TokenBucketLimiter(settings.rate_per_second, settings.rate_burst)

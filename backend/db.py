@@ -1,12 +1,20 @@
 """Subjects' records in SQLite (stdlib sqlite3): who is on record, their facts, and as-of dates.
 
-Schema (one file; a real deployment fills it from the authorities' feeds):
+Schema (one file; `kiosk-backend records import` fills it from the authorities' feeds, see
+backend/records/):
 
 * ``subjects``     one row per business or person: kind and a label for staff tools.
 * ``subject_refs`` (scheme, value) -> subject: the USCC or resident ID number, and any opaque
                    tokens that stand for the subject. Primary key (scheme, value).
 * ``facts``        (subject, fact name) -> JSON value, the names the rules read.
 * ``source_dates`` (subject, source authority) -> the date that authority's data is as of.
+* ``meta``         ``generation``: a counter every import raises in its own transaction.
+
+Freshness: a running service calls `refresh()` before each decision. It asks SQLite whether
+any other connection committed since it last looked (``PRAGMA data_version``, no table read),
+and only then reads the generation; a new generation re-reads preloaded records, and the
+service drops every kept answer (backend/decision_bodies.py). So an import is seen by the next
+request, and no kept answer outlives the data it was built from.
 
 The store opens the file read-only. Two ways to look up, chosen by ``preload``:
 
@@ -27,6 +35,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from kiosk.core.catalog import message
+from kiosk.core.errors import KioskError
 
 SCHEMA = """
 CREATE TABLE subjects (
@@ -52,7 +63,28 @@ CREATE TABLE source_dates (
     as_of TEXT NOT NULL,
     PRIMARY KEY (subject_id, source)
 ) WITHOUT ROWID;
+""" + """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT OR IGNORE INTO meta VALUES ('generation', 0);
 """
+META_SCHEMA = SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS meta"):]
+_TABLES = ("subjects", "subject_refs", "facts", "source_dates")
+
+
+class DatabaseProblem(KioskError):
+    """The records file cannot be used: missing, not SQLite, or not our schema."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}", message("backend.records.unusable"))
+
+
+def read_generation(connection: sqlite3.Connection) -> int:
+    """The data generation (0 for a file written before imports existed)."""
+    try:
+        row = connection.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    except sqlite3.OperationalError:
+        return 0
+    return int(row[0]) if row else 0
 
 _LOOKUP = """
 SELECT 'kind', s.kind, NULL FROM subject_refs r JOIN subjects s USING (subject_id)
@@ -117,15 +149,55 @@ class SubjectStore:
     """Read-only access to the records; `lookup` is the only query the service makes."""
 
     def __init__(self, path: Path, *, preload: bool = False) -> None:
+        self.path = path
+        if not path.is_file():
+            raise DatabaseProblem(path, "no such records file")
         self._uri = path.resolve().as_uri() + "?mode=ro"
         self._local = threading.local()
-        self._connection()  # fail at start-up, not on the first request, if the file is bad
-        self._records: dict[tuple[str, str], SubjectRecord] | None = (
-            self._read_all() if preload else None
-        )
+        self._reload_lock = threading.Lock()
+        self._preload = preload
+        self._records: dict[tuple[str, str], SubjectRecord] | None = None
+        # Fail at start-up, not on the first request, if the file is bad.
+        self.generation, records = self._snapshot()
+        if preload:
+            self._records = records
 
-    def _read_all(self) -> dict[tuple[str, str], SubjectRecord]:
+    def refresh(self) -> bool:
+        """Catch up with imports committed since the last call; True when the data changed.
+
+        Costs one ``PRAGMA data_version`` when nothing changed (see the module docstring).
+        """
         connection = self._connection()
+        version = connection.execute("PRAGMA data_version").fetchone()[0]
+        if version == getattr(self._local, "data_version", None):
+            return False
+        self._local.data_version = version
+        if read_generation(connection) == self.generation:
+            return False
+        with self._reload_lock:
+            generation, records = self._snapshot()
+            if generation == self.generation:
+                return False
+            if self._preload:
+                self._records = records
+            self.generation = generation
+        return True
+
+    def _snapshot(self) -> tuple[int, dict[tuple[str, str], SubjectRecord] | None]:
+        """(generation, every record if preloading) read in one transaction: never half an import."""
+        connection = self._connection()
+        try:
+            connection.execute("BEGIN")
+            try:
+                generation = read_generation(connection)
+                records = self._read_all(connection) if self._preload else None
+            finally:
+                connection.execute("COMMIT")
+        except sqlite3.DatabaseError as error:
+            raise DatabaseProblem(self.path, f"cannot be read ({error})") from None
+        return generation, records
+
+    def _read_all(self, connection: sqlite3.Connection) -> dict[tuple[str, str], SubjectRecord]:
         facts: dict[int, dict[str, Any]] = {}
         for subject_id, name, value_json in connection.execute("SELECT * FROM facts"):
             facts.setdefault(subject_id, {})[name] = json.loads(value_json)
@@ -144,9 +216,20 @@ class SubjectStore:
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self._uri, uri=True)
-            connection.execute("SELECT 1 FROM subject_refs LIMIT 1").fetchall()
+            # isolation_level None: no implicit transactions; _snapshot opens its own.
+            connection = sqlite3.connect(self._uri, uri=True, isolation_level=None, timeout=10)
+            try:
+                for table in _TABLES:
+                    connection.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall()
+            except sqlite3.DatabaseError as error:
+                connection.close()
+                problem = (
+                    "is not a SQLite file" if "not a database" in str(error)
+                    else f"is not a records file ({error})"
+                )
+                raise DatabaseProblem(self.path, problem) from None
             self._local.connection = connection
+            self._local.data_version = None  # a new connection compares generations once
         return connection
 
     def lookup(self, scheme: str, value: str) -> SubjectRecord | None:

@@ -5,9 +5,10 @@
         [--trust ISSUER.pem ...] [--revoked FILE] [--valid-days N] [--version N]
     kiosk-backend bundle verify bundle.json --authority AUTHORITY-public.pem
 
-Without --trust the DEMO issuer keys are included; without --version the version is the Unix
-time of signing (always higher than an earlier signing). Exit codes: 0 done / valid, 2 usage,
-3 the input is unusable or the bundle is refused (the reason is printed).
+Without --trust the bundle trusts no credential issuer (the DEMO issuer keys are never added
+unless named); without --version the version is the Unix time of signing (always higher than an
+earlier signing). --next-key announces the authority's next public key (key rollover).
+Exit codes: 0 done / valid, 2 usage, 3 the input is unusable or the bundle is refused (the reason is printed).
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from backend.bundle_source import build_signed_bundle, load_authority_private_key, read_revocations
-from demo.issuer import demo_trust_store
 from kiosk.core.bundle import BundleError, iso_utc, load_authority_keys, verify_bundle
-from kiosk.core.credentials import TrustStore
+from kiosk.core.credentials import TrustKeyError, TrustStore
 from kiosk.core.errors import KioskError
 
 EXIT_OK, EXIT_USAGE, EXIT_INVALID = 0, 2, 3
@@ -39,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sign.add_argument("--out", required=True, type=Path, metavar="FILE")
     sign.add_argument("--trust", action="append", type=Path, metavar="PEM", default=[],
                       help="issuer public key or certificate to include (repeatable; "
-                           "default: the DEMO issuer keys)")
+                           "default: none)")
+    sign.add_argument("--next-key", type=Path, metavar="PEM",
+                      help="the authority's next public key, announced for rollover")
     sign.add_argument("--revoked", type=Path, metavar="FILE",
                       help="revoked credential ids, one a line (or sha256:<hex>)")
     sign.add_argument("--valid-days", type=int, default=2, metavar="N",
@@ -68,12 +70,16 @@ def run_sign(args: argparse.Namespace) -> int:
         print("kiosk-backend bundle sign: --version must be 1 or more", file=sys.stderr)
         return EXIT_USAGE
     try:
-        authority = load_authority_private_key(args.key)
-        trust = TrustStore.from_files(args.trust) if args.trust else demo_trust_store()
+        # Named explicitly, a DEMO key may sign (the README's example does); nothing picks one.
+        authority = load_authority_private_key(args.key, allow_demo=True)
+        next_key = None
+        if args.next_key is not None:
+            next_key = next(iter(load_authority_keys([_read_key(args.next_key)]).values()))
+        trust = TrustStore.from_files(args.trust) if args.trust else TrustStore()
         revoked = read_revocations(args.revoked) if args.revoked else []
         signed = build_signed_bundle(
             args.policy, authority, trust=trust, revoked=revoked, version=args.version,
-            valid_for=timedelta(days=args.valid_days),
+            valid_for=timedelta(days=args.valid_days), next_authority=next_key,
         )
     except KioskError as error:
         print(f"kiosk-backend bundle sign: {error.detail}", file=sys.stderr)
@@ -92,6 +98,13 @@ def run_sign(args: argparse.Namespace) -> int:
         f"ETag {signed.etag}"
     )
     return EXIT_OK
+
+
+def _read_key(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise TrustKeyError(f"{path}: cannot be read ({error.strerror})") from None
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -116,5 +129,6 @@ def run_verify(args: argparse.Namespace) -> int:
         f"issued {iso_utc(bundle.issued_at)}; expires {iso_utc(bundle.expires_at)} ({state}); "
         f"{len(bundle.catalog.benefits)} benefit(s), {len(bundle.trust_keys)} trust key(s), "
         f"{len(bundle.revoked)} revocation(s)"
+        + (f"; announces next authority key {bundle.next_authority_kid}" if bundle.next_authority else "")
     )
     return EXIT_OK if state == "valid" else EXIT_INVALID

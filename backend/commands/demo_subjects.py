@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from demo.records import DemoSeedError, demo_subjects
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog
 from kiosk.core.errors import KioskError
 
@@ -27,6 +26,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        from demo.records import DemoSeedError, demo_subjects  # a demo command: not in the wheel
+    except ModuleNotFoundError:
+        print("kiosk-backend demo-subjects: the demo package is not in this installation",
+              file=sys.stderr)
+        return EXIT_USAGE
     try:
         subjects = demo_subjects(load_catalog(args.policy_dir))
     except (KioskError, DemoSeedError) as error:

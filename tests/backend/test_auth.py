@@ -73,8 +73,11 @@ def test_a_faulty_tokens_file_is_refused_by_name(tmp_path: Path, content: str) -
 
 def _config(tmp_path: Path, extra: str = "") -> Path:
     write_demo_database(tmp_path / "records.sqlite3")
+    assert backend_main(["keys", "new", "--kind", "authority", "--out", str(tmp_path / "authority")]) == 0
     config = tmp_path / "backend.toml"
-    config.write_text(f'db = "records.sqlite3"\ndevice_tokens = "devices.json"\n{extra}')
+    config.write_text(
+        f'db = "records.sqlite3"\ndevice_tokens = "devices.json"\nauthority_key = "authority-private.pem"\n{extra}'
+    )
     return config
 
 

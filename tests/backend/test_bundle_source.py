@@ -10,6 +10,7 @@ import pytest
 from backend import bundle_source
 from backend.auth import DeviceCredential
 from backend.settings import Settings
+from demo.issuer import demo_backend_keys
 from kiosk.core.bundle import verify_bundle
 from tests.support.bundle import authorities
 
@@ -17,7 +18,10 @@ from tests.support.bundle import authorities
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     bundle_source._cache.clear()
-    return Settings(db_path=tmp_path / "x.sqlite3", devices=(DeviceCredential.from_token("kiosk-demo", "t"),))
+    return Settings(
+        db_path=tmp_path / "x.sqlite3", devices=(DeviceCredential.from_token("kiosk-demo", "t"),),
+        **demo_backend_keys(),  # type: ignore[arg-type]
+    )
 
 
 def test_serves_the_signed_policy_with_its_digest_as_etag(settings: Settings) -> None:
@@ -31,13 +35,13 @@ def test_serves_the_signed_policy_with_its_digest_as_etag(settings: Settings) ->
 def test_re_signs_a_newer_version_once_half_the_validity_has_passed(settings: Settings) -> None:
     body, _ = bundle_source.load_bundle(settings)
     first = verify_bundle(body, authorities())
-    cached = bundle_source._cache[settings.policy_dir]
+    cached = bundle_source._cache[bundle_source.cache_key(settings)]
     aged = datetime.now(UTC) - cached.valid_for / 2 - timedelta(seconds=1)
-    bundle_source._cache[settings.policy_dir] = bundle_source.SignedBundle(
+    bundle_source._cache[bundle_source.cache_key(settings)] = bundle_source.SignedBundle(
         cached.body, cached.etag, aged, cached.valid_for
     )
     newer = verify_bundle(bundle_source.load_bundle(settings)[0], authorities())
-    assert bundle_source._cache[settings.policy_dir].issued_at > aged  # signed again
+    assert bundle_source._cache[bundle_source.cache_key(settings)].issued_at > aged  # signed again
     assert newer.version >= first.version and newer.expires_at >= first.expires_at
     assert newer.is_expired(datetime.now(UTC)) is False
 

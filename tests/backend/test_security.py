@@ -25,6 +25,7 @@ from typing import Any
 
 from backend.auth import DeviceCredential, DeviceRegistry, read_tokens_file
 from backend.settings import Settings
+from demo.issuer import demo_backend_keys
 from demo.records import demo_subjects, write_demo_database
 from tests.support.backend import check_body, loopback_client, running_server
 
@@ -99,6 +100,7 @@ def two_device_server(tmp: Path, tokens: dict[str, str]) -> Iterator[str]:
         devices=tuple(DeviceCredential.from_token(d, t) for d, t in tokens.items()),
         rate_per_second=0.01,
         rate_burst=2,
+        **demo_backend_keys(),  # type: ignore[arg-type]
     )
     with running_server(settings) as url:
         yield url
