@@ -23,6 +23,7 @@ from typing import Literal
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from kiosk.adapters.authority_trust import AuthorityTrust
 from kiosk.adapters.store import Store
 from kiosk.core.bundle import MAX_BUNDLE_BYTES, BundleError, PolicyBundle, check_acceptable, verify_bundle
 from kiosk.core.offline import DEFAULT_MAX_AGE, ensure_usable
@@ -114,7 +115,8 @@ class BundleSync:
         tracker: HealthTracker | None = None,
     ) -> None:
         self.store = store
-        self.authorities = dict(authorities)
+        # The configured keys, then what a key rollover taught (authority_trust.py).
+        self.trust = AuthorityTrust(authorities, store)
         self.policy = policy or SyncPolicy()
         self.tracker = tracker or HealthTracker(self.policy.offline_after)
         self.last_result: SyncResult | None = None
@@ -209,15 +211,17 @@ class BundleSync:
 
     def _accept(self, body: bytes, etag: str | None, now: datetime) -> SyncResult:
         try:
-            candidate = verify_bundle(body, self.authorities)
+            candidate = verify_bundle(body, self.trust.keys())
             newer = check_acceptable(candidate, current=self._current, now=now)
         except BundleError as error:
             log.warning("policy bundle refused: %s", error.reason)
             return self._result("refused", error.detail, now, error)
         if not newer:
+            self.trust.learn(candidate)  # catch up if a crash came between save and learn
             self._etag = etag
             return self._result("unchanged", "same bundle content", now)
         self.store.save_bundle(candidate, etag)
+        self.trust.learn(candidate)
         self._current, self._etag = candidate, etag
         log.info("policy bundle updated to version %d", candidate.version)
         return self._result("updated", f"now holding version {candidate.version}", now)
@@ -233,7 +237,9 @@ class BundleSync:
         if stored is None:
             return None, None
         try:
-            return verify_bundle(stored.raw, self.authorities), stored.etag
+            held = verify_bundle(stored.raw, self.trust.keys())
+            self.trust.learn(held)
+            return held, stored.etag
         except BundleError as error:
             # E.g. the authority key was rotated in the config: the cache cannot be trusted.
             self.load_problem = error

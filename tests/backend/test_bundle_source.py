@@ -54,3 +54,23 @@ def test_revocation_file_hashes_ids_and_refuses_bad_lines(tmp_path: Path) -> Non
     path.write_text("sha256:xyz\n", encoding="utf-8")
     with pytest.raises(ValueError, match="line 1"):
         bundle_source.read_revocations(path)
+
+
+def test_the_configured_next_authority_key_is_announced_in_the_bundle(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from backend.cli import main as backend_main
+    from backend.settings import BackendConfigError
+
+    assert backend_main(["keys", "new", "--kind", "authority", "--out", str(tmp_path / "next")]) == 0
+    announcing = replace(settings, authority_next_key=tmp_path / "next-public.pem")
+    bundle = verify_bundle(bundle_source.load_bundle(announcing)[0], authorities())
+    assert bundle.next_authority_kid is not None
+    assert bundle.next_authority_kid != bundle.authority_kid
+    # The current key named as its own successor, or an issuer key, is refused by setting name.
+    assert backend_main(["keys", "new", "--kind", "issuer", "--out", str(tmp_path / "issuer")]) == 0
+    for wrong in (settings.authority_key, tmp_path / "issuer-public.pem"):
+        with pytest.raises(BackendConfigError, match="authority_next_key"):
+            bundle_source.load_bundle(replace(settings, authority_next_key=wrong))
