@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,11 +31,9 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCT = ("pyproject.toml", "README.md", "requirements.lock", "kiosk", "backend", "hardware")
-RUNTIME = (
-    "kivy==2.3.1 httpx==0.28.1 pyserial==3.5 tinydb==4.9.0 pylopdf-fonts-zh-cn==0.1.1 python-stdnum==2.2 "
-    "cryptography==50.0.2 cbor2==6.2.1 base45==0.4.4 segno==1.6.6 starlette==1.10.0 uvicorn==0.54.0 "
-    "httptools==0.9.0 babel==2.18.0 sdnotify==0.3.2 setuptools wheel"
-).split()
+# The wheel's own dependencies, as pyproject pins them, and what building it needs.
+_PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+RUNTIME = [*_PROJECT["project"]["dependencies"], *_PROJECT["build-system"]["requires"]]
 
 
 def run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
