@@ -24,6 +24,10 @@ from typing import Any
 from backend.db import META_SCHEMA, SCHEMA, DatabaseProblem, read_generation
 from backend.records.feed import KIND_BY_SCHEME, REMOVE, Feed
 
+def _ref_key(ref: tuple[str, str, int]) -> str:
+    return ref[0] + ref[1]  # one string compare, not a tuple compare per pair
+
+
 _FEED_TABLE = "CREATE TEMP TABLE feed (row INTEGER PRIMARY KEY, scheme TEXT NOT NULL, value TEXT NOT NULL)"
 
 
@@ -83,13 +87,17 @@ def _apply(
 ) -> ImportCounts:
     rows = feed.rows
     connection.execute("DROP TABLE IF EXISTS temp.feed")
+    connection.execute("DROP TABLE IF EXISTS temp.known")
     connection.execute(_FEED_TABLE)
     connection.executemany(
         "INSERT INTO temp.feed VALUES (?, ?, ?)", [(i, r.scheme, r.value) for i, r in enumerate(rows)]
     )
-    ids: dict[int, int] = dict(
-        connection.execute("SELECT f.row, r.subject_id FROM temp.feed f JOIN subject_refs r USING (scheme, value)")
+    # Resolve the references once; the lookups below go by integer subject id.
+    connection.execute(
+        "CREATE TEMP TABLE known AS SELECT f.row AS row, r.subject_id AS subject_id "
+        "FROM temp.feed f JOIN subject_refs r USING (scheme, value)"
     )
+    ids: dict[int, int] = dict(connection.execute("SELECT row, subject_id FROM temp.known"))
     names = sorted(fact_names)
     marks = ",".join("?" * len(names))
     held: dict[int, dict[str, str]] = {}
@@ -103,16 +111,16 @@ def _apply(
         return text
 
     query = (
-        "SELECT f.row, x.name, x.value_json FROM temp.feed f JOIN subject_refs r USING (scheme, value) "
-        f"JOIN facts x ON x.subject_id = r.subject_id WHERE x.name IN ({marks})"
+        "SELECT k.row, x.name, x.value_json FROM temp.known k "
+        f"JOIN facts x ON x.subject_id = k.subject_id WHERE x.name IN ({marks})"
     )
     # Compared as JSON text: what the records hold was written by the same json.dumps.
     for row, name, value_json in connection.execute(query, names):
         held.setdefault(row, {})[name] = value_json
     dated = {
         row for (row,) in connection.execute(
-            "SELECT f.row FROM temp.feed f JOIN subject_refs r USING (scheme, value) "
-            "JOIN source_dates d ON d.subject_id = r.subject_id WHERE d.source = ?", (feed.source,)
+            "SELECT k.row FROM temp.known k "
+            "JOIN source_dates d ON d.subject_id = k.subject_id WHERE d.source = ?", (feed.source,)
         )
     }
     next_id = (connection.execute("SELECT coalesce(max(subject_id), 0) FROM subjects").fetchone()[0]) + 1
@@ -147,7 +155,7 @@ def _apply(
         else:
             unchanged += 1
     connection.executemany("INSERT INTO subjects VALUES (?, ?, ?)", new_subjects)
-    new_refs.sort()  # in key order, each insert lands beside the last (B-tree locality)
+    new_refs.sort(key=_ref_key)  # in key order, each insert lands beside the last (B-tree locality)
     connection.executemany("INSERT INTO subject_refs VALUES (?, ?, ?)", new_refs)
     connection.executemany(
         "INSERT INTO facts VALUES (?, ?, ?) "
@@ -163,4 +171,5 @@ def _apply(
     connection.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
     generation = read_generation(connection)
     connection.execute("DROP TABLE temp.feed")
+    connection.execute("DROP TABLE temp.known")
     return ImportCounts(new, changed, unchanged, removed, generation if not dry_run else generation - 1)
