@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.records.facts import facts_of, read_fact_table  # noqa: E402
-from backend.records.feed import read_feed  # noqa: E402
-from backend.records.importer import apply_feed, open_for_import  # noqa: E402
-from kiosk.common.policy_folder import DEFAULT_POLICY_DIR  # noqa: E402
-from kiosk.core.credentials.uscc import ALPHABET, calc_check_digit  # noqa: E402
+from backend.records.facts import facts_of, read_fact_table
+from backend.records.feed import read_feed
+from backend.records.importer import apply_feed, open_for_import
+from kiosk.common.policy_folder import DEFAULT_POLICY_DIR
+from kiosk.core.credentials.uscc import ALPHABET, calc_check_digit
 
 
 def write_feed(path: Path, rows: int, seed: int = 1) -> None:

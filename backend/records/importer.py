@@ -24,6 +24,7 @@ from typing import Any
 from backend.db import META_SCHEMA, SCHEMA, DatabaseProblem, read_generation
 from backend.records.feed import KIND_BY_SCHEME, REMOVE, Feed
 
+
 def _ref_key(ref: tuple[str, str, int]) -> str:
     return ref[0] + ref[1]  # one string compare, not a tuple compare per pair
 
