@@ -1,6 +1,7 @@
 """The service's own signing keys: made by `kiosk-backend keys new`, read from the config.
 
-A key file is PEM as OpenSSL writes it, with one line before it naming what the key is for::
+A key file is PEM as OpenSSL writes it, with one line before it naming what the key is for
+(kiosk/core/key_files.py)::
 
     Xinyi-Key-Kind: authority
     -----BEGIN PRIVATE KEY-----
@@ -34,11 +35,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from kiosk.core.credentials.trust import key_id_of_public_key
+from kiosk.core.key_files import declared_kind, kind_line
 
 PrivateKey: TypeAlias = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 PublicKey: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 
-KIND_HEADER = "Xinyi-Key-Kind"
 MAX_KEY_FILE_BYTES = 64 * 1024
 ALGORITHMS = ("ed25519", "p256")
 # Key ids of every key in demo/keys/ (tests/backend/test_keys.py checks the list is complete).
@@ -91,7 +92,7 @@ def write_key_pair(prefix: Path, kind: KeyKind, key: PrivateKey) -> tuple[Path, 
     for path in (private_path, public_path):
         if path.exists() or path.is_symlink():
             raise KeyFileError(f"{path}: already exists; refusing to overwrite a key")
-    label = f"{KIND_HEADER}: {kind.name}\n".encode("ascii")
+    label = kind_line(kind.name)
     private_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -138,17 +139,8 @@ def _read(path: Path) -> bytes:
     return data
 
 
-def _declared_kind(data: bytes, path: Path) -> str | None:
-    head = data.split(b"-----BEGIN", 1)[0]
-    for line in head.splitlines():
-        name, _, value = line.partition(b":")
-        if name.strip().decode("ascii", "replace") == KIND_HEADER:
-            return value.strip().decode("ascii", "replace")
-    return None
-
-
 def _check_kind(data: bytes, path: Path, kind: KeyKind, key: PrivateKey | PublicKey) -> None:
-    declared = _declared_kind(data, path)
+    declared = declared_kind(data)
     if declared is not None and declared != kind.name:
         raise KeyFileError(f"{path}: is marked as kind {declared!r}; kind {kind.name!r} is needed here")
     alg = algorithm_of(key)

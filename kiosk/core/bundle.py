@@ -60,6 +60,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from kiosk.core.benefits import Catalog, CatalogError, parse_catalog
 from kiosk.core.credentials.trust import IssuerKey, TrustKeyError, TrustStore, key_id_of_public_key
 from kiosk.core.errors import KioskError
+from kiosk.core.key_files import declared_kind
 from kiosk.core.text import LocalText
 
 BUNDLE_FORMAT = "xinyi-policy-bundle/1"
@@ -355,6 +356,9 @@ def load_authority_keys(pem_blobs: Iterable[bytes]) -> dict[str, ed25519.Ed25519
     """Authority public keys from PEM (public key or private key; the public half is kept)."""
     keys: dict[str, ed25519.Ed25519PublicKey] = {}
     for blob in pem_blobs:
+        declared = declared_kind(blob)
+        if declared not in (None, "authority"):
+            raise TrustKeyError(f"the key file is marked as kind {declared!r}; the bundle authority's key is needed")
         key: object
         try:
             if b"PRIVATE KEY" in blob:

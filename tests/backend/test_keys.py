@@ -131,3 +131,42 @@ def test_no_backend_command_imports_the_demo_package() -> None:
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("", "issuer_key: is required"),
+        ('issuer_key = "nowhere.pem"', "cannot be read"),
+        (f'issuer_key = "{DEMO_KEYS_DIR / "issuer-ed25519-DEMO-private.pem"}"', "DEMO"),
+        ('issuer_key = "authority-private.pem"', "kind 'authority'"),
+        ('issuer_key = "issuer-public.pem"', "no PEM private key"),
+    ],
+    ids=["missing", "unreadable", "demo", "wrong-kind", "public"],
+)
+def test_mint_with_a_config_refuses_an_unusable_issuer_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, says: str
+) -> None:
+    new_key(capsys, tmp_path / "authority", "authority")
+    new_key(capsys, tmp_path / "issuer", "issuer")
+    config = _serve_config(tmp_path, line)
+    out = tmp_path / "credential"
+    assert backend_main(["mint", "--config", str(config), "--subject", "91995318858871544B", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and says in err, err
+    assert not list(tmp_path.glob("credential*"))
+
+
+def test_a_kiosk_refuses_an_issuer_key_named_as_its_authority_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kiosk.cli import main as kiosk_main
+
+    new_key(capsys, tmp_path / "issuer", "issuer")
+    config = tmp_path / "kiosk.toml"
+    config.write_text('backend_url = "http://127.0.0.1:9"\ndata_dir = "data"\n'
+                      'authority_keys = ["issuer-public.pem"]\n')
+    assert kiosk_main(["sync", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "kind 'issuer'" in err, err
+    assert not (tmp_path / "data").exists()
