@@ -21,7 +21,7 @@ folder)::
 
 Keys are made with ``kiosk-backend keys new`` (backend/keys.py). Outside ``--demo`` nothing
 falls back to a DEMO key: a missing ``authority_key`` stops ``serve``, a missing
-``issuer_key`` stops ``mint --config``, and DEMO keys are refused wherever they are named.
+``issuer_key`` stops ``mint --config``, and a DEMO key named in the config is refused.
 """
 
 from __future__ import annotations
