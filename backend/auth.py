@@ -43,8 +43,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
-from kiosk.core.text import LocalText
 
 LOG = logging.getLogger("backend.auth")
 DEVICE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -61,10 +61,7 @@ class DeviceTokensError(KioskError):
     def __init__(self, origin: str, problem: str) -> None:
         super().__init__(
             f"{origin}: {problem}",
-            LocalText(
-                "核验服务的设备令牌文件有误，服务无法启动。",
-                "The eligibility service's device token file is faulty, so it cannot start.",
-            ),
+            message("backend.auth.text"),
         )
 
 

@@ -35,12 +35,13 @@ from backend.problems import (
 )
 from backend.subject_ref import SubjectRefError, accepts, canonical_value
 from kiosk.core.benefits import Benefit, Catalog
+from kiosk.core.credentials.schemes import SCHEME_NAMES
 from kiosk.core.decision import CriterionResult, Decision, decide
 from kiosk.core.text import Locale, LocalText
 
 REQUEST_FIELDS = ("benefit", "subject", "locale", "device")
 SUBJECT_FIELDS = ("scheme", "value")
-SCHEMES = ("uscc", "ric", "token", "credential")
+SCHEMES = SCHEME_NAMES
 LOCALES: tuple[Locale, ...] = ("zh-CN", "en")
 BENEFIT_ID_PATTERN = re.compile(r"[a-z0-9-]{1,64}")
 MAX_SUBJECT_VALUE_CHARS = 4096

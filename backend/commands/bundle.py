@@ -19,11 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from backend.bundle_source import build_signed_bundle, load_authority_private_key, read_revocations
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.core.bundle import BundleError, iso_utc, load_authority_keys, verify_bundle
 from kiosk.core.credentials import TrustKeyError, TrustStore
 from kiosk.core.errors import KioskError
-
-EXIT_OK, EXIT_USAGE, EXIT_INVALID = 0, 2, 3
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -83,15 +82,15 @@ def run_sign(args: argparse.Namespace) -> int:
         )
     except KioskError as error:
         print(f"kiosk-backend bundle sign: {error.detail}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     except ValueError as error:
         print(f"kiosk-backend bundle sign: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     try:
         args.out.write_bytes(signed.body)
     except OSError as error:
         print(f"kiosk-backend bundle sign: cannot write {args.out}: {error.strerror}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     print(
         f"signed {args.out}: {len(signed.body)} bytes, {len(trust)} trust key(s), "
         f"{len(set(revoked))} revocation(s), expires {iso_utc(signed.issued_at + signed.valid_for)}, "
@@ -113,15 +112,15 @@ def run_verify(args: argparse.Namespace) -> int:
         raw = args.file.read_bytes()
     except OSError as error:
         print(f"kiosk-backend bundle verify: cannot read: {error.strerror}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     except KioskError as error:
         print(f"kiosk-backend bundle verify: {error.detail}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     try:
         bundle = verify_bundle(raw, keys)
     except BundleError as error:
         print(f"kiosk-backend bundle verify: {error.detail}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     now = datetime.now(UTC)
     state = "EXPIRED" if bundle.is_expired(now) else "valid"
     print(
@@ -131,4 +130,4 @@ def run_verify(args: argparse.Namespace) -> int:
         f"{len(bundle.revoked)} revocation(s)"
         + (f"; announces next authority key {bundle.next_authority_kid}" if bundle.next_authority else "")
     )
-    return EXIT_OK if state == "valid" else EXIT_INVALID
+    return EXIT_OK if state == "valid" else EXIT_INVALID_INPUT

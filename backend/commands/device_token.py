@@ -29,9 +29,10 @@ from backend.auth import (
     write_tokens_file,
 )
 from backend.settings import load_settings
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.core.errors import KioskError
 
-EXIT_OK, EXIT_USAGE, EXIT_UNKNOWN = 0, 2, 3
+EXIT_UNKNOWN = EXIT_INVALID_INPUT  # revoke: no such device
 
 
 def register(subparsers: Any) -> None:

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.keys import ALGORITHMS, KINDS, KeyFileError, generate, key_id, write_key_pair
-
-EXIT_OK, EXIT_USAGE = 0, 2
+from kiosk.common.cli import EXIT_OK, EXIT_USAGE
 
 
 def register(subparsers: Any) -> None:

@@ -25,16 +25,17 @@ import segno
 from backend.db import DatabaseProblem, SubjectStore
 from backend.keys import KINDS, KeyFileError, key_id, load_private_key
 from backend.settings import load_settings
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.core.credentials import CredentialError, ric, uscc
 from kiosk.core.credentials.issue import SigningKey, issue_credential
 from kiosk.core.credentials.model import JSON, SubjectKind
+from kiosk.core.credentials.schemes import KIND_BY_IDENTIFIER_SCHEME
 from kiosk.core.errors import KioskError
 
-EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
 DEMO_DATA_MODULE = "demo.records"
 DEMO_DATA_FUNCTION = "demo_subjects"
 ALGORITHMS = ("EdDSA", "ES256")
-_KINDS_BY_SCHEME: dict[str, SubjectKind] = {"uscc": "business", "ric": "person"}
+_KINDS_BY_SCHEME: dict[str, SubjectKind] = KIND_BY_IDENTIFIER_SCHEME
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_configured(args) if args.config is not None else _run_demo(args)
     except OSError as error:
         print(f"mint: cannot write {args.out}: {error.strerror}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_INVALID_INPUT
 
 
 def _run_configured(args: argparse.Namespace) -> int:
@@ -148,7 +149,7 @@ def _run_configured(args: argparse.Namespace) -> int:
     value, record = found[0] if found else (candidates[0][1], None)
     if record is None or not record.facts:
         print("mint: the records hold no facts for that subject; import its feeds first", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_INVALID_INPUT
     kind: SubjectKind = "business" if record.kind == "business" else "person"
     try:
         payload = issue_credential(
@@ -159,7 +160,7 @@ def _run_configured(args: argparse.Namespace) -> int:
     except (CredentialError, ValueError) as error:
         detail = error.detail if isinstance(error, CredentialError) else str(error)
         print(f"mint: the subject's facts cannot be issued: {detail}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_INVALID_INPUT
     _write(args.out, payload)
     print(f"signed by {settings.issuer_name} with issuer key {key_id(signing_key.public_key())}")
     return EXIT_OK
@@ -196,7 +197,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         found = find_demo_subject(args.subject)
     except LookupError as exc:
         print(f"mint: cannot read the demo subjects: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_INVALID_INPUT
     except ValueError as exc:
         print(f"mint: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -218,10 +219,10 @@ def _run_demo(args: argparse.Namespace) -> int:
         )
     except DemoKeyMissing as exc:
         print(f"mint: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_INVALID_INPUT
     except CredentialError as exc:
         print(f"mint: the demo subject cannot be issued: {exc.detail}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_INVALID_INPUT
     _write(args.out, payload)
     print(f"signed by {issuer.name} with DEMO key {issuer.kid.hex()} ({issuer.alg})")
     return EXIT_OK

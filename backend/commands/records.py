@@ -32,11 +32,12 @@ from backend.records.facts import FactTableError, facts_of, read_fact_table
 from backend.records.feed import VALIDATORS, FeedError, read_feed
 from backend.records.importer import apply_feed, open_for_import
 from backend.settings import Settings, load_settings
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.credentials import CredentialError
 from kiosk.core.errors import KioskError
 
-EXIT_OK, EXIT_USAGE, EXIT_DATA = 0, 2, 3
+EXIT_DATA = EXIT_INVALID_INPUT
 # An as-of date is the day the authority's data describes: tomorrow in some zone at most.
 FUTURE_SLACK = timedelta(days=1)
 DEFAULT_CONFIG = Path("/etc/xinyi-backend/backend.toml")

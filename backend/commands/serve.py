@@ -24,12 +24,12 @@ import uvicorn
 from backend.app import create_app
 from backend.auth import DeviceCredential
 from backend.settings import DEFAULT_HOST, DEFAULT_PORT, BackendConfigError, Settings, load_settings
+from kiosk.common.cli import EXIT_USAGE
 from kiosk.common.logs import configure_logging
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.errors import KioskError
 
 DEFAULT_CONFIG = Path("/etc/xinyi-backend/backend.toml")
-EXIT_USAGE = 2
 DEMO_TOKEN = "demo-token"  # = demo.records.DEMO_TOKEN, named here so --help needs no demo import
 
 

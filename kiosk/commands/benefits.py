@@ -14,57 +14,49 @@ import re
 import sys
 from pathlib import Path
 
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog
 from kiosk.core.benefits import Benefit, Catalog, CatalogError, Criterion
-from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText, parse_locale
-
-EXIT_OK, EXIT_USAGE, EXIT_INVALID_INPUT = 0, 2, 3
+from kiosk.core.catalog import message
+from kiosk.core.credentials.schemes import SCHEME_NAMES
+from kiosk.core.text import DEFAULT_LOCALE, Locale, parse_locale
 
 _KIND = {
-    "business": LocalText("企业", "Businesses"),
-    "person": LocalText("个人", "Individuals"),
+    "business": message("commands.benefits.business"),
+    "person": message("commands.benefits.person"),
 }
 _SCHEME = {
-    "uscc": LocalText("统一社会信用代码（营业执照二维码）", "Unified Social Credit Code (business licence QR)"),
-    "ric": LocalText("居民身份证", "resident ID card"),
-    "token": LocalText("政务App出示的核验码", "check code from the government service app"),
-    "credential": LocalText("签名信用凭证二维码", "signed credit credential QR code"),
+    "uscc": message("commands.benefits.uscc"),
+    "ric": message("commands.benefits.ric"),
+    "token": message("commands.benefits.token"),
+    "credential": message("commands.benefits.credential"),
 }
 _ROUTE = {
-    "correct_record": LocalText("请数据来源单位更正记录", "ask the source authority to correct the record"),
-    "objection": LocalText("提出异议", "file an objection"),
-    "credit_repair": LocalText("通过“信用中国”申请信用修复", "apply for credit repair via Credit China"),
-    "retry_after": LocalText("到期后再次申请", "apply again after the date given"),
-    "register": LocalText("办理登记或注册", "register"),
+    "correct_record": message("commands.benefits.correct_record"),
+    "objection": message("commands.benefits.objection"),
+    "credit_repair": message("commands.benefits.credit_repair"),
+    "retry_after": message("commands.benefits.retry_after"),
+    "register": message("commands.benefits.register"),
 }
 _LABELS = {
-    "heading": LocalText(
-        "可核验的信易+事项（共{count}项，政策版本 {version}）",
-        "Benefits this kiosk can check ({count}, policy version {version})",
-    ),
-    "for": LocalText("适用对象", "For"),
-    "present": LocalText("可出示", "Present"),
-    "summary": LocalText("内容", "What it is"),
-    "basis": LocalText("政策依据", "Legal basis"),
-    "authority": LocalText("主管单位", "Authority"),
-    "valid": LocalText("核验结果有效期", "A result is valid for"),
-    "hours": LocalText("{hours}小时", "{hours} hours"),
-    "criteria": LocalText("核验条件（全部符合才可享受）", "Criteria (all must be met)"),
-    "source": LocalText("数据来源", "Data from"),
-    "shown": LocalText(
-        "结果中会显示本人的相关日期、等级或数量", "the result shows the applicant's own date, grade or number"
-    ),
-    "hidden": LocalText("只显示是否符合，不显示具体数据", "the result says only whether it is met, never the data"),
-    "route": LocalText("不符合时的办法", "If not met"),
-    "review": LocalText(
-        "对核验结果有疑问，可到人工窗口申请人工复核。",
-        "If you disagree with a result, ask at the staffed counter for a review by a person.",
-    ),
+    "heading": message("commands.benefits.heading"),
+    "for": message("commands.benefits.for"),
+    "present": message("commands.benefits.present"),
+    "summary": message("commands.benefits.summary"),
+    "basis": message("commands.benefits.basis"),
+    "authority": message("commands.benefits.authority"),
+    "valid": message("commands.benefits.valid"),
+    "hours": message("commands.benefits.hours"),
+    "criteria": message("commands.benefits.criteria"),
+    "source": message("commands.benefits.source"),
+    "shown": message("commands.benefits.shown"),
+    "hidden": message("commands.benefits.hidden"),
+    "route": message("commands.benefits.route"),
+    "review": message("result.review"),
 }
 # In remedy texts a {fact} stands for the applicant's own value; here there is no applicant.
 _PLACEHOLDER = re.compile(r"\{[a-z0-9_]+\}")
 # Identifier schemes in the order a person would reach for them.
-_SCHEME_ORDER = ("uscc", "ric", "token", "credential")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -121,7 +113,7 @@ def render_catalog(catalog: Catalog, locale: Locale) -> str:
 def _benefit_lines(benefit: Benefit, locale: Locale, label: dict[str, str]) -> list[str]:
     colon, _, _ = _punctuation(locale)
     separator = "、" if locale == "zh-CN" else ", "
-    schemes = separator.join(_SCHEME[s].get(locale) for s in _SCHEME_ORDER if s in benefit.schemes)
+    schemes = separator.join(_SCHEME[s].get(locale) for s in SCHEME_NAMES if s in benefit.schemes)
     lines = [
         f"== {benefit.title.get(locale)}  [{benefit.id}]",
         f"{label['for']}{colon}{_KIND[benefit.kind].get(locale)}",

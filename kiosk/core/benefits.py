@@ -12,15 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiosk.core.catalog import message
+from kiosk.core.credentials.schemes import SCHEMES_BY_KIND, SUBJECT_KINDS
 from kiosk.core.errors import KioskError
 from kiosk.core.rules import CompiledExpression, RuleError, compile_expression, facts_read, is_truthy
 from kiosk.core.text import LocalText
 
-SUBJECT_KINDS = ("business", "person")
-SCHEMES_BY_KIND = {
-    "business": frozenset({"uscc", "token", "credential"}),
-    "person": frozenset({"ric", "token", "credential"}),
-}
 REMEDY_ROUTES = ("correct_record", "objection", "credit_repair", "retry_after", "register")
 _ID_CHARS = frozenset(string.ascii_lowercase + string.digits + "-")
 _FACTS_PREFIX = "facts."
@@ -31,11 +28,7 @@ class CatalogError(KioskError):
         where = origin + (f", benefit {benefit!r}" if benefit else "") + f", field {field_name!r}"
         super().__init__(
             f"{where}: {problem}",
-            LocalText(
-                "政策数据有误，本机暂时无法核验，请联系工作人员。",
-                "The policy data is faulty, so this kiosk cannot check right now. "
-                "Please ask a member of staff.",
-            ),
+            message("core.benefits.text"),
         )
         self.origin = origin
         self.benefit = benefit

@@ -15,6 +15,7 @@ from typing import Literal
 
 from kiosk.core.benefits import Benefit
 from kiosk.core.bundle import CLOCK_SKEW, PolicyBundle, iso_utc
+from kiosk.core.catalog import message
 from kiosk.core.credentials.errors import CredentialError
 from kiosk.core.credentials.model import Presentation, Scheme
 from kiosk.core.credentials.settings import DEFAULT_PREFIX, CredentialSettings, revocation_hash
@@ -44,36 +45,14 @@ _UNAVAILABLE_TEXTS: dict[UnavailableReason, LocalText] = {
         "本机的政策数据已过期，无法离线核验。" + _COUNTER,
         "This kiosk's policy data has expired, so it cannot check offline. " + _COUNTER_EN,
     ),
-    "clock": LocalText(
-        "本机时钟与政策数据不一致，无法离线核验。请工作人员检查本机时钟。",
-        "The kiosk's clock disagrees with its policy data, so it cannot check offline. "
-        "Staff should check the clock.",
-    ),
-    "unknown_benefit": LocalText(
-        "本机的政策数据中没有所选事项。请到人工窗口办理。",
-        "The chosen benefit is not in this kiosk's policy data. Please go to the staffed counter.",
-    ),
-    "wrong_kind": LocalText(
-        "出示的凭证与所选事项的申请对象不符（个人/企业）。请出示相应的凭证。",
-        "The credential shown is for a different kind of applicant (person or business) than "
-        "this benefit. Please show the matching credential.",
-    ),
+    "clock": message("core.offline.clock"),
+    "unknown_benefit": message("core.offline.unknown_benefit"),
+    "wrong_kind": message("core.offline.wrong_kind"),
 }
 
-_ONLINE_ONLY = LocalText(
-    "本机目前离线，这种码只能联网核验（离线只能核验信易电子凭证）。",
-    "The kiosk is offline, and this kind of code can only be checked online (offline, only a "
-    "signed Xinyi credential can be checked).",
-)
-_ONLINE_ONLY_REMEDY = LocalText(
-    "请到人工窗口办理，或出示信易电子凭证，或待本机联网后再试。",
-    "Please go to the staffed counter, show a signed Xinyi credential, or try again when the "
-    "kiosk is back online.",
-)
-_SCHEME_NOT_ACCEPTED = LocalText(
-    "此事项不接受电子凭证核验。",
-    "This benefit is not checked from a signed credential.",
-)
+_ONLINE_ONLY = message("core.offline.online_only")
+_ONLINE_ONLY_REMEDY = message("core.offline.online_only_remedy")
+_SCHEME_NOT_ACCEPTED = message("core.offline.scheme_not_accepted")
 
 
 class OfflineUnavailable(KioskError):

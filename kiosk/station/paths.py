@@ -12,18 +12,15 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
-from kiosk.core.text import LocalText
 
 DEFAULT_CONFIG_PATH = Path("/etc/xinyi-kiosk/kiosk.toml")
 DEFAULT_DATA_DIR = Path("/var/lib/xinyi-kiosk")
 CONFIG_ENV = "XINYI_CONFIG"
 DATA_DIR_ENV = "XINYI_DATA_DIR"
 
-_PATH_TEXT = LocalText(
-    "本机的文件位置设置有误，无法启动，请联系运维人员。",
-    "This kiosk's file locations are set wrongly, so it cannot start. Please contact IT support.",
-)
+_PATH_TEXT = message("station.paths.path")
 
 
 class PathSettingError(KioskError):
