@@ -3,10 +3,10 @@ own keys -> two authorities' feeds -> a device token -> serve -> a kiosk trustin
 authority key syncs -> online checks (USCC, resident ID) -> a credential minted with the new
 issuer key decided offline -> a repair feed -> the next online check shows the new outcome.
 
-The README's "Deploying for real" shows the same commands. The wheel is built from a copy of
-the product's files (pyproject, README, kiosk/, backend/, hardware/), so neither the checkout
-nor the demo package can leak in; the venv gets the locked dependencies from a wheelhouse
-(``$XINYI_WHEELHOUSE``, else ``~/.cache/xinyi-kiosk/wheelhouse`` filled once by pip download).
+The README's "Deploying for real" shows the same commands. The wheel and its dependencies come
+from tests/support/image.py (built once, as build.sh builds it; the wheelhouse is cached per
+dependency set); every command runs outside the checkout with no PYTHONPATH, so neither the
+checkout nor the demo package can leak in.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,56 +25,29 @@ import httpx
 import pytest
 
 from tests.support.deployment import BUSINESS, FIXTURES, PERSON
+from tests.support.image import cached_wheelhouse
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-PRODUCT = ("pyproject.toml", "README.md", "requirements.lock", "kiosk", "backend", "hardware")
-# The wheel's own dependencies, as pyproject pins them, and what building it needs.
-_PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-RUNTIME = [*_PROJECT["project"]["dependencies"], *_PROJECT["build-system"]["requires"]]
 
 
 def run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def wheelhouse() -> Path:
-    chosen = os.environ.get("XINYI_WHEELHOUSE")
-    folder = Path(chosen) if chosen else Path.home() / ".cache" / "xinyi-kiosk" / "wheelhouse"
-    if not (folder / ".complete").exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        done = run([sys.executable, "-m", "pip", "download", "-q", "-d", str(folder),
-                    "-c", str(REPO / "requirements.lock"), *RUNTIME], REPO, dict(os.environ), timeout=900)
-        if done.returncode != 0:
-            pytest.skip(f"cannot fill the wheelhouse (no package index?): {done.stderr[-300:]}")
-        (folder / ".complete").write_text("")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """bin/ of a fresh venv holding only the built wheel and its locked dependencies."""
-    house = wheelhouse()
+    wheels = cached_wheelhouse({})  # the kiosk wheel, built as build.sh builds it, and its deps
+    wheel = next(wheels.glob("xinyi_kiosk-*.whl"))
     root = tmp_path_factory.mktemp("wheel")
-    source = root / "source"
-    source.mkdir()
-    for name in PRODUCT:
-        origin = REPO / name
-        if origin.is_dir():
-            shutil.copytree(origin, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(origin, source / name)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    built = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index", "--find-links", str(house),
-                 "-w", str(root / "dist"), str(source)], root, env, timeout=600)
-    assert built.returncode == 0, built.stderr[-2000:]
-    wheel = next((root / "dist").glob("xinyi_kiosk-*.whl"))
     venv = root / "venv"
     base = getattr(sys, "_base_executable", sys.executable)
     made = run([base, "-m", "venv", str(venv)], root, env)
     assert made.returncode == 0, made.stderr
-    pip = run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-index", "--find-links", str(house),
+    pip = run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-index", "--find-links", str(wheels),
                str(wheel)], root, env, timeout=900)
     assert pip.returncode == 0, pip.stderr[-2000:]
     # Not an editable install, not the checkout, no demo package.
