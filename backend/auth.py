@@ -43,6 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
 
@@ -54,7 +55,11 @@ MAX_TOKENS_FILE_BYTES = 16 * 1024 * 1024
 RELOAD_CHECK_SECONDS = 1.0
 # A bearer value longer than this is refused before hashing: no token we issue comes close.
 MAX_TOKEN_CHARS = 512
+# ~150 bytes a device: room for tens of thousands of kiosks.
+MAX_TOKENS_FILE_BYTES = 4 * 1024 * 1024
 _BEARER = "bearer "
+# What an HTTP header can carry unchanged; `device-token` issues URL-safe base64.
+_TOKEN_PATTERN = re.compile(rf"[\x21-\x7e]{{1,{MAX_TOKEN_CHARS}}}")
 
 
 class DeviceTokensError(KioskError):
@@ -63,6 +68,13 @@ class DeviceTokensError(KioskError):
             f"{origin}: {problem}",
             message("backend.auth.text"),
         )
+
+
+def token_problem(token: str) -> str | None:
+    """None for a token a kiosk can send, else what is wrong with it (never the token)."""
+    if _TOKEN_PATTERN.fullmatch(token):
+        return None
+    return f"a device token must be 1 to {MAX_TOKEN_CHARS} printable ASCII characters without spaces"
 
 
 def token_digest(token: str, salt: bytes) -> bytes:
@@ -192,16 +204,14 @@ class ReloadingRegistry:
 def read_tokens_file(path: Path) -> list[DeviceCredential]:
     origin = str(path)
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_TOKENS_FILE_BYTES + 1)
-    except OSError as error:
-        raise DeviceTokensError(origin, f"cannot be read: {error.strerror}") from None
-    if len(raw) > MAX_TOKENS_FILE_BYTES:
-        raise DeviceTokensError(origin, f"is larger than {MAX_TOKENS_FILE_BYTES} bytes")
-    try:
-        document: Any = json.loads(raw.decode("utf-8"))
+        document: Any = json.loads(
+            read_bounded(path, MAX_TOKENS_FILE_BYTES).decode("utf-8"), object_pairs_hook=_unique_keys
+        )
+    except FileReadError as error:
+        raise DeviceTokensError(origin, str(error)) from None
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise DeviceTokensError(origin, "is not valid UTF-8 JSON") from None
+        # ValueError also covers integers past Python's 4300-digit limit.
+        raise DeviceTokensError(origin, "is not valid UTF-8 JSON with each key once") from None
     if not isinstance(document, dict) or set(document) != {"devices"}:
         raise DeviceTokensError(origin, 'must be an object with exactly one key, "devices"')
     entries = document["devices"]
@@ -213,6 +223,14 @@ def read_tokens_file(path: Path) -> list[DeviceCredential]:
     if len({c.token_id for c in credentials}) != len(credentials):
         raise DeviceTokensError(origin, "a token id appears twice")
     return credentials
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A key given twice would silently mean its last value: which device did the author mean?
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise ValueError("a key appears twice")
+    return document
 
 
 def _credential(entry: object, origin: str, index: int) -> DeviceCredential:

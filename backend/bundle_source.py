@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from backend.keys import KINDS, KeyFileError, load_private_key, load_public_key
 from backend.settings import BackendConfigError, Settings
+from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.common.policy_folder import read_policy_document
 from kiosk.core.bundle import (
     authority_key_id,
@@ -36,6 +37,11 @@ from kiosk.core.credentials.trust import IssuerKey
 
 DEFAULT_VALIDITY = timedelta(days=2)
 _HASH_PREFIX = "sha256:"
+MAX_KEY_FILE_BYTES = 16 * 1024
+# Room for a bundle's most trust keys (MAX_TRUST_KEYS) as PEM certificates of ~2 KiB each.
+MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024
+# A line per revocation, ~72 bytes each for the most a bundle may carry (MAX_REVOKED).
+MAX_REVOCATIONS_FILE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +98,22 @@ def signing_inputs(settings: Settings) -> tuple[
     return authority, next_key, trust, revoked
 
 
+def read_trust_files(paths: Iterable[Path]) -> TrustStore:
+    """Issuer keys and certificates (PEM or DER), each file read bounded."""
+    store = TrustStore()
+    for path in paths:
+        try:
+            store = store.merged(TrustStore.from_bytes(read_bounded(Path(path), MAX_TRUST_FILE_BYTES)))
+        except FileReadError as error:
+            raise TrustKeyError(f"trust file {Path(path).name} {error}") from None
+    return store
+
+
 def read_revocations(path: Path) -> list[str]:
     """One entry a line: a credential id (hashed here) or ``sha256:<64 hex>``; # comments."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_bounded(path, MAX_REVOCATIONS_FILE_BYTES).decode("utf-8")
+    except (FileReadError, UnicodeDecodeError) as error:
         raise ValueError(f"cannot read revocation file {path.name}: {error}") from None
     hashes = []
     for number, line in enumerate(text.splitlines(), start=1):

@@ -39,8 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.core.catalog import message
-from kiosk.core.errors import KioskError
+from backend.settings import BackendConfigError
 
 SCHEMA = """
 CREATE TABLE subjects (
@@ -73,13 +72,6 @@ INSERT OR IGNORE INTO meta VALUES ('generation', 0);
 META_SCHEMA = SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS meta"):]
 _TABLES = ("subjects", "subject_refs", "facts", "source_dates")
 _CHANGE_COUNTER = (24, 4)  # offset and size of the file change counter in the SQLite header
-
-
-class DatabaseProblem(KioskError):
-    """The records file cannot be used: missing, not SQLite, or not our schema."""
-
-    def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}", message("backend.records.unusable"))
 
 
 def read_generation(connection: sqlite3.Connection) -> int:
@@ -149,21 +141,34 @@ def create_database(path: Path, subjects: Iterable[SeedSubject]) -> None:
     temporary.replace(path)
 
 
+class RecordsFileError(BackendConfigError):
+    """The records file cannot serve: missing, not SQLite, or not our schema."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(str(path), "db", problem)
+
+
 class SubjectStore:
     """Read-only access to the records; `lookup` is the only query the service makes."""
 
     def __init__(self, path: Path, *, preload: bool = False) -> None:
         self.path = path
         if not path.is_file():
-            raise DatabaseProblem(path, "no such records file")
+            raise RecordsFileError(path, "no such records file")
         self._uri = path.resolve().as_uri() + "?mode=ro"
         self._local = threading.local()
         self._reload_lock = threading.Lock()
         self._preload = preload
         self._records: dict[tuple[str, str], SubjectRecord] | None = None
         self._counter: bytes | None = None
-        # Fail at start-up, not on the first request, if the file is bad.
-        self.generation, records = self._snapshot()
+        self._fd = -1
+        # Fail at start-up, not on the first request, if the file is bad: with one line
+        # naming the file, whatever sqlite3 or the stored JSON raises.
+        try:
+            self.generation, records = self._snapshot()
+        except (ValueError, KeyError, TypeError, RecursionError) as error:
+            self.close()
+            raise RecordsFileError(path, f"holds a malformed record ({type(error).__name__})") from None
         self._fd = os.open(path, os.O_RDONLY)
         if preload:
             self._records = records
@@ -199,7 +204,7 @@ class SubjectStore:
             finally:
                 connection.execute("COMMIT")
         except sqlite3.DatabaseError as error:
-            raise DatabaseProblem(self.path, f"cannot be read ({error})") from None
+            raise RecordsFileError(self.path, f"cannot be read ({error})") from None
         return generation, records
 
     def _read_all(self, connection: sqlite3.Connection) -> dict[tuple[str, str], SubjectRecord]:
@@ -232,7 +237,7 @@ class SubjectStore:
                     "is not a SQLite file" if "not a database" in str(error)
                     else f"is not a records file ({error})"
                 )
-                raise DatabaseProblem(self.path, problem) from None
+                raise RecordsFileError(self.path, problem) from None
             self._local.connection = connection
         return connection
 

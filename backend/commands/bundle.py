@@ -7,8 +7,11 @@
 
 Without --trust the bundle trusts no credential issuer (the DEMO issuer keys are never added
 unless named); without --version the version is the Unix time of signing (always higher than an
-earlier signing). --next-key announces the authority's next public key (key rollover).
-Exit codes: 0 done / valid, 2 usage, 3 the input is unusable or the bundle is refused (the reason is printed).
+earlier signing); --next-key announces the authority's next public key (key rollover). Before
+signing, the policy must pass `kiosk-backend policy test` (worked examples, example coverage,
+declared facts, version ranges, both languages). Exit codes: 0 done / valid, 1 a policy check
+fails (nothing signed), 2 usage, 3 the input is unusable or the bundle is refused (the reason
+is printed).
 """
 
 from __future__ import annotations
@@ -18,9 +21,17 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from backend.bundle_source import build_signed_bundle, load_authority_private_key, read_revocations
-from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
-from kiosk.core.bundle import BundleError, iso_utc, load_authority_keys, verify_bundle
+from backend.bundle_source import (
+    MAX_KEY_FILE_BYTES,
+    build_signed_bundle,
+    load_authority_private_key,
+    read_revocations,
+    read_trust_files,
+)
+from kiosk.common.bounded_file import FileReadError, read_bounded
+from kiosk.common.cli import EXIT_FAILED, EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
+from kiosk.common.policy_checks import check_policy
+from kiosk.core.bundle import MAX_BUNDLE_BYTES, BundleError, iso_utc, load_authority_keys, verify_bundle
 from kiosk.core.credentials import TrustKeyError, TrustStore
 from kiosk.core.errors import KioskError
 
@@ -69,12 +80,23 @@ def run_sign(args: argparse.Namespace) -> int:
         print("kiosk-backend bundle sign: --version must be 1 or more", file=sys.stderr)
         return EXIT_USAGE
     try:
+        report = check_policy(args.policy)
+    except KioskError as error:
+        print(f"kiosk-backend bundle sign: {error.detail}", file=sys.stderr)
+        return EXIT_INVALID_INPUT
+    if not report.ok:
+        for problem in report.problems:
+            print(problem.line(), file=sys.stderr)
+        print(f"kiosk-backend bundle sign: refused, {len(report.problems)} policy check(s) fail; "
+              "nothing signed", file=sys.stderr)
+        return EXIT_FAILED
+    try:
         # Named explicitly, a DEMO key may sign (the README's example does); nothing picks one.
         authority = load_authority_private_key(args.key, allow_demo=True)
         next_key = None
         if args.next_key is not None:
             next_key = next(iter(load_authority_keys([_read_key(args.next_key)]).values()))
-        trust = TrustStore.from_files(args.trust) if args.trust else TrustStore()
+        trust = read_trust_files(args.trust) if args.trust else TrustStore()
         revoked = read_revocations(args.revoked) if args.revoked else []
         signed = build_signed_bundle(
             args.policy, authority, trust=trust, revoked=revoked, version=args.version,
@@ -101,17 +123,21 @@ def run_sign(args: argparse.Namespace) -> int:
 
 def _read_key(path: Path) -> bytes:
     try:
-        return path.read_bytes()
-    except OSError as error:
-        raise TrustKeyError(f"{path}: cannot be read ({error.strerror})") from None
+        return read_bounded(path, MAX_KEY_FILE_BYTES)
+    except FileReadError as error:
+        raise TrustKeyError(f"{path}: {error}") from None
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    reading = args.file
     try:
-        keys = load_authority_keys(path.read_bytes() for path in args.authority)
-        raw = args.file.read_bytes()
-    except OSError as error:
-        print(f"kiosk-backend bundle verify: cannot read: {error.strerror}", file=sys.stderr)
+        raw = read_bounded(reading, MAX_BUNDLE_BYTES)
+        blobs = []
+        for reading in args.authority:
+            blobs.append(read_bounded(reading, MAX_KEY_FILE_BYTES))
+        keys = load_authority_keys(blobs)
+    except FileReadError as error:
+        print(f"kiosk-backend bundle verify: {reading} {error}", file=sys.stderr)
         return EXIT_INVALID_INPUT
     except KioskError as error:
         print(f"kiosk-backend bundle verify: {error.detail}", file=sys.stderr)

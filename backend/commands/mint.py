@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import segno
 
-from backend.db import DatabaseProblem, SubjectStore
+from backend.db import RecordsFileError, SubjectStore
 from backend.keys import KINDS, KeyFileError, key_id, load_private_key
 from backend.settings import load_settings
 from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
@@ -143,8 +143,8 @@ def _run_configured(args: argparse.Namespace) -> int:
         store = SubjectStore(settings.db_path)
         found = [(v, r) for s, v in candidates if (r := store.lookup(s, v)) is not None]
         store.close()
-    except DatabaseProblem as error:
-        print(f"mint: {settings.origin}: db: {error.detail}", file=sys.stderr)
+    except RecordsFileError as error:
+        print(f"mint: {error.detail}", file=sys.stderr)
         return EXIT_USAGE
     value, record = found[0] if found else (candidates[0][1], None)
     if record is None or not record.facts:

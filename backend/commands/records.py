@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from backend.db import DatabaseProblem, SubjectStore
+from backend.db import RecordsFileError, SubjectStore
 from backend.records.facts import FactTableError, facts_of, read_fact_table
 from backend.records.feed import VALIDATORS, FeedError, read_feed
 from backend.records.importer import apply_feed, open_for_import
@@ -111,8 +111,8 @@ def run_import(args: argparse.Namespace) -> int:
         return _fail("import", error.detail + "; nothing was imported", EXIT_DATA)
     try:
         connection = open_for_import(settings.db_path, dry_run=args.dry_run)
-    except DatabaseProblem as error:
-        return _fail("import", f"{settings.origin}: db: {error.detail}", EXIT_USAGE)
+    except RecordsFileError as error:
+        return _fail("import", error.detail, EXIT_USAGE)
     try:
         counts = apply_feed(connection, feed, as_of.isoformat(), facts, dry_run=args.dry_run)
     except sqlite3.Error as error:

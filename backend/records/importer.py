@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.db import META_SCHEMA, SCHEMA, DatabaseProblem, read_generation
+from backend.db import META_SCHEMA, SCHEMA, RecordsFileError, read_generation
 from backend.records.feed import KIND_BY_SCHEME, REMOVE, Feed
 
 
@@ -49,12 +49,12 @@ def open_for_import(path: Path, *, dry_run: bool = False) -> sqlite3.Connection:
     empty database in memory stands in: a dry run writes nothing, not even a new file)."""
     fresh = not path.exists()
     if path.is_dir():
-        raise DatabaseProblem(path, "is a folder, not a records file")
+        raise RecordsFileError(path, "is a folder, not a records file")
     try:
         target = ":memory:" if fresh and dry_run else path
         connection = sqlite3.connect(target, isolation_level=None, timeout=30)
     except sqlite3.Error as error:
-        raise DatabaseProblem(path, f"cannot be opened ({error})") from None
+        raise RecordsFileError(path, f"cannot be opened ({error})") from None
     try:
         if fresh:
             connection.executescript("BEGIN;" + SCHEMA + "COMMIT;")
@@ -69,7 +69,7 @@ def open_for_import(path: Path, *, dry_run: bool = False) -> sqlite3.Connection:
     except sqlite3.DatabaseError as error:
         connection.close()
         problem = "is not a SQLite file" if "not a database" in str(error) else f"is not a records file ({error})"
-        raise DatabaseProblem(path, problem) from None
+        raise RecordsFileError(path, problem) from None
     return connection
 
 

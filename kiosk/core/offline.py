@@ -21,13 +21,16 @@ from kiosk.core.credentials.model import Presentation, Scheme
 from kiosk.core.credentials.settings import DEFAULT_PREFIX, CredentialSettings, revocation_hash
 from kiosk.core.decision import CriterionResult, Decision, Mode, Outcome, Status, decide
 from kiosk.core.errors import KioskError
+from kiosk.core.policy_dates import local_day
 from kiosk.core.text import Locale, LocalText
 
 # DCC verifiers refresh daily and warn after 24-48 h (research DOMAIN.md §5): two days lets a
 # field team miss one sync without the kiosk going dark, and no more.
 DEFAULT_MAX_AGE = timedelta(hours=48)
 
-UnavailableReason = Literal["no_bundle", "stale", "expired", "clock", "unknown_benefit", "wrong_kind"]
+UnavailableReason = Literal[
+    "no_bundle", "stale", "expired", "clock", "unknown_benefit", "not_in_force", "wrong_kind"
+]
 
 _COUNTER = "请到人工窗口办理，或待本机联网后再试。"
 _COUNTER_EN = "Please go to the staffed counter, or try again when the kiosk is back online."
@@ -47,6 +50,7 @@ _UNAVAILABLE_TEXTS: dict[UnavailableReason, LocalText] = {
     ),
     "clock": message("core.offline.clock"),
     "unknown_benefit": message("core.offline.unknown_benefit"),
+    "not_in_force": message("core.offline.not_in_force"),
     "wrong_kind": message("core.offline.wrong_kind"),
 }
 
@@ -101,6 +105,9 @@ def decide_offline(
     benefit = usable.catalog.get(benefit_id)
     if benefit is None:
         raise OfflineUnavailable("unknown_benefit", "benefit not in the cached catalog")
+    # The bundle carries every version in force until it expires; the day picks one.
+    if not benefit.in_force(local_day(now, benefit.time_zone)):
+        raise OfflineUnavailable("not_in_force", "no version of the benefit is in force today")
     policy_version = usable.catalog.version
     if presentation.scheme is not Scheme.CREDENTIAL or presentation.facts is None:
         return _undetermined(benefit, policy_version, locale, now, _ONLINE_ONLY)
@@ -141,8 +148,9 @@ def _undetermined(
             as_of=None,
             source=criterion.source.get(locale),
             remedy=_ONLINE_ONLY_REMEDY.get(locale),
+            rule_version=criterion.rule_version,
         )
-        for criterion in benefit.criteria
+        for criterion in benefit.criteria_on(local_day(now, benefit.time_zone))
     )
     return Decision(
         decision_id=uuid.uuid4().hex,

@@ -17,8 +17,11 @@ from kiosk.core.errors import KioskError
 
 DEFAULT_CONFIG_PATH = Path("/etc/xinyi-kiosk/kiosk.toml")
 DEFAULT_DATA_DIR = Path("/var/lib/xinyi-kiosk")
+# The environment kiosk.service (and a technician) may set; the command line beats each of them.
 CONFIG_ENV = "XINYI_CONFIG"
 DATA_DIR_ENV = "XINYI_DATA_DIR"
+BACKEND_URL_ENV = "XINYI_BACKEND_URL"
+DEVICE_TOKEN_ENV = "XINYI_DEVICE_TOKEN"
 
 _PATH_TEXT = message("station.paths.path")
 
