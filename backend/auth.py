@@ -51,7 +51,6 @@ LOG = logging.getLogger("backend.auth")
 DEVICE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 TOKEN_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 SALT_BYTES = 16
-MAX_TOKENS_FILE_BYTES = 16 * 1024 * 1024
 RELOAD_CHECK_SECONDS = 1.0
 # A bearer value longer than this is refused before hashing: no token we issue comes close.
 MAX_TOKEN_CHARS = 512

@@ -34,6 +34,7 @@ from typing import TypeAlias
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.credentials.trust import key_id_of_public_key
 from kiosk.core.key_files import declared_kind, kind_line
 
@@ -128,15 +129,9 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
 
 def _read(path: Path) -> bytes:
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_KEY_FILE_BYTES + 1)
-    except IsADirectoryError:
-        raise KeyFileError(f"{path}: is a folder, not a key file") from None
-    except OSError as error:
-        raise KeyFileError(f"{path}: cannot be read ({error.strerror})") from None
-    if len(data) > MAX_KEY_FILE_BYTES:
-        raise KeyFileError(f"{path}: is larger than {MAX_KEY_FILE_BYTES} bytes; not a key file")
-    return data
+        return read_bounded(path, MAX_KEY_FILE_BYTES)
+    except FileReadError as error:
+        raise KeyFileError(f"{path}: {error}") from None
 
 
 def _check_kind(data: bytes, path: Path, kind: KeyKind, key: PrivateKey | PublicKey) -> None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,12 +68,14 @@ def read_feed(path: Path, source: str, facts: Mapping[str, FactSpec], table: Map
     authority's fact" from "no such fact").
     """
     try:
-        handle = path.open("rb")
-    except IsADirectoryError:
-        raise FeedError(path, None, None, "is a folder, not a feed file") from None
+        # O_NONBLOCK: a FIFO named as the feed must not wait for a writer.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         raise FeedError(path, None, None, f"cannot be read ({error.strerror})") from None
-    with handle:
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise FeedError(path, None, None, "is not a regular file")
+    with os.fdopen(descriptor, "rb") as handle:
         lines = _lines(handle, path)
         first = next(lines, None)
         if first is None:

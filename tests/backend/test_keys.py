@@ -106,7 +106,7 @@ def _public_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
         (_issuer_as_authority, "kind 'issuer'"),
         (_garbage, "not a readable PEM"),
         (_public_only, "no PEM private key"),
-        (lambda tmp, cap: 'authority_key = "."', "folder"),
+        (lambda tmp, cap: 'authority_key = "."', "cannot be read"),
     ],
     ids=["missing", "unreadable", "demo", "world-readable", "wrong-kind", "malformed", "public", "folder"],
 )

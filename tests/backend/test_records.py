@@ -4,6 +4,7 @@ service that sees an import on its very next request (no kept answer outlives it
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -117,6 +118,11 @@ def test_bytes_that_are_not_a_feed(deployed: Deployment, tmp_path: Path) -> None
         feed.write_bytes(content)
         code, _, err = deployed.records_import("sme-finance", feed)
         assert code == 3 and err.count("\n") == 1 and "Traceback" not in err, err
+    fifo = tmp_path / "feed.fifo"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero"), tmp_path):
+        code, _, err = deployed.records_import("sme-finance", path)
+        assert code == 3 and err.count("\n") == 1 and "not a regular file" in err, err
     assert snapshot(deployed) == before
 
 
