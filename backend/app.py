@@ -1,6 +1,6 @@
 """The ASGI application: `create_app(settings)` loads everything once and serves DESIGN §4.1.
 
-Per decision the work is: authenticate (HMAC per configured device), rate-limit, read at most
+Per decision the work is: authenticate (one HMAC, backend/auth.py), rate-limit, read at most
 16 KiB, check the body, one record lookup, ``decide()`` (or its kept answer). Handlers are
 ``async`` and call the store directly: a lookup (a dict probe, or one indexed SQLite
 statement) takes microseconds, less than handing it to a thread.
@@ -19,13 +19,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from backend.auth import DeviceRegistry
+from backend.auth import DeviceRegistry, ReloadingRegistry
 from backend.bundle_source import load_bundle
 from backend.db import SubjectStore
 from backend.decision_bodies import DecisionBodies
 from backend.eligibility import EligibilityService
 from backend.eligibility_http import EligibilityEndpoint
-from backend.gate import DeviceGate
+from backend.gate import DeviceGate, Registry, failure_limiter
 from backend.middleware import DEVICE_SCOPE_KEY, ServiceHeaders
 from backend.openapi import openapi_document
 from backend.problems import (
@@ -62,15 +62,23 @@ class Endpoints:
         self.settings = settings
         catalog = load_catalog(settings.policy_dir)
         store = SubjectStore(settings.db_path, preload=settings.preload_records)
-        # Kept answers are only right while records cannot change: preloaded ones cannot.
-        bodies = DecisionBodies() if settings.preload_records else None
+        # Kept answers follow the records' data generation (backend/db.py), so both ways of
+        # reading records may keep them.
+        bodies = DecisionBodies()
         self.service = EligibilityService(catalog, store, bodies)
         limiter = (
             TokenBucketLimiter(settings.rate_per_second, settings.rate_burst)
             if settings.rate_per_second
             else None
         )
-        self.gate = DeviceGate(DeviceRegistry(settings.devices), limiter)
+        # A tokens file is followed while serving (revocations apply at once); the demo's
+        # in-memory credential has no file.
+        registry: Registry = (
+            ReloadingRegistry(settings.device_tokens)
+            if settings.device_tokens is not None
+            else DeviceRegistry(settings.devices)
+        )
+        self.gate = DeviceGate(registry, limiter, failure_limiter())
         self.eligibility = EligibilityEndpoint(self.gate, self.service, settings.max_body_bytes)
         self.simulate = SimulateEndpoint(self.gate, _simulator(settings, catalog), settings.max_body_bytes)
         load_bundle(settings)  # sign once now: a bad key or policy stops start-up
@@ -79,7 +87,10 @@ class Endpoints:
 
     async def bundle(self, request: Request) -> Response:
         try:
-            request.scope[DEVICE_SCOPE_KEY] = self.gate.admit(request.headers.get("authorization"))
+            client = request.client
+            request.scope[DEVICE_SCOPE_KEY] = self.gate.admit(
+                request.headers.get("authorization"), client.host if client else None
+            )
         except ProblemError as error:
             return response_for(error)
         # load_bundle caches the signed bytes and re-signs before they expire.

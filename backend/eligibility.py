@@ -143,8 +143,9 @@ def _string(value: Any, name: str, pattern: re.Pattern[str]) -> str:
 class EligibilityService:
     """Catalog and records, loaded once; `answer` is the whole of one decision.
 
-    `bodies` (see decision_bodies.py) may only be given when the records cannot change while
-    the service runs (preloaded, read-only).
+    Every answer first lets the store catch up with imports (`SubjectStore.refresh`); when
+    the data changed, every kept body (decision_bodies.py) is dropped, and the key of a kept
+    body names the data generation it was built from.
     """
 
     def __init__(
@@ -156,6 +157,7 @@ class EligibilityService:
         self._benefits: Mapping[str, Benefit] = {b.id: b for b in catalog.benefits}
 
     def answer(self, request: EligibilityRequest, now: datetime | None = None) -> Decision:
+        self._catch_up()
         moment = now or datetime.now(UTC)
         benefit, _value, record = self._find(request, local_day(moment, self.catalog.time_zone))
         return self._decide(benefit, record, request.locale, moment)
@@ -163,10 +165,13 @@ class EligibilityService:
     def answer_body(self, request: EligibilityRequest, now: datetime | None = None) -> bytes:
         """The response body: exactly the JSON of ``answer(request).to_json()``."""
         moment = now or datetime.now(UTC)
+        self._catch_up()
         # The policy's day, not UTC's: a version that starts at local midnight must not be
         # hidden behind an answer kept from the day before.
         day = local_day(moment, self.catalog.time_zone)
-        key = (request.benefit, request.scheme, request.value, request.locale, day)
+        key = (
+            request.benefit, request.scheme, request.value, request.locale, day, self.store.generation,
+        )
         if self.bodies is not None:
             kept = self.bodies.render(key, moment)
             if kept is not None:
@@ -176,6 +181,10 @@ class EligibilityService:
         if self.bodies is None:
             return encode(decision.to_json())
         return self.bodies.keep(key, decision, timedelta(hours=benefit.valid_hours), moment)
+
+    def _catch_up(self) -> None:
+        if self.store.refresh() and self.bodies is not None:
+            self.bodies.clear()
 
     def _find(
         self, request: EligibilityRequest, day: date

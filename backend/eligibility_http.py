@@ -43,7 +43,8 @@ class EligibilityEndpoint:
             elif name == b"content-length":
                 content_length = value
         try:
-            device = self.gate.admit(authorization)
+            client = scope.get("client")
+            device = self.gate.admit(authorization, client[0] if client else None)
             scope[DEVICE_SCOPE_KEY] = device
             if content_type is None or content_type.split(b";")[0].strip().lower() != b"application/json":
                 raise ProblemError(UNSUPPORTED_MEDIA_TYPE, "send the body as application/json")

@@ -19,6 +19,16 @@ folder)::
 
 Every value is checked here, once, for type and range (a number must also be finite: TOML
 allows ``nan`` and ``inf``, and ``rate_per_second = nan`` once switched the limiter off).
+    authority_key = "/etc/xinyi-backend/authority-private.pem"  # serve: signs policy bundles
+    authority_next_key = "authority-next-public.pem"   # optional: announced for key rollover
+    issuer_key = "/etc/xinyi-backend/issuer-private.pem"   # mint: signs credentials
+    issuer_name = "CN-XINYI"                            # optional: the credentials' issuer
+    issuer_trust = ["issuer-public.pem"]                # issuer public keys put into the bundle
+    revoked = "revoked.txt"                             # optional: revoked credential ids
+
+Keys are made with ``kiosk-backend keys new`` (backend/keys.py). Outside ``--demo`` nothing
+falls back to a DEMO key: a missing ``authority_key`` stops ``serve``, a missing
+``issuer_key`` stops ``mint --config``, and a DEMO key named in the config is refused.
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_CONFIG_BYTES = 64 * 1024
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+DEFAULT_ISSUER_NAME = "CN-XINYI"
 _HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
 
 
@@ -84,7 +95,26 @@ class Settings:
     log_requests: bool = True
     # Read every record into memory at start (fast; see backend/db.py) or query per request.
     preload_records: bool = True
+    # The file `devices` came from: re-read while serving, so a revoked token stops at once.
+    device_tokens: Path | None = None
+    authority_key: Path | None = None
+    authority_next_key: Path | None = None
+    issuer_key: Path | None = None
+    issuer_name: str = DEFAULT_ISSUER_NAME
+    issuer_trust: tuple[Path, ...] = ()
+    revoked: Path | None = None
+    # Only `serve --demo` (and tests) set this: the DEMO keys are published, so anything else
+    # that names one is a mistake.
+    allow_demo_keys: bool = False
+    origin: str = "(settings)"  # the config file, for messages naming a setting
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
+
+    def required(self, name: str) -> Path:
+        """A path setting that this command needs, or BackendConfigError naming it."""
+        value = getattr(self, name)
+        if value is None:
+            raise BackendConfigError(self.origin, name, "is required for this command (outside --demo)")
+        return Path(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +149,11 @@ NUMBERS: dict[str, _Number] = {
     "body_timeout": _Number(float, 0.1, 300),
     "keep_alive_timeout": _Number(float, 0.1, 300),
 }
-_TEXTS = ("db", "device_tokens", "policy_dir", "host")
+_PATHS = ("authority_key", "authority_next_key", "issuer_key", "revoked")
+_TEXTS = ("db", "device_tokens", "policy_dir", "host", "issuer_name", *_PATHS)
+_LISTS = ("issuer_trust",)
 _SWITCHES = ("log_requests", "preload_records")
-_KEYS = (*_TEXTS, *NUMBERS, *_SWITCHES)
+_KEYS = (*_TEXTS, *_LISTS, *NUMBERS, *_SWITCHES)
 _LIMIT_KEYS = ("max_connections", "header_timeout", "body_timeout", "keep_alive_timeout")
 
 
@@ -138,7 +170,9 @@ def host_problem(host: str) -> str | None:
     return None
 
 
-def load_settings(path: Path) -> Settings:
+def load_settings(path: Path, *, serving: bool = True) -> Settings:
+    """The config file's settings. With `serving` the database must exist and the device
+    tokens are read now; the operator commands (records, mint, device-token) pass False."""
     origin = str(path)
     try:
         text = read_bounded(path, MAX_CONFIG_BYTES).decode("utf-8")
@@ -158,6 +192,9 @@ def load_settings(path: Path) -> Settings:
             problem = NUMBERS[key].problem(value)
         elif key in _SWITCHES:
             problem = None if isinstance(value, bool) else "must be true or false"
+        elif key in _LISTS:
+            ok = isinstance(value, list) and all(isinstance(item, str) and item for item in value)
+            problem = None if ok else "must be a list of file paths"
         else:
             problem = None if isinstance(value, str) and value else "must be a non-empty string"
         if problem is not None:
@@ -175,12 +212,19 @@ def load_settings(path: Path) -> Settings:
         return candidate if candidate.is_absolute() else base / candidate
 
     db_path = resolve(document["db"])
-    if not db_path.is_file():
+    if serving and not db_path.is_file():
         raise BackendConfigError(origin, "db", "names no existing file")
+    trust = document.get("issuer_trust", [])
+    issuer_name = document.get("issuer_name", DEFAULT_ISSUER_NAME)
+    if not 1 <= len(issuer_name) <= 64 or not issuer_name.isprintable():
+        raise BackendConfigError(origin, "issuer_name", "must be 1 to 64 printable characters")
+    paths: dict[str, Any] = {key: resolve(document[key]) for key in _PATHS if key in document}
+    tokens_path = resolve(document["device_tokens"])
     limits = replace(ConnectionLimits(), **{k: document[k] for k in _LIMIT_KEYS if k in document})
     return Settings(
         db_path=db_path,
-        devices=tuple(read_tokens_file(resolve(document["device_tokens"]))),
+        devices=tuple(read_tokens_file(tokens_path)) if serving else (),
+        device_tokens=tokens_path,
         policy_dir=resolve(document["policy_dir"]) if "policy_dir" in document else DEFAULT_POLICY_DIR,
         host=host,
         port=document.get("port", DEFAULT_PORT),
@@ -188,5 +232,9 @@ def load_settings(path: Path) -> Settings:
         rate_burst=document.get("rate_burst", 30),
         log_requests=document.get("log_requests", True),
         preload_records=document.get("preload_records", True),
+        issuer_name=issuer_name,
+        issuer_trust=tuple(resolve(item) for item in trust),
+        origin=origin,
+        **paths,
         limits=limits,
     )

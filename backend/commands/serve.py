@@ -1,8 +1,11 @@
 """`kiosk-backend serve`: run the eligibility service on uvicorn.
 
-``--demo`` seeds a synthetic database (a temporary folder unless ``--db`` names a file) and
-accepts one device, ``kiosk-demo``, with the token ``demo-token`` (or ``--token``). Without
-``--demo`` everything comes from the config file (see backend/settings.py).
+``--demo`` seeds a synthetic database (a temporary folder unless ``--db`` names a file), signs
+with the DEMO keys and accepts one device, ``kiosk-demo``, with the token ``demo-token`` (or
+``--token``). Without ``--demo`` everything comes from the config file (see
+backend/settings.py); it must name an ``authority_key`` that is no DEMO key and that only its
+owner can read, or the service does not start. The demo package is imported only for
+``--demo`` (it is not in the product wheel).
 """
 
 from __future__ import annotations
@@ -20,14 +23,22 @@ from typing import Any
 from backend.app import create_app
 from backend.auth import DeviceCredential, token_problem
 from backend.server import ListenError, build_server, listen, raise_open_file_limit, resolve_limits, url_of
-from backend.settings import DEFAULT_HOST, DEFAULT_PORT, NUMBERS, Settings, host_problem, load_settings
-from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN, DemoSeedError, write_demo_database
+from backend.settings import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    NUMBERS,
+    BackendConfigError,
+    Settings,
+    host_problem,
+    load_settings,
+)
 from kiosk.common.cli import EXIT_USAGE
 from kiosk.common.logs import configure_logging
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.errors import KioskError
 
 DEFAULT_CONFIG = Path("/etc/xinyi-backend/backend.toml")
+DEMO_TOKEN = "demo-token"  # = demo.records.DEMO_TOKEN, named here so --help needs no demo import
 
 
 def register(subparsers: Any) -> None:
@@ -54,12 +65,20 @@ def register(subparsers: Any) -> None:
 
 
 def demo_settings(db_path: Path, token: str = DEMO_TOKEN, **overrides: Any) -> Settings:
-    """Seed `db_path` with the demo population and return settings for one demo device."""
+    """Seed `db_path` with the demo population and return settings for one demo device,
+    signing with the DEMO keys (named explicitly: nothing else falls back to them)."""
+    from demo.issuer import demo_backend_keys
+    from demo.records import DEMO_DEVICE_ID, DemoSeedError, write_demo_database
+
     settings = Settings(
-        db_path=db_path, devices=(DeviceCredential.from_token(DEMO_DEVICE_ID, token),)
+        db_path=db_path, devices=(DeviceCredential.from_token(DEMO_DEVICE_ID, token),),
+        **demo_backend_keys(),  # type: ignore[arg-type]
     )
     settings = replace(settings, **overrides)
-    write_demo_database(db_path, load_catalog(settings.policy_dir))
+    try:
+        write_demo_database(db_path, load_catalog(settings.policy_dir))
+    except DemoSeedError as error:
+        raise BackendConfigError("--demo", "demo records", str(error)) from None
     return settings
 
 
@@ -68,7 +87,8 @@ def _seeded_demo_settings(db_path: Path, token: str, overrides: dict[str, Any]) 
         return demo_settings(db_path, token, **overrides)
     except (OSError, sqlite3.Error) as error:  # --db names a folder, or a place we cannot write
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise DemoSeedError(f"cannot write the demo database {db_path}: {reason}") from None
+        problem = f"cannot write the demo database {db_path}: {reason}"
+        raise BackendConfigError("--db", "demo records", problem) from None
 
 
 def _rate(text: str | None) -> dict[str, Any]:
@@ -126,14 +146,14 @@ def run(args: argparse.Namespace) -> int:
             settings = replace(settings, limits=resolve_limits(settings.limits))
             app = create_app(settings)
             listener = listen(settings.host, settings.port)
-        except (KioskError, DemoSeedError, ListenError) as error:
+        except (KioskError, ListenError) as error:
             detail = error.detail if isinstance(error, KioskError) else str(error)
             print(f"kiosk-backend serve: {detail}", file=sys.stderr)
             return EXIT_USAGE
         with listener:
             server = build_server(app, settings)
             if args.demo:
-                print(f"demo device token: {args.token}, device id: {DEMO_DEVICE_ID}", flush=True)
+                print(f"demo device token: {args.token}, device id: kiosk-demo", flush=True)
             logging.getLogger("backend.app").info("serving on %s", url_of(listener))
             server.run(sockets=[listener])
     return 0

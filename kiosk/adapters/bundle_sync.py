@@ -28,6 +28,7 @@ from typing import Literal
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from kiosk.adapters.authority_trust import AuthorityTrust
 from kiosk.adapters.bounded_http import IDENTITY_HEADERS, BodyRefused, DeadlinePassed, read_body, within
 from kiosk.adapters.store import Store
 from kiosk.core.bundle import (
@@ -136,7 +137,8 @@ class BundleSync:
         tracker: HealthTracker | None = None,
     ) -> None:
         self.store = store
-        self.authorities = dict(authorities)
+        # The configured keys, then what a key rollover taught (authority_trust.py).
+        self.trust = AuthorityTrust(authorities, store)
         self.policy = policy or SyncPolicy()
         self.tracker = tracker or HealthTracker(self.policy.offline_after)
         self.last_result: SyncResult | None = None
@@ -259,17 +261,18 @@ class BundleSync:
 
     def _accept(self, body: bytes, etag: str | None, now: datetime) -> SyncResult:
         try:
-            candidate = verify_bundle(body, self.authorities)
+            candidate = verify_bundle(body, self.trust.keys())
             newer = check_acceptable(candidate, current=self._current, now=now)
         except BundleError as error:
             log.warning("policy bundle refused: %s", error.reason)
             return self._result("refused", error.detail, now, error)
         if not newer and candidate.digest == self._saved_digest:
+            self.trust.learn(candidate)  # catch up if a crash came between save and learn
             self._etag = etag
             return self._result("unchanged", "same bundle content", now)
         saved = self.store.save_bundle(candidate, etag) and self.store.persistent
         # Held either way: the running kiosk may use what it verified. Only a saved bundle
-        # survives a restart, so only that is reported as updated.
+        # survives a restart, so only that is reported as updated (and only it teaches keys).
         if newer:
             self._current, self._etag = candidate, etag
         if not saved:
@@ -278,6 +281,7 @@ class BundleSync:
             return self._result(
                 "not_saved", f"version {candidate.version} verified but not saved ({why})", now
             )
+        self.trust.learn(candidate)
         self._saved_digest, self._etag = candidate.digest, etag
         log.info("policy bundle updated to version %d", candidate.version)
         return self._result("updated", f"now holding version {candidate.version}", now)
@@ -293,7 +297,9 @@ class BundleSync:
         if stored is None:
             return None, None
         try:
-            return verify_bundle(stored.raw, self.authorities), stored.etag
+            held = verify_bundle(stored.raw, self.trust.keys())
+            self.trust.learn(held)
+            return held, stored.etag
         except BundleError as error:
             # E.g. the authority key was rotated in the config: the cache cannot be trusted.
             self.load_problem = error

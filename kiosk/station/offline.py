@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from kiosk.adapters.authority_trust import AuthorityTrust
 from kiosk.adapters.bundle_sync import BundleSync, SyncPolicy
 from kiosk.adapters.store import Store
 from kiosk.common.bounded_file import FileReadError, read_bounded
@@ -71,7 +72,8 @@ def cached_bundle(store: Store, authorities: Mapping[str, ed25519.Ed25519PublicK
     stored = store.load_bundle()
     if stored is None:
         raise OfflineUnavailable("no_bundle", "no bundle in the data folder; run `kiosk sync`")
-    return verify_bundle(stored.raw, authorities)
+    # The configured keys plus what a key rollover taught the kiosk (authority_trust.py).
+    return verify_bundle(stored.raw, AuthorityTrust(authorities, store).keys())
 
 
 def decide_from_cache(

@@ -266,8 +266,8 @@ def test_serve_refuses_a_bad_input_with_one_line_and_exit_2(folder: Path, case: 
 @pytest.mark.parametrize(
     ("arguments", "code"),
     [
-        (["device-token", "--device", "k", "--tokens", "/proc/no-such-folder/devices.json"], 2),
-        (["device-token", "--device", "k", "--tokens", "/dev/zero"], 2),
+        (["device-token", "issue", "--device", "k", "--tokens", "/proc/no-such-folder/devices.json"], 2),
+        (["device-token", "issue", "--device", "k", "--tokens", "/dev/zero"], 2),
         (["bundle", "verify", "/dev/zero", "--authority", "demo/keys/authority-ed25519-DEMO-public.pem"], 3),
         (["bundle", "verify", "README.md", "--authority", "/dev/zero"], 3),
         (["bundle", "sign", "--policy", "kiosk/common/policy", "--key", "/dev/zero", "--out", "/dev/null"], 3),

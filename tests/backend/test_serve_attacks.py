@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from backend.auth import DeviceCredential, write_tokens_file
+from backend.cli import main as backend_main
 from demo.records import write_demo_database
 
 PATIENCE = 30.0  # a bound on waiting for a broken server, never what is asserted
@@ -92,9 +93,10 @@ def test_a_64_mib_header_without_a_token_is_refused_without_being_held() -> None
 def config_for_the_attack(folder: Path) -> Path:
     write_demo_database(folder / "records.sqlite3")
     write_tokens_file(folder / "devices.json", [DeviceCredential.from_token("kiosk-0001", "x" * 43)])
+    assert backend_main(["keys", "new", "--kind", "authority", "--out", str(folder / "authority")]) == 0
     config = folder / "backend.toml"
     config.write_text(
-        'db = "records.sqlite3"\ndevice_tokens = "devices.json"\n'
+        'db = "records.sqlite3"\ndevice_tokens = "devices.json"\nauthority_key = "authority-private.pem"\n'
         "max_connections = 24\nheader_timeout = 1.0\nbody_timeout = 1.0\nkeep_alive_timeout = 1.0\n"
     )
     return config

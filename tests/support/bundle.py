@@ -55,6 +55,7 @@ def payload(
     valid_for: timedelta = timedelta(days=2),
     revoked: Iterable[str] = (),
     trust: Mapping[bytes, Any] | None = None,
+    next_authority: ed25519.Ed25519PublicKey | None = None,
 ) -> dict[str, Any]:
     return build_payload(
         catalog_document(),
@@ -63,6 +64,7 @@ def payload(
         valid_for=valid_for,
         trust_keys=trust_keys_from_store(demo_trust_store() if trust is None else trust),
         revoked=revoked,
+        next_authority=next_authority,
     )
 
 
