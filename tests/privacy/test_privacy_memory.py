@@ -64,7 +64,9 @@ class Watched:
     def alive(self) -> int:
         gc.collect()
         live = {(type(o), id(o)) for o in gc.get_objects() if type(o) in (Presentation, Decision)}
-        return sum(ref in live for ref in self.refs)
+        # A set: once an object is freed, a new one may get the same id; counting the recorded
+        # ids one by one would then count one live object twice.
+        return len(set(self.refs) & live)
 
 
 def make_flow(url: str, watched: Watched, clock: Clock) -> SessionFlow:
