@@ -68,9 +68,8 @@ class EligibilityEndpoint:
 
     async def _body(self, receive: Receive, content_length: bytes | None) -> bytes:
         limit = self.max_body_bytes
-        too_large = ProblemError(BODY_TOO_LARGE, f"the body may hold at most {limit} bytes")
         if content_length is not None and content_length.isdigit() and int(content_length) > limit:
-            raise too_large
+            raise _too_large(limit)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -80,7 +79,11 @@ class EligibilityEndpoint:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise too_large
+                raise _too_large(limit)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(limit: int) -> ProblemError:
+    return ProblemError(BODY_TOO_LARGE, f"the body may hold at most {limit} bytes")

@@ -278,7 +278,7 @@ def decide(
     else:
         outcome = Outcome.ELIGIBLE
     return _decision(
-        decision_id or _new_decision_id(),
+        decision_id or new_decision_id(),
         benefit.id,
         outcome,
         tuple(results),
@@ -355,23 +355,26 @@ def _step(criterion: Criterion, locale: Locale) -> _Step:
     )
 
 
-_LAST_MOMENT: list[tuple[int, int, tuple[str, str, str]]] = []
+# One tuple, replaced whole: (second, today, decided_at, {valid hours: valid_until}).
+_last_second: tuple[int, str, str, dict[int, str]] = (-1, "", "", {})
 
 
 def _moments(moment: datetime, valid_hours: int) -> tuple[str, str, str]:
     """Today, decided_at and valid_until for a UTC moment; the last second's kept (a clock
     reading, nothing about anyone), since a busy server decides many times a second."""
+    global _last_second
     second = int(moment.timestamp())
-    if _LAST_MOMENT:
-        last_second, last_hours, texts = _LAST_MOMENT[0]
-        if last_second == second and last_hours == valid_hours:
-            return texts
-    texts = (moment.date().isoformat(), _iso(moment), _iso(moment + timedelta(hours=valid_hours)))
-    _LAST_MOMENT[:] = [(second, valid_hours, texts)]
-    return texts
+    last = _last_second
+    if last[0] != second:
+        last = (second, moment.date().isoformat(), _iso(moment), {})
+        _last_second = last
+    until = last[3].get(valid_hours)
+    if until is None:
+        until = last[3][valid_hours] = _iso(moment + timedelta(hours=valid_hours))
+    return last[1], last[2], until
 
 
-def _new_decision_id() -> str:
+def new_decision_id() -> str:
     """What ``uuid.uuid4().hex`` gives (random, version 4, RFC 4122 variant), without
     building a UUID object."""
     value = int.from_bytes(os.urandom(16), "big")
