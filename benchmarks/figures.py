@@ -34,13 +34,15 @@ class Figure:
     ratio: float
     target: str | None  # "<= 1.3", ">= 0.75", or None for a figure kept for reference
     note: str = ""
+    also: bool | None = None  # a second condition of the target (memory: flat), when it has one
 
     @property
     def met(self) -> bool | None:
         if self.target is None:
             return None
         sign, limit = self.target.split()
-        return self.ratio <= float(limit) if sign == "<=" else self.ratio >= float(limit)
+        within = self.ratio <= float(limit) if sign == "<=" else self.ratio >= float(limit)
+        return within and self.also is not False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,11 +59,11 @@ class Figure:
 
 
 def from_rounds(figure: str, values: Sequence[float], floor_name: str, floors: Sequence[float],
-                unit: str, target: str | None, note: str = "") -> Figure:
+                unit: str, target: str | None, note: str = "", also: bool | None = None) -> Figure:
     """Median figure, median floor and the median of the per-round ratios."""
     ratios = [v / f for v, f in zip(values, floors, strict=True)]
     return Figure(figure, statistics.median(values), floor_name, statistics.median(floors), unit,
-                  statistics.median(ratios), target, note)
+                  statistics.median(ratios), target, note, also)
 
 
 def machine() -> dict[str, Any]:
