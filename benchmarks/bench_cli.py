@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     env = {k: v for k, v in os.environ.items() if not k.startswith("XINYI_")}
     env["XINYI_CONFIG"] = ""
+    # An installed kiosk runs from byte-compiled modules; let the warm-up run write them.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = str(REPO)
     with tempfile.TemporaryDirectory() as tmp:
         config, credential = prepare(Path(tmp))

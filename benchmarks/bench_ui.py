@@ -82,6 +82,8 @@ def cold_start(script: str) -> tuple[float, float]:
     home = Path(tempfile.mkdtemp(prefix="bench-kivy-"))
     env = dict(os.environ, KIVY_HOME=str(home))
     env.pop("DISPLAY", None)
+    # An installed kiosk runs from byte-compiled modules; let the warm-up run write them.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     path = home / "start.py"  # Kivy's App wants a source file to look for its .kv next to
     path.write_text(script, encoding="utf-8")
     started = time.time()
