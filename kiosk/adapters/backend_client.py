@@ -91,7 +91,9 @@ class BackendClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
         self.device_id = device_id
-        self._http = httpx.AsyncClient(
+        # Made on the first request: building an httpx client loads its transport stack, a
+        # fifth of a second of the kiosk's start-up before the idle screen needs nothing of it.
+        self._options: dict[str, Any] = dict(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             timeout=timeout,
@@ -99,9 +101,20 @@ class BackendClient:
             follow_redirects=False,
             trust_env=False,
         )
+        self._client: httpx.AsyncClient | None = None
+        self._closed = False
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            if self._closed:
+                raise RuntimeError("the client has been closed")  # as httpx says when closed
+            self._client = httpx.AsyncClient(**self._options)
+        return self._client
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        self._closed = True
+        if self._client is not None:
+            await self._client.aclose()
 
     async def __aenter__(self) -> BackendClient:
         return self
@@ -131,7 +144,7 @@ class BackendClient:
         # stale keep-alive connection is the common case and a second try fixes it.
         for attempt in (1, 2):
             try:
-                response = await self._http.request(method, path, **kwargs)
+                response = await self._http().request(method, path, **kwargs)
                 await response.aread()
                 break
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as error:

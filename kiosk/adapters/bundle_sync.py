@@ -134,6 +134,7 @@ class BundleSync:
             follow_redirects=False, trust_env=False,
         )
         self._client: httpx.AsyncClient | None = None
+        self._closed = False
         self._current, self._etag = self._load_cached()
 
     # -- what the rest of the kiosk reads --------------------------------------------------
@@ -185,11 +186,14 @@ class BundleSync:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._closed = True
         if self._client is not None:
             await self._client.aclose()
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
+            if self._closed:
+                raise RuntimeError("the client has been closed")  # as httpx says when closed
             self._client = httpx.AsyncClient(**self._client_options)
         return self._client
 
