@@ -8,17 +8,20 @@ over loopback without replacing any function here.
 from __future__ import annotations
 
 import json
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from kiosk.core.credentials import Presentation, SubjectRef
 from kiosk.core.decision import Decision, DecisionFormatError, Mode, decision_from_json
 from kiosk.core.errors import KioskError
 from kiosk.core.text import Locale, LocalText
 
+if TYPE_CHECKING:
+    import httpx
+
+# httpx is imported when the first request is made, not at start: its import is a tenth of a
+# second or more of the kiosk's start-up, before the idle screen, which needs nothing of it.
 MAX_RESPONSE_BYTES = 64 * 1024
-DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=8.0, write=5.0, pool=3.0)
+DEFAULT_TIMEOUTS = {"connect": 3.0, "read": 8.0, "write": 5.0, "pool": 3.0}
 
 
 class BackendError(KioskError):
@@ -88,11 +91,11 @@ class BackendClient:
         device_id: str,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | None = None,
     ) -> None:
         self.device_id = device_id
-        # Made on the first request: building an httpx client loads its transport stack, a
-        # fifth of a second of the kiosk's start-up before the idle screen needs nothing of it.
+        # Made on the first request, like the import: building an httpx client loads its
+        # transport stack, another fifth of a second of start-up.
         self._options: dict[str, Any] = dict(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -108,7 +111,10 @@ class BackendClient:
         if self._client is None:
             if self._closed:
                 raise RuntimeError("the client has been closed")  # as httpx says when closed
-            self._client = httpx.AsyncClient(**self._options)
+            import httpx
+
+            timeout = self._options["timeout"] or httpx.Timeout(**DEFAULT_TIMEOUTS)
+            self._client = httpx.AsyncClient(**{**self._options, "timeout": timeout})
         return self._client
 
     async def aclose(self) -> None:
@@ -142,6 +148,8 @@ class BackendClient:
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         # One retry, only when the connection failed or was dropped before an answer: a
         # stale keep-alive connection is the common case and a second try fixes it.
+        import httpx
+
         for attempt in (1, 2):
             try:
                 response = await self._http().request(method, path, **kwargs)

@@ -18,9 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kiosk.adapters.store import Store
@@ -30,7 +29,11 @@ from kiosk.core.offline import DEFAULT_MAX_AGE, ensure_usable
 log = logging.getLogger("kiosk.adapters.bundle_sync")
 
 SyncOutcome = Literal["updated", "unchanged", "refused", "unreachable", "rejected"]
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
+if TYPE_CHECKING:
+    import httpx
+
+# httpx is imported at the first sync, not at start (see backend_client.py).
+DEFAULT_TIMEOUTS = {"connect": 5.0, "read": 20.0, "write": 10.0, "pool": 5.0}
 
 
 class Health(StrEnum):
@@ -107,7 +110,7 @@ class BundleSync:
         base_url: str,
         token: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | None = None,
         policy: SyncPolicy | None = None,
         clock: Callable[[], datetime] | None = None,
         rng: random.Random | None = None,
@@ -194,10 +197,15 @@ class BundleSync:
         if self._client is None:
             if self._closed:
                 raise RuntimeError("the client has been closed")  # as httpx says when closed
-            self._client = httpx.AsyncClient(**self._client_options)
+            import httpx
+
+            timeout = self._client_options["timeout"] or httpx.Timeout(**DEFAULT_TIMEOUTS)
+            self._client = httpx.AsyncClient(**{**self._client_options, "timeout": timeout})
         return self._client
 
     async def _attempt(self) -> SyncResult:
+        import httpx
+
         now = self._clock()
         headers = {}
         if self._current is not None and self._etag:

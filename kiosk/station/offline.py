@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kiosk.adapters.bundle_sync import BundleSync, SyncPolicy
@@ -28,6 +28,9 @@ from kiosk.core.offline import (
 )
 from kiosk.core.text import Locale
 from kiosk.session.checkers import Checker, FallbackChecker, OfflineChecker
+
+if TYPE_CHECKING:
+    import httpx  # imported where a client is made (see adapters/backend_client.py)
 
 
 def authority_keys(paths: Iterable[Path] = ()) -> dict[str, ed25519.Ed25519PublicKey]:

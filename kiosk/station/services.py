@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-import httpx
+from typing import TYPE_CHECKING
 
 from kiosk.adapters.backend_client import BackendClient, OnlineChecker
 from kiosk.adapters.store import Store
@@ -21,6 +20,9 @@ from kiosk.core.credentials import Presentation, TrustStore, read_presentation
 from kiosk.session.flow import Checker, SessionFlow, Timeouts
 from kiosk.station.config import KioskConfig
 from kiosk.station.offline import OfflineParts, offline_parts
+
+if TYPE_CHECKING:
+    import httpx  # imported where a client is made (see adapters/backend_client.py)
 
 
 @dataclass

@@ -31,10 +31,10 @@ def test_kiosk_check_does_not_import_the_other_commands() -> None:
         "from kiosk.cli import build_parser\n"
         "build_parser(['check', '--help-not-parsed'])\n"
         "print(sorted(m for m in sys.modules if m.startswith('kiosk.commands.')))\n"
-        "print('kivy' in sys.modules, 'cryptography.x509' in sys.modules)\n"
+        "print('kivy' in sys.modules, 'cryptography.x509' in sys.modules, 'httpx' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     modules, heavy = done.stdout.splitlines()
     assert modules == "['kiosk.commands.check', 'kiosk.commands.decision_text']"
-    assert heavy == "False False"
+    assert heavy == "False False False"
