@@ -38,12 +38,16 @@ from backend.problems import (
 )
 from backend.ratelimit import TokenBucketLimiter
 from backend.settings import Settings
+from backend.simulate_http import SimulateEndpoint
+from backend.simulation import Simulator
+from kiosk.common.facts_table import read_facts_table
 from kiosk.common.policy_folder import load_catalog
+from kiosk.core.benefits import Catalog, CatalogError
 from kiosk.core.errors import KioskError
 
 LOG = logging.getLogger("backend.app")
 JSON_MEDIA_TYPE = "application/json"
-PATHS = ("/v1/eligibility", "/v1/bundle", "/v1/health", "/v1/openapi.json")
+PATHS = ("/v1/eligibility", "/v1/simulate", "/v1/bundle", "/v1/health", "/v1/openapi.json")
 
 
 def _json_bytes(document: Any) -> bytes:
@@ -68,6 +72,7 @@ class Endpoints:
         )
         self.gate = DeviceGate(DeviceRegistry(settings.devices), limiter)
         self.eligibility = EligibilityEndpoint(self.gate, self.service, settings.max_body_bytes)
+        self.simulate = SimulateEndpoint(self.gate, _simulator(settings, catalog), settings.max_body_bytes)
         load_bundle(settings)  # sign once now: a bad key or policy stops start-up
         self.health_body = _json_bytes({"status": "ok", "policy_version": catalog.version})
         self.openapi_body = _json_bytes(openapi_document())
@@ -91,6 +96,14 @@ class Endpoints:
         return Response(
             self.openapi_body, media_type=JSON_MEDIA_TYPE, headers={"Cache-Control": "no-cache"}
         )
+
+
+def _simulator(settings: Settings, catalog: Catalog) -> Simulator | None:
+    try:
+        return Simulator(catalog, read_facts_table(settings.policy_dir / "FACTS.md"))
+    except CatalogError as error:
+        LOG.warning("no simulations: %s", error.detail)
+        return None
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -128,10 +141,14 @@ def create_app(settings: Settings) -> ASGIApp:
     app = Starlette(
         routes=[
             Route("/v1/eligibility", endpoints.eligibility, methods=["POST"]),
+            Route("/v1/simulate", endpoints.simulate.handle, methods=["POST"]),
             Route("/v1/bundle", endpoints.bundle, methods=["GET"]),
             Route("/v1/health", endpoints.health, methods=["GET"]),
             Route("/v1/openapi.json", endpoints.openapi, methods=["GET"]),
         ],
         exception_handlers={HTTPException: _http_problem, Exception: _server_problem},
     )
+    # Starlette would answer a near-miss path ("/v1/eligibility/") with a 307 before any token
+    # is read, its Location built from the client's Host header. Only exact paths are ours.
+    app.router.redirect_slashes = False
     return ServiceHeaders(app, known_paths=PATHS, log_requests=settings.log_requests)

@@ -31,25 +31,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.common.bounded_file import FileReadError, read_bounded
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
-from kiosk.core.text import LocalText
 
 DEVICE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SALT_BYTES = 16
 # A bearer value longer than this is refused before hashing: no token we issue comes close.
 MAX_TOKEN_CHARS = 512
+# ~150 bytes a device: room for tens of thousands of kiosks.
+MAX_TOKENS_FILE_BYTES = 4 * 1024 * 1024
 _BEARER = "bearer "
+# What an HTTP header can carry unchanged; `device-token` issues URL-safe base64.
+_TOKEN_PATTERN = re.compile(rf"[\x21-\x7e]{{1,{MAX_TOKEN_CHARS}}}")
 
 
 class DeviceTokensError(KioskError):
     def __init__(self, origin: str, problem: str) -> None:
         super().__init__(
             f"{origin}: {problem}",
-            LocalText(
-                "核验服务的设备令牌文件有误，服务无法启动。",
-                "The eligibility service's device token file is faulty, so it cannot start.",
-            ),
+            message("backend.auth.text"),
         )
+
+
+def token_problem(token: str) -> str | None:
+    """None for a token a kiosk can send, else what is wrong with it (never the token)."""
+    if _TOKEN_PATTERN.fullmatch(token):
+        return None
+    return f"a device token must be 1 to {MAX_TOKEN_CHARS} printable ASCII characters without spaces"
 
 
 def token_digest(token: str, salt: bytes) -> bytes:
@@ -104,11 +113,14 @@ class DeviceRegistry:
 def read_tokens_file(path: Path) -> list[DeviceCredential]:
     origin = str(path)
     try:
-        document: Any = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise DeviceTokensError(origin, f"cannot be read: {error.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise DeviceTokensError(origin, "is not valid UTF-8 JSON") from None
+        document: Any = json.loads(
+            read_bounded(path, MAX_TOKENS_FILE_BYTES).decode("utf-8"), object_pairs_hook=_unique_keys
+        )
+    except FileReadError as error:
+        raise DeviceTokensError(origin, str(error)) from None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # ValueError also covers integers past Python's 4300-digit limit.
+        raise DeviceTokensError(origin, "is not valid UTF-8 JSON with each key once") from None
     if not isinstance(document, dict) or set(document) != {"devices"}:
         raise DeviceTokensError(origin, 'must be an object with exactly one key, "devices"')
     entries = document["devices"]
@@ -118,6 +130,14 @@ def read_tokens_file(path: Path) -> list[DeviceCredential]:
     if len({c.device for c in credentials}) != len(credentials):
         raise DeviceTokensError(origin, "a device id appears twice")
     return credentials
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A key given twice would silently mean its last value: which device did the author mean?
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise ValueError("a key appears twice")
+    return document
 
 
 def _credential(entry: object, origin: str, index: int) -> DeviceCredential:

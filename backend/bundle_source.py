@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from backend.settings import Settings
 from demo.issuer import DEMO_KEYS_DIR, demo_trust_store
+from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.common.policy_folder import read_policy_document
 from kiosk.core.bundle import (
     authority_key_id,
@@ -36,6 +37,11 @@ from kiosk.core.credentials.trust import IssuerKey
 DEMO_AUTHORITY_PRIVATE_KEY = DEMO_KEYS_DIR / "authority-ed25519-DEMO-private.pem"
 DEFAULT_VALIDITY = timedelta(days=2)
 _HASH_PREFIX = "sha256:"
+MAX_KEY_FILE_BYTES = 16 * 1024
+# Room for a bundle's most trust keys (MAX_TRUST_KEYS) as PEM certificates of ~2 KiB each.
+MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024
+# A line per revocation, ~72 bytes each for the most a bundle may carry (MAX_REVOKED).
+MAX_REVOCATIONS_FILE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +54,9 @@ class SignedBundle:
 
 def load_authority_private_key(path: Path) -> ed25519.Ed25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except OSError as error:
-        raise TrustKeyError(f"cannot read authority key {path.name}: {error.strerror}") from None
+        key = serialization.load_pem_private_key(read_bounded(path, MAX_KEY_FILE_BYTES), password=None)
+    except FileReadError as error:
+        raise TrustKeyError(f"authority key {path.name} {error}") from None
     except (ValueError, TypeError) as error:
         raise TrustKeyError(f"authority key {path.name} is not a readable PEM key: {error}") from None
     if not isinstance(key, ed25519.Ed25519PrivateKey):
@@ -58,11 +64,22 @@ def load_authority_private_key(path: Path) -> ed25519.Ed25519PrivateKey:
     return key
 
 
+def read_trust_files(paths: Iterable[Path]) -> TrustStore:
+    """Issuer keys and certificates (PEM or DER), each file read bounded."""
+    store = TrustStore()
+    for path in paths:
+        try:
+            store = store.merged(TrustStore.from_bytes(read_bounded(Path(path), MAX_TRUST_FILE_BYTES)))
+        except FileReadError as error:
+            raise TrustKeyError(f"trust file {Path(path).name} {error}") from None
+    return store
+
+
 def read_revocations(path: Path) -> list[str]:
     """One entry a line: a credential id (hashed here) or ``sha256:<64 hex>``; # comments."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_bounded(path, MAX_REVOCATIONS_FILE_BYTES).decode("utf-8")
+    except (FileReadError, UnicodeDecodeError) as error:
         raise ValueError(f"cannot read revocation file {path.name}: {error}") from None
     hashes = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -139,7 +156,7 @@ def _setting_path(settings: Settings, name: str, default: Path) -> Path:
 
 def _trust(settings: Settings) -> TrustStore:
     files = getattr(settings, "trust_files", None)
-    return TrustStore.from_files(files) if files else demo_trust_store()
+    return read_trust_files(files) if files else demo_trust_store()
 
 
 def _revoked(settings: Settings) -> list[str]:

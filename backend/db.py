@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backend.settings import BackendConfigError
+
 SCHEMA = """
 CREATE TABLE subjects (
     subject_id INTEGER PRIMARY KEY,
@@ -113,16 +115,32 @@ def create_database(path: Path, subjects: Iterable[SeedSubject]) -> None:
     temporary.replace(path)
 
 
+class RecordsFileError(BackendConfigError):
+    """The records file cannot serve: missing, not SQLite, or not our schema."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(str(path), "db", problem)
+
+
 class SubjectStore:
     """Read-only access to the records; `lookup` is the only query the service makes."""
 
     def __init__(self, path: Path, *, preload: bool = False) -> None:
         self._uri = path.resolve().as_uri() + "?mode=ro"
         self._local = threading.local()
-        self._connection()  # fail at start-up, not on the first request, if the file is bad
-        self._records: dict[tuple[str, str], SubjectRecord] | None = (
-            self._read_all() if preload else None
-        )
+        # Fail at start-up, not on the first request, if the file is bad: with one line
+        # naming the file, whatever sqlite3 or the stored JSON raises.
+        try:
+            self._connection()
+            self._records: dict[tuple[str, str], SubjectRecord] | None = (
+                self._read_all() if preload else None
+            )
+        except sqlite3.Error as error:
+            self.close()
+            raise RecordsFileError(path, f"is not a readable database of subjects ({error})") from None
+        except (ValueError, KeyError, TypeError, RecursionError) as error:
+            self.close()
+            raise RecordsFileError(path, f"holds a malformed record ({type(error).__name__})") from None
 
     def _read_all(self) -> dict[tuple[str, str], SubjectRecord]:
         connection = self._connection()
@@ -145,7 +163,11 @@ class SubjectStore:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             connection = sqlite3.connect(self._uri, uri=True)
-            connection.execute("SELECT 1 FROM subject_refs LIMIT 1").fetchall()
+            try:
+                connection.execute("SELECT 1 FROM subject_refs LIMIT 1").fetchall()
+            except sqlite3.Error:
+                connection.close()
+                raise
             self._local.connection = connection
         return connection
 

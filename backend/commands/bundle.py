@@ -6,8 +6,10 @@
     kiosk-backend bundle verify bundle.json --authority AUTHORITY-public.pem
 
 Without --trust the DEMO issuer keys are included; without --version the version is the Unix
-time of signing (always higher than an earlier signing). Exit codes: 0 done / valid, 2 usage,
-3 the input is unusable or the bundle is refused (the reason is printed).
+time of signing (always higher than an earlier signing). Before signing, the policy must pass
+`kiosk-backend policy test` (worked examples, example coverage, declared facts, version
+ranges, both languages). Exit codes: 0 done / valid, 1 a policy check fails (nothing signed),
+2 usage, 3 the input is unusable or the bundle is refused (the reason is printed).
 """
 
 from __future__ import annotations
@@ -17,13 +19,19 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from backend.bundle_source import build_signed_bundle, load_authority_private_key, read_revocations
+from backend.bundle_source import (
+    MAX_KEY_FILE_BYTES,
+    build_signed_bundle,
+    load_authority_private_key,
+    read_revocations,
+    read_trust_files,
+)
 from demo.issuer import demo_trust_store
-from kiosk.core.bundle import BundleError, iso_utc, load_authority_keys, verify_bundle
-from kiosk.core.credentials import TrustStore
+from kiosk.common.bounded_file import FileReadError, read_bounded
+from kiosk.common.cli import EXIT_FAILED, EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
+from kiosk.common.policy_checks import check_policy
+from kiosk.core.bundle import MAX_BUNDLE_BYTES, BundleError, iso_utc, load_authority_keys, verify_bundle
 from kiosk.core.errors import KioskError
-
-EXIT_OK, EXIT_USAGE, EXIT_INVALID = 0, 2, 3
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,8 +76,19 @@ def run_sign(args: argparse.Namespace) -> int:
         print("kiosk-backend bundle sign: --version must be 1 or more", file=sys.stderr)
         return EXIT_USAGE
     try:
+        report = check_policy(args.policy)
+    except KioskError as error:
+        print(f"kiosk-backend bundle sign: {error.detail}", file=sys.stderr)
+        return EXIT_INVALID_INPUT
+    if not report.ok:
+        for problem in report.problems:
+            print(problem.line(), file=sys.stderr)
+        print(f"kiosk-backend bundle sign: refused, {len(report.problems)} policy check(s) fail; "
+              "nothing signed", file=sys.stderr)
+        return EXIT_FAILED
+    try:
         authority = load_authority_private_key(args.key)
-        trust = TrustStore.from_files(args.trust) if args.trust else demo_trust_store()
+        trust = read_trust_files(args.trust) if args.trust else demo_trust_store()
         revoked = read_revocations(args.revoked) if args.revoked else []
         signed = build_signed_bundle(
             args.policy, authority, trust=trust, revoked=revoked, version=args.version,
@@ -77,15 +96,15 @@ def run_sign(args: argparse.Namespace) -> int:
         )
     except KioskError as error:
         print(f"kiosk-backend bundle sign: {error.detail}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     except ValueError as error:
         print(f"kiosk-backend bundle sign: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     try:
         args.out.write_bytes(signed.body)
     except OSError as error:
         print(f"kiosk-backend bundle sign: cannot write {args.out}: {error.strerror}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     print(
         f"signed {args.out}: {len(signed.body)} bytes, {len(trust)} trust key(s), "
         f"{len(set(revoked))} revocation(s), expires {iso_utc(signed.issued_at + signed.valid_for)}, "
@@ -95,20 +114,24 @@ def run_sign(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    reading = args.file
     try:
-        keys = load_authority_keys(path.read_bytes() for path in args.authority)
-        raw = args.file.read_bytes()
-    except OSError as error:
-        print(f"kiosk-backend bundle verify: cannot read: {error.strerror}", file=sys.stderr)
-        return EXIT_INVALID
+        raw = read_bounded(reading, MAX_BUNDLE_BYTES)
+        blobs = []
+        for reading in args.authority:
+            blobs.append(read_bounded(reading, MAX_KEY_FILE_BYTES))
+        keys = load_authority_keys(blobs)
+    except FileReadError as error:
+        print(f"kiosk-backend bundle verify: {reading} {error}", file=sys.stderr)
+        return EXIT_INVALID_INPUT
     except KioskError as error:
         print(f"kiosk-backend bundle verify: {error.detail}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     try:
         bundle = verify_bundle(raw, keys)
     except BundleError as error:
         print(f"kiosk-backend bundle verify: {error.detail}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     now = datetime.now(UTC)
     state = "EXPIRED" if bundle.is_expired(now) else "valid"
     print(
@@ -117,4 +140,4 @@ def run_verify(args: argparse.Namespace) -> int:
         f"{len(bundle.catalog.benefits)} benefit(s), {len(bundle.trust_keys)} trust key(s), "
         f"{len(bundle.revoked)} revocation(s)"
     )
-    return EXIT_OK if state == "valid" else EXIT_INVALID
+    return EXIT_OK if state == "valid" else EXIT_INVALID_INPUT

@@ -19,8 +19,7 @@ from backend.auth import (
     read_tokens_file,
     write_tokens_file,
 )
-
-EXIT_USAGE = 2
+from kiosk.common.cli import EXIT_USAGE
 
 
 def register(subparsers: Any) -> None:
@@ -44,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     token = secrets.token_urlsafe(32)
     kept = [c for c in existing if c.device != args.device]
-    write_tokens_file(args.tokens, [*kept, DeviceCredential.from_token(args.device, token)])
+    try:
+        write_tokens_file(args.tokens, [*kept, DeviceCredential.from_token(args.device, token)])
+    except OSError as error:
+        print(f"kiosk-backend device-token: cannot write {args.tokens}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
     print(token)
     return 0

@@ -18,13 +18,14 @@ from typing import Any, cast
 import segno
 
 from demo.issuer import ALGORITHMS, DEMO_KEYS_DIR, DemoKeyMissing, load_demo_issuer
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.core.credentials import CredentialError, ric, uscc
 from kiosk.core.credentials.model import JSON, SubjectKind
+from kiosk.core.credentials.schemes import KIND_BY_IDENTIFIER_SCHEME
 
-EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
 DEMO_DATA_MODULE = "demo.records"
 DEMO_DATA_FUNCTION = "demo_subjects"
-_KINDS_BY_SCHEME: dict[str, SubjectKind] = {"uscc": "business", "ric": "person"}
+_KINDS_BY_SCHEME: dict[str, SubjectKind] = KIND_BY_IDENTIFIER_SCHEME
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         found = find_demo_subject(args.subject)
     except LookupError as exc:
         print(f"mint: cannot read the demo subjects: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_INVALID_INPUT
     except ValueError as exc:
         print(f"mint: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -127,10 +128,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except DemoKeyMissing as exc:
         print(f"mint: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_INVALID_INPUT
     except CredentialError as exc:
         print(f"mint: the demo subject cannot be issued: {exc.detail}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_INVALID_INPUT
     stem = _output_stem(args.out)
     stem.parent.mkdir(parents=True, exist_ok=True)
     text_path, png_path = stem.with_name(stem.name + ".txt"), stem.with_name(stem.name + ".png")

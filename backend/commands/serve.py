@@ -10,24 +10,24 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from backend.app import create_app
-from backend.auth import DeviceCredential
-from backend.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, load_settings
+from backend.auth import DeviceCredential, token_problem
+from backend.server import ListenError, build_server, listen, raise_open_file_limit, resolve_limits, url_of
+from backend.settings import DEFAULT_HOST, DEFAULT_PORT, NUMBERS, Settings, host_problem, load_settings
 from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN, DemoSeedError, write_demo_database
+from kiosk.common.cli import EXIT_USAGE
 from kiosk.common.logs import configure_logging
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.errors import KioskError
 
 DEFAULT_CONFIG = Path("/etc/xinyi-backend/backend.toml")
-EXIT_USAGE = 2
 
 
 def register(subparsers: Any) -> None:
@@ -63,6 +63,14 @@ def demo_settings(db_path: Path, token: str = DEMO_TOKEN, **overrides: Any) -> S
     return settings
 
 
+def _seeded_demo_settings(db_path: Path, token: str, overrides: dict[str, Any]) -> Settings:
+    try:
+        return demo_settings(db_path, token, **overrides)
+    except (OSError, sqlite3.Error) as error:  # --db names a folder, or a place we cannot write
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise DemoSeedError(f"cannot write the demo database {db_path}: {reason}") from None
+
+
 def _rate(text: str | None) -> dict[str, Any]:
     if text is None:
         return {}
@@ -73,9 +81,21 @@ def _rate(text: str | None) -> dict[str, Any]:
         rate, size = float(per_second), int(burst or "30")
     except ValueError:
         raise ValueError('--rate-limit takes "PER_SECOND/BURST" or "off"') from None
-    if rate <= 0 or size < 1:
-        raise ValueError("--rate-limit needs a rate > 0 and a burst >= 1")
+    for key, value in (("rate_per_second", rate), ("rate_burst", size)):
+        if (problem := NUMBERS[key].problem(value)) is not None:
+            raise ValueError(f"--rate-limit: {'the rate' if key == 'rate_per_second' else 'the burst'} {problem}")
     return {"rate_per_second": rate, "rate_burst": size}
+
+
+def _flags_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the flags a person typed, checked as the config file's values are."""
+    if args.host is not None and (problem := host_problem(args.host)) is not None:
+        return f"--host {problem}"
+    if args.port is not None and (problem := NUMBERS["port"].problem(args.port)) is not None:
+        return f"--port {problem}"
+    if args.demo and (problem := token_problem(args.token)) is not None:
+        return f"--token: {problem}"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,36 +105,35 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"kiosk-backend serve: {error}", file=sys.stderr)
         return EXIT_USAGE
+    if (problem := _flags_problem(args)) is not None:
+        print(f"kiosk-backend serve: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     for key in ("host", "port", "policy_dir"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     if args.no_access_log:
         overrides["log_requests"] = False
+    raise_open_file_limit()
     with tempfile.TemporaryDirectory(prefix="xinyi-backend-") as scratch:
         try:
             if args.demo:
-                settings = demo_settings(
-                    args.db or Path(scratch) / "demo.sqlite3", args.token, **overrides
-                )
+                settings = _seeded_demo_settings(args.db or Path(scratch) / "demo.sqlite3", args.token, overrides)
             else:
                 config = args.config or Path(os.environ.get("XINYI_BACKEND_CONFIG", DEFAULT_CONFIG))
                 settings = replace(load_settings(config), **overrides)
                 if args.db is not None:
                     settings = replace(settings, db_path=args.db)
+            settings = replace(settings, limits=resolve_limits(settings.limits))
             app = create_app(settings)
-        except (KioskError, DemoSeedError) as error:
+            listener = listen(settings.host, settings.port)
+        except (KioskError, DemoSeedError, ListenError) as error:
             detail = error.detail if isinstance(error, KioskError) else str(error)
             print(f"kiosk-backend serve: {detail}", file=sys.stderr)
             return EXIT_USAGE
-        if args.demo:
-            print(f"demo device token: {args.token}, device id: {DEMO_DEVICE_ID}", flush=True)
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            proxy_headers=False,
-        )
+        with listener:
+            server = build_server(app, settings)
+            if args.demo:
+                print(f"demo device token: {args.token}, device id: {DEMO_DEVICE_ID}", flush=True)
+            logging.getLogger("backend.app").info("serving on %s", url_of(listener))
+            server.run(sockets=[listener])
     return 0

@@ -14,6 +14,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.core.credentials import (
     DEFAULT_PREFIX,
     CredentialError,
@@ -32,8 +33,6 @@ from kiosk.core.credentials import (
 from kiosk.core.credentials.model import JSON
 from kiosk.core.credentials.token import PREFIX as TOKEN_PREFIX
 from kiosk.core.text import Locale, LocalText, parse_locale
-
-EXIT_OK, EXIT_USAGE, EXIT_INVALID = 0, 2, 3
 
 _VALID_SIGNED = LocalText(
     "电子凭证有效：签名、有效期和撤销状态均已核验，可离线判断。",
@@ -174,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         _print_text(result)
-    return EXIT_OK if found is not None else EXIT_INVALID
+    return EXIT_OK if found is not None else EXIT_INVALID_INPUT
 
 
 def _print_text(result: dict[str, JSON]) -> None:

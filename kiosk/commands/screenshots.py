@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED = 0, 1
+from kiosk.common.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, demo_installed
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,6 +27,8 @@ SIZES: tuple[tuple[int, int], ...] = ((800, 480), (480, 800), (1920, 1080), (108
 
 
 def run(args: argparse.Namespace) -> int:
+    if not demo_installed("kiosk screenshots"):
+        return EXIT_USAGE
     # Nothing from kiosk.ui before configure_kivy(): importing it creates the window.
     if args.size is None:
         # One process per size: an offscreen GL window renders cleanly only at the size it was
@@ -51,25 +53,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _render(out_dir: Path, workdir: Path, size: tuple[int, int]) -> int:
-    from kivy.core.window import Window
-
     from demo.world import start_demo_world
     from kiosk.ui.app import KioskApp
-    from kiosk.ui.driver import ScreenDriver
     from kiosk.ui.gallery import Gallery
+    from kiosk.ui.headless import run_on_window
 
     world = await start_demo_world(workdir)
     app = KioskApp(world.station.runtime, hardened=True, demo_codes=world.codes_for)
-    root = app.build()
-    Window.add_widget(root)
     try:
-        count = await Gallery(ScreenDriver(app), world, out_dir, print).run(size)
+        count = await run_on_window(app, lambda driver: Gallery(driver, world, out_dir, print).run(size))
     except Exception as error:
         print(f"kiosk screenshots: stopped: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILED
     finally:
-        app.detach()
-        Window.remove_widget(root)
         await asyncio.wait_for(world.aclose(), timeout=30)
     print(f"kiosk screenshots: {size[0]}x{size[1]}: {count} screenshots in {out_dir.resolve()}")
     return EXIT_OK

@@ -18,12 +18,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kiosk.adapters.bundle_sync import BundleSync, SyncPolicy, SyncResult
 from kiosk.adapters.store import Store
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
 from kiosk.core.bundle import PolicyBundle, iso_utc
 from kiosk.core.errors import KioskError
 from kiosk.station.config import KioskConfig, resolve_config
 from kiosk.station.offline import authority_keys
-
-EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 2, 3, 4
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -87,10 +86,10 @@ def _report(result: SyncResult, held: PolicyBundle | None, max_age: timedelta) -
         reason = result.refusal.reason if result.refusal else "refused"
         print(f"refused ({reason}): {result.detail}", file=sys.stderr)
         print(f"keeping the last good bundle: {_held(held, now, max_age)}", file=sys.stderr)
-        return EXIT_REFUSED
+        return EXIT_INVALID_INPUT
     print(f"{result.outcome}: {result.detail}", file=sys.stderr)
     print(f"last good bundle: {_held(held, now, max_age)}", file=sys.stderr)
-    return EXIT_UNREACHABLE
+    return EXIT_UNAVAILABLE
 
 
 def _held(held: PolicyBundle | None, now: datetime, max_age: timedelta) -> str:

@@ -52,6 +52,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from kiosk.core.benefits import Catalog, CatalogError, parse_catalog
 from kiosk.core.credentials.trust import IssuerKey, TrustKeyError, TrustStore, key_id_of_public_key
 from kiosk.core.errors import KioskError
+from kiosk.core.policy_dates import local_day
 from kiosk.core.text import LocalText
 
 BUNDLE_FORMAT = "xinyi-policy-bundle/1"
@@ -185,6 +186,13 @@ def build_payload(
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise BundleError("malformed", "version must be an integer >= 1")
     catalog = parse_catalog(catalog_document, origin="bundle catalog")
+    # Carry every version in force on some day until the bundle expires, and no other: an
+    # offline kiosk then switches versions on their date without a new bundle.
+    catalog = catalog.within(
+        local_day(issued_at, catalog.time_zone), local_day(issued_at + valid_for, catalog.time_zone)
+    )
+    if not catalog.benefits:
+        raise BundleError("malformed", "no benefit is in force while the bundle is valid")
     hashes = sorted({h.lower() for h in revoked})
     _check_revoked(hashes)
     return {

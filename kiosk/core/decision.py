@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from kiosk.core.benefits import Benefit, Criterion
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
+from kiosk.core.policy_dates import local_day
 from kiosk.core.rules import RuleError, is_truthy
+from kiosk.core.rules.datetimes import DateTime
 from kiosk.core.text import Locale, LocalText
 
 
@@ -50,6 +53,16 @@ class DecisionFormatError(KioskError):
         )
 
 
+class NotInForce(KioskError):
+    """The benefit has no version in force on the decision's day: it is not offered."""
+
+    def __init__(self, benefit_id: str, day: str) -> None:
+        super().__init__(
+            f"benefit {benefit_id!r} is not in force on {day}",
+            message("core.decision.not_in_force"),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class CriterionResult:
     id: str
@@ -59,6 +72,7 @@ class CriterionResult:
     as_of: str | None
     source: str
     remedy: str | None
+    rule_version: str = "-"  # the deciding version's valid_from ("-": undated)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +83,7 @@ class CriterionResult:
             "as_of": self.as_of,
             "source": self.source,
             "remedy": self.remedy,
+            "rule_version": self.rule_version,
         }
 
 
@@ -103,15 +118,15 @@ class Decision:
 # descriptors set the same slots; the check below fails at import if a field is added here
 # and not there.
 _new = object.__new__
-(_set_id, _set_title, _set_status, _set_reason, _set_as_of, _set_source,
- _set_remedy) = (getattr(CriterionResult, name).__set__ for name in (
-    "id", "title", "status", "reason", "as_of", "source", "remedy"))
+(_set_id, _set_title, _set_status, _set_reason, _set_as_of, _set_source, _set_remedy,
+ _set_rule_version) = (getattr(CriterionResult, name).__set__ for name in (
+    "id", "title", "status", "reason", "as_of", "source", "remedy", "rule_version"))
 (_set_decision_id, _set_benefit, _set_outcome, _set_criteria, _set_policy_version,
  _set_decided_at, _set_valid_until, _set_mode) = (getattr(Decision, name).__set__ for name in (
     "decision_id", "benefit", "outcome", "criteria", "policy_version", "decided_at",
     "valid_until", "mode"))
 if [f.name for f in fields(CriterionResult)] != [
-    "id", "title", "status", "reason", "as_of", "source", "remedy"
+    "id", "title", "status", "reason", "as_of", "source", "remedy", "rule_version"
 ] or [f.name for f in fields(Decision)] != [
     "decision_id", "benefit", "outcome", "criteria", "policy_version", "decided_at",
     "valid_until", "mode",
@@ -121,7 +136,7 @@ if [f.name for f in fields(CriterionResult)] != [
 
 def _criterion_result(
     id: str, title: str, status: Status, reason: str, as_of: str | None, source: str,
-    remedy: str | None,
+    remedy: str | None, rule_version: str,
 ) -> CriterionResult:
     result = _new(CriterionResult)
     _set_id(result, id)
@@ -131,6 +146,7 @@ def _criterion_result(
     _set_as_of(result, as_of)
     _set_source(result, source)
     _set_remedy(result, remedy)
+    _set_rule_version(result, rule_version)
     return result
 
 
@@ -187,6 +203,11 @@ def judge_criterion(
         reason, remedy = criterion.failed, criterion.remedy
     else:
         reason, remedy = criterion.unknown, criterion.unknown_remedy
+    remedy_text = _fill(remedy.get(locale), shown) if remedy is not None else None
+    if status is Status.FAILED and criterion.dated_remedy is not None:
+        dates = remedy_dates(criterion, data)
+        if dates is not None:
+            remedy_text = criterion.dated_remedy.get(locale).format_map({**(shown or {}), **dates})
     return CriterionResult(
         id=criterion.id,
         title=criterion.title.get(locale),
@@ -194,8 +215,23 @@ def judge_criterion(
         reason=_fill(reason.get(locale), shown),
         as_of=as_of if status is not Status.UNKNOWN else None,
         source=criterion.source.get(locale),
-        remedy=_fill(remedy.get(locale), shown) if remedy is not None else None,
+        remedy=remedy_text,
+        rule_version=criterion.rule_version,
     )
+
+
+def remedy_dates(criterion: Criterion, data: Mapping[str, Any]) -> dict[str, str] | None:
+    """The dates a dated remedy names (YYYY-MM-DD), or None when any cannot be computed."""
+    dates: dict[str, str] = {}
+    for name, expression in criterion.compiled_dates.items():
+        try:
+            value = expression.evaluate(data)
+        except RuleError:
+            return None
+        if not isinstance(value, DateTime):
+            return None
+        dates[name] = value.isoformat()[:10]
+    return dates
 
 
 def _fill(template: str, shown: Mapping[str, Any] | None) -> str:
@@ -236,15 +272,21 @@ def decide(
     locale, which facts each rule reads) prepared once per benefit and locale.
     """
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    today, decided_at, valid_until = _moments(moment, benefit.valid_hours)
+    decided_at, valid_until = _moments(moment, benefit.valid_hours)
     dates = as_of or {}
+    # Law is dated in the policy's time zone: "today" and the versions in force follow it.
+    day = local_day(moment, benefit.time_zone)
+    today = day.isoformat()
     # One plain copy serves the rules and every lookup below (offline facts come as a
     # read-only mapping proxy, whose lookups cost twice a dict's).
     known = dict(facts)
     data = {"facts": known, "external": {"today": today}}
     results = []
     failed = unknown = False
-    for step in _plan(benefit, locale):
+    steps = _plan(benefit, locale, day)
+    if not steps:
+        raise NotInForce(benefit.id, today)
+    for step in steps:
         status = PASSED
         for name in step.facts:
             if known.get(name) is None:
@@ -273,7 +315,13 @@ def decide(
         if shown is not None:
             reason = reason.format_map(shown)
             remedy = remedy.format_map(shown) if remedy is not None else None
-        results.append(_criterion_result(step.id, step.title, status, reason, date, step.source, remedy))
+        if status is FAILED and step.dated_remedy is not None:
+            # As in judge_criterion: the dates after which to try again, from this data.
+            remedy_on = remedy_dates(step.criterion, data)
+            if remedy_on is not None:
+                remedy = step.dated_remedy.format_map({**(shown or {}), **remedy_on})
+        results.append(_criterion_result(
+            step.id, step.title, status, reason, date, step.source, remedy, step.rule_version))
     if failed:
         outcome = Outcome.NOT_ELIGIBLE
     elif unknown or not results:
@@ -314,19 +362,23 @@ class _Step:
     # Without shown values an unknown criterion's result is all policy text (as_of is None):
     # built once and shared.
     unknown_result: CriterionResult | None
+    rule_version: str
+    dated_remedy: str | None
+    criterion: Criterion  # for remedy_dates, the one step that reads the data again
 
 
-_PLANS: dict[tuple[int, str], tuple[Benefit, tuple[_Step, ...]]] = {}
-_MAX_PLANS = 256  # benefits x locales of a few catalogs; more only after many reloads
+_PLANS: dict[tuple[int, str, date], tuple[Benefit, tuple[_Step, ...]]] = {}
+_MAX_PLANS = 256  # benefits x locales x days; cleared when full
 
 
-def _plan(benefit: Benefit, locale: Locale) -> tuple[_Step, ...]:
-    key = (id(benefit), locale)
+def _plan(benefit: Benefit, locale: Locale, day: date) -> tuple[_Step, ...]:
+    """The criteria in force on ``day``, prepared for ``locale``."""
+    key = (id(benefit), locale, day)
     entry = _PLANS.get(key)
     # The entry holds the benefit itself, so its id cannot be reused while it is cached.
     if entry is not None and entry[0] is benefit:
         return entry[1]
-    steps = tuple(_step(criterion, locale) for criterion in benefit.criteria)
+    steps = tuple(_step(criterion, locale) for criterion in benefit.criteria_on(day))
     if len(_PLANS) >= _MAX_PLANS:
         _PLANS.clear()
     _PLANS[key] = (benefit, steps)
@@ -339,7 +391,7 @@ def _step(criterion: Criterion, locale: Locale) -> _Step:
         unknown_result = CriterionResult(
             criterion.id, criterion.title.get(locale), Status.UNKNOWN,
             criterion.unknown.get(locale), None, criterion.source.get(locale),
-            criterion.unknown_remedy.get(locale),
+            criterion.unknown_remedy.get(locale), criterion.rule_version,
         )
     return _Step(
         id=criterion.id,
@@ -355,26 +407,29 @@ def _step(criterion: Criterion, locale: Locale) -> _Step:
         unknown=criterion.unknown.get(locale),
         unknown_remedy=criterion.unknown_remedy.get(locale),
         unknown_result=unknown_result,
+        rule_version=criterion.rule_version,
+        dated_remedy=criterion.dated_remedy.get(locale) if criterion.dated_remedy is not None else None,
+        criterion=criterion,
     )
 
 
-# One tuple, replaced whole: (second, today, decided_at, {valid hours: valid_until}).
-_last_second: tuple[int, str, str, dict[int, str]] = (-1, "", "", {})
+# One tuple, replaced whole: (second, decided_at, {valid hours: valid_until}).
+_last_second: tuple[int, str, dict[int, str]] = (-1, "", {})
 
 
-def _moments(moment: datetime, valid_hours: int) -> tuple[str, str, str]:
-    """Today, decided_at and valid_until for a UTC moment; the last second's kept (a clock
-    reading, nothing about anyone), since a busy server decides many times a second."""
+def _moments(moment: datetime, valid_hours: int) -> tuple[str, str]:
+    """decided_at and valid_until for a UTC moment; the last second's kept (a clock reading,
+    nothing about anyone), since a busy server decides many times a second."""
     global _last_second
     second = int(moment.timestamp())
     last = _last_second
     if last[0] != second:
-        last = (second, moment.date().isoformat(), _iso(moment), {})
+        last = (second, _iso(moment), {})
         _last_second = last
-    until = last[3].get(valid_hours)
+    until = last[2].get(valid_hours)
     if until is None:
-        until = last[3][valid_hours] = _iso(moment + timedelta(hours=valid_hours))
-    return last[1], last[2], until
+        until = last[2][valid_hours] = _iso(moment + timedelta(hours=valid_hours))
+    return last[1], until
 
 
 def new_decision_id() -> str:
@@ -389,7 +444,7 @@ def _iso(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-_CRITERION_FIELDS = {"id", "title", "status", "reason", "as_of", "source", "remedy"}
+_CRITERION_FIELDS = {"id", "title", "status", "reason", "as_of", "source", "remedy", "rule_version"}
 _DECISION_FIELDS = {
     "decision_id",
     "benefit",
@@ -441,7 +496,7 @@ def _criterion_from_json(item: object) -> CriterionResult:
         status = Status(item["status"])
     except ValueError:
         raise DecisionFormatError("a criterion status is not passed/failed/unknown") from None
-    for key in ("id", "title", "reason", "source"):
+    for key in ("id", "title", "reason", "source", "rule_version"):
         _require_str(item[key], f"criterion {key}")
     for key in ("as_of", "remedy"):
         if item[key] is not None:
@@ -456,6 +511,7 @@ def _criterion_from_json(item: object) -> CriterionResult:
         as_of=item["as_of"],
         source=item["source"],
         remedy=item["remedy"],
+        rule_version=item["rule_version"],
     )
 
 

@@ -19,6 +19,7 @@ from kiosk.core.benefits import Benefit, Catalog
 from kiosk.core.credentials import CredentialError, Presentation
 from kiosk.core.decision import Decision, Outcome
 from kiosk.core.errors import KioskError
+from kiosk.core.kiosk_dates import with_birth_dates
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
 
 
@@ -320,6 +321,8 @@ class SessionFlow:
             self._check_task = None
         if self._view.state is not FlowState.CHECKING:
             return
+        # The ID number in memory dates the age remedy; the birth date never leaves the kiosk.
+        decision = with_birth_dates(decision, benefit, presentation, locale)
         for listener in self._decision_listeners:
             listener(decision)
         self._enter(FlowState.RESULT, decision=decision)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,8 @@ from typing import Any
 from kiosk.core.errors import KioskError
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText, parse_locale
 from kiosk.session.flow import Timeouts
+from kiosk.station import paths
 
-DEFAULT_CONFIG_PATH = Path("/etc/xinyi-kiosk/kiosk.toml")
 _MAX_CONFIG_BYTES = 64 * 1024
 
 
@@ -214,23 +215,21 @@ def resolve_config(
     backend_url: str | None = None,
     token: str | None = None,
     data_dir: Path | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> KioskConfig:
     """Config file (explicit, $XINYI_CONFIG, or the system path if it exists) + env + options."""
     env = os.environ if environ is None else environ
-    if path is None and env.get("XINYI_CONFIG"):
-        path = Path(env["XINYI_CONFIG"])
-    if path is None and DEFAULT_CONFIG_PATH.exists():
-        path = DEFAULT_CONFIG_PATH
-    config = load_config(path)
+    config_file: Path | None = paths.config_path(path, env)
+    if path is None and config_file == paths.DEFAULT_CONFIG_PATH and not config_file.exists():
+        config_file = None  # no file at all: the built-in defaults and the environment
+    config = load_config(config_file)
     changes: dict[str, Any] = {}
-    url = backend_url or env.get("XINYI_BACKEND_URL")
+    url = backend_url or env.get(paths.BACKEND_URL_ENV)
     if url:
         changes["backend_url"] = url
-    secret = token or env.get("XINYI_DEVICE_TOKEN")
+    secret = token or env.get(paths.DEVICE_TOKEN_ENV)
     if secret:
         changes["token"] = secret
-    folder = data_dir or (Path(env["XINYI_DATA_DIR"]) if env.get("XINYI_DATA_DIR") else None)
-    if folder is not None:
-        changes["data_dir"] = folder
+    if data_dir is not None or env.get(paths.DATA_DIR_ENV, "").strip():
+        changes["data_dir"] = paths.data_dir(data_dir, env)
     return replace(config, **changes)

@@ -119,7 +119,7 @@ def test_device_token_refuses_a_bad_device_id(tmp_path: Path, capsys: pytest.Cap
         ('db = "records.sqlite3"\ndevice_tokens = "devices.json"\nlog_requests = 1\n', "log_requests"),
         ('db = "records.sqlite3"\ndevice_tokens = "devices.json"\ncolour = "red"\n', "colour"),
         ('db = "missing.sqlite3"\ndevice_tokens = "devices.json"\n', "db"),
-        ('db = "records.sqlite3"\ndevice_tokens = "devices.json"\nrate_burst = 0\n', "rate_per_second"),
+        ('db = "records.sqlite3"\ndevice_tokens = "devices.json"\nrate_burst = 0\n', "rate_burst"),
         ("db = [\n", "(file)"),
     ],
 )

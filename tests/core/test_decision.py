@@ -419,7 +419,7 @@ def test_decide_agrees_with_judging_each_criterion(catalog: Catalog, data: st.Da
     rule_data = {"facts": dict(facts), "external": {"today": TODAY.isoformat()}}
     expected = tuple(
         judge_criterion(c, facts, data=rule_data, as_of=as_of.get(c.source_id), locale=locale)
-        for c in benefit.criteria
+        for c in benefit.criteria_on(TODAY)
     )
     assert decision.criteria == expected
     assert decision.outcome is outcome_of(r.status for r in expected)

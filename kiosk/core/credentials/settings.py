@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from kiosk.core.credentials import token
 from kiosk.core.credentials.trust import TrustStore
 
 DEFAULT_PREFIX = "XK1"
-TOKEN_PREFIX = "XKT"
 _PREFIX_SHAPE = re.compile(r"[A-Z0-9]{2,8}")
 
 
@@ -51,6 +51,6 @@ class CredentialSettings:
     limits: CredentialLimits = CredentialLimits()
 
     def __post_init__(self) -> None:
-        if not _PREFIX_SHAPE.fullmatch(self.prefix) or self.prefix == TOKEN_PREFIX:
+        if not _PREFIX_SHAPE.fullmatch(self.prefix) or self.prefix + ":" == token.PREFIX:
             raise ValueError("credential prefix must be 2-8 of A-Z0-9 and not the token prefix")
         object.__setattr__(self, "revoked", frozenset(h.lower() for h in self.revoked))
