@@ -272,10 +272,9 @@ def decide(
     locale, which facts each rule reads) prepared once per benefit and locale.
     """
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    decided_at, valid_until = _moments(moment, benefit.valid_hours)
-    dates = as_of or {}
     # Law is dated in the policy's time zone: "today" and the versions in force follow it.
-    day = local_day(moment, benefit.time_zone)
+    day, decided_at, valid_until = _moments(moment, benefit.valid_hours, benefit.time_zone)
+    dates = as_of or {}
     today = day.isoformat()
     # One plain copy serves the rules and every lookup below (offline facts come as a
     # read-only mapping proxy, whose lookups cost twice a dict's).
@@ -413,23 +412,26 @@ def _step(criterion: Criterion, locale: Locale) -> _Step:
     )
 
 
-# One tuple, replaced whole: (second, decided_at, {valid hours: valid_until}).
-_last_second: tuple[int, str, dict[int, str]] = (-1, "", {})
+# One tuple, replaced whole: (second, decided_at, {valid hours: valid_until}, {zone: day}).
+_last_second: tuple[int, str, dict[int, str], dict[str, date]] = (-1, "", {}, {})
 
 
-def _moments(moment: datetime, valid_hours: int) -> tuple[str, str]:
-    """decided_at and valid_until for a UTC moment; the last second's kept (a clock reading,
-    nothing about anyone), since a busy server decides many times a second."""
+def _moments(moment: datetime, valid_hours: int, time_zone: str) -> tuple[date, str, str]:
+    """The policy's day, decided_at and valid_until for a UTC moment; the last second's kept
+    (a clock reading, nothing about anyone), since a busy server decides many times a second."""
     global _last_second
     second = int(moment.timestamp())
     last = _last_second
     if last[0] != second:
-        last = (second, _iso(moment), {})
+        last = (second, _iso(moment), {}, {})
         _last_second = last
     until = last[2].get(valid_hours)
     if until is None:
         until = last[2][valid_hours] = _iso(moment + timedelta(hours=valid_hours))
-    return last[1], until
+    day = last[3].get(time_zone)
+    if day is None:
+        day = last[3][time_zone] = local_day(moment, time_zone)
+    return day, last[1], until
 
 
 def new_decision_id() -> str:
