@@ -20,12 +20,14 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    return command_line.build_parser("kiosk-backend", "Reference eligibility service for Xinyi Kiosk.", COMMAND_MODULES)
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    description = "Reference eligibility service for Xinyi Kiosk."
+    return command_line.build_parser("kiosk-backend", description, COMMAND_MODULES, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return command_line.run_command(build_parser(), argv)
+    words = command_line.arguments(argv)
+    return command_line.run_command(build_parser(words), words)
 
 
 if __name__ == "__main__":

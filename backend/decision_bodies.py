@@ -20,12 +20,11 @@ stream of distinct subjects costs at most `max_entries` bodies (~2 KB each) of m
 from __future__ import annotations
 
 import json
-import uuid
 from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import datetime, timedelta
 
-from kiosk.core.decision import Decision
+from kiosk.core.decision import Decision, new_decision_id
 
 DEFAULT_MAX_ENTRIES = 4096
 
@@ -39,6 +38,28 @@ def iso_seconds(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+class _Clock:
+    """An answer's two timestamps, kept for the last second seen: a busy server answers many
+    times a second, and formatting them was a tenth of a kept answer."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        # One tuple, replaced whole: (second, decided_at, {validity: valid_until}).
+        self.last: tuple[int, bytes, dict[timedelta, bytes]] = (-1, b"", {})
+
+    def texts_for(self, moment: datetime, valid_for: timedelta) -> tuple[bytes, bytes]:
+        second = int(moment.timestamp())
+        last = self.last
+        if last[0] != second:
+            last = (second, iso_seconds(moment).encode("ascii"), {})
+            self.last = last
+        until = last[2].get(valid_for)
+        if until is None:
+            until = last[2][valid_for] = iso_seconds(moment + valid_for).encode("ascii")
+        return last[1], until
+
+
 class _Template:
     __slots__ = ("middle", "valid_for")
 
@@ -50,13 +71,14 @@ class _Template:
         self.middle = encode(middle)[1:-1]
         self.valid_for = valid_for
 
-    def render(self, decision_id: str, moment: datetime) -> bytes:
+    def render(self, decision_id: str, moment: datetime, clock: _Clock) -> bytes:
+        decided_at, valid_until = clock.texts_for(moment, self.valid_for)
         return b"".join(
             (
                 b'{"decision_id":"', decision_id.encode("ascii"), b'",',
                 self.middle,
-                b',"decided_at":"', iso_seconds(moment).encode("ascii"),
-                b'","valid_until":"', iso_seconds(moment + self.valid_for).encode("ascii"),
+                b',"decided_at":"', decided_at,
+                b'","valid_until":"', valid_until,
                 b'"}',
             )
         )
@@ -66,6 +88,7 @@ class DecisionBodies:
     def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         self.max_entries = max_entries
         self._templates: OrderedDict[Hashable, _Template] = OrderedDict()
+        self._clock = _Clock()
 
     def render(self, key: Hashable, moment: datetime) -> bytes | None:
         """The kept answer for `key`, with a fresh decision id and `moment`'s times; or None.
@@ -76,7 +99,7 @@ class DecisionBodies:
         if template is None:
             return None
         self._templates.move_to_end(key)
-        return template.render(uuid.uuid4().hex, moment)
+        return template.render(new_decision_id(), moment, self._clock)
 
     def keep(self, key: Hashable, decision: Decision, valid_for: timedelta, moment: datetime) -> bytes:
         """Keep `decision` (decided at `moment`) for `key` and return its body."""
@@ -84,7 +107,7 @@ class DecisionBodies:
         self._templates[key] = template
         if len(self._templates) > self.max_entries:
             self._templates.popitem(last=False)
-        return template.render(decision.decision_id, moment)
+        return template.render(decision.decision_id, moment, self._clock)
 
     def clear(self) -> None:
         """Forget every kept answer (the records changed)."""

@@ -8,7 +8,8 @@ Prints min and median µs per whole-benefit evaluation (all five criteria) for
   * the same rules through rules.evaluate (compiling each time: what not to do per check),
   * the shipped catalog's expedited-permit benefit (kiosk/common/policy), when present,
 all in one run, since this machine's timings drift. No assertions: figures only.
-Target (DESIGN.md §6): <= 3 µs per benefit for the compiled rules.
+Target (DESIGN.md §6): <= 3 µs per benefit for the compiled rules. With --json, the compiled
+rules beside the plain lambdas (issue #19: already good, to keep), median of per-round ratios.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from figures import from_rounds, report
 
 from kiosk.core.rules import CompiledExpression, compile_expression, evaluate, is_truthy
 
@@ -56,7 +59,7 @@ INDUSTRIES = frozenset(CRITERIA["industry"]["in"][1])
 # The shipped catalog's expedited-permit benefit, when the repository has it, with facts that
 # take its date branch (a penalty on record, 12 months checked against today).
 CATALOG_BENEFIT = (
-    Path(__file__).resolve().parents[1] / "config" / "policy" / "benefits" / "expedited-permit.json"
+    Path(__file__).resolve().parents[1] / "kiosk" / "common" / "policy" / "benefits" / "expedited-permit.json"
 )
 CATALOG_DATA: dict[str, Any] = {
     "facts": {
@@ -129,13 +132,13 @@ def _interpreted_benefit() -> Callable[[], bool]:
 
 def _measure_round_robin(
     runs: list[tuple[Callable[[], Any], int]], repeat: int
-) -> list[tuple[float, float]]:
-    """Min and median µs per call of each run, timed in turns so all see the same noise."""
+) -> list[list[float]]:
+    """µs per call of each run, `repeat` times, timed in turns so all see the same noise."""
     per_call: list[list[float]] = [[] for _ in runs]
     for _ in range(repeat):
         for samples, (run, number) in zip(per_call, runs, strict=True):
             samples.append(timeit.timeit(run, number=number) / number * 1e6)
-    return [(min(samples), statistics.median(samples)) for samples in per_call]
+    return per_call
 
 
 def main() -> None:
@@ -143,6 +146,7 @@ def main() -> None:
     parser.add_argument("--number", type=int, default=2_000, help="evaluations per timing")
     # Many short timings: on a busy machine the minimum finds the moments it was left alone.
     parser.add_argument("--repeat", type=int, default=60, help="timings per variant")
+    parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
 
     compiled = [compile_expression(rule, criterion=cid) for cid, rule in CRITERIA.items()]
@@ -164,7 +168,8 @@ def main() -> None:
         rows.append((f"  {cid}", (lambda c: lambda: c.evaluate(DATA))(criterion), args.number))
     for cid in CRITERIA:
         rows.append((f"  {cid}", (lambda r: lambda: r(DATA))(PLAIN[cid]), args.number))
-    figures = _measure_round_robin([(run, number) for _, run, number in rows], args.repeat)
+    samples = _measure_round_robin([(run, number) for _, run, number in rows], args.repeat)
+    figures = [(min(s), statistics.median(s)) for s in samples]
 
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average {load}")
@@ -178,6 +183,9 @@ def main() -> None:
         if index in headings:
             print(headings[index])
         print(f"{name:<44}{low:>10.2f}{mid:>12.2f}")
+    report("rules", [from_rounds("CertLogic, 5-criterion benefit, compiled once", samples[0],
+                                 "the same rules as plain Python lambdas", samples[1], "µs", None,
+                                 "DESIGN §6: <= 3 µs per benefit")], as_json=args.json)
 
 
 if __name__ == "__main__":

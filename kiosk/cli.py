@@ -29,13 +29,14 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     description = "Xinyi Kiosk (信易自助核验终端): eligibility checks that explain themselves."
-    return command_line.build_parser("kiosk", description, COMMAND_MODULES)
+    return command_line.build_parser("kiosk", description, COMMAND_MODULES, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return command_line.run_command(build_parser(), argv)
+    words = command_line.arguments(argv)
+    return command_line.run_command(build_parser(words), words)
 
 
 if __name__ == "__main__":

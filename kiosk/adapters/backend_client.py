@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from kiosk.adapters.bounded_http import IDENTITY_HEADERS, BodyRefused, DeadlinePassed, read_body, within
 from kiosk.core.credentials import Presentation, SubjectRef
@@ -19,8 +17,13 @@ from kiosk.core.decision import Decision, DecisionFormatError, Mode, decision_fr
 from kiosk.core.errors import KioskError
 from kiosk.core.text import Locale, LocalText
 
+if TYPE_CHECKING:
+    import httpx
+
+# httpx is imported when the first request is made, not at start: its import is a tenth of a
+# second or more of the kiosk's start-up, before the idle screen, which needs nothing of it.
 MAX_RESPONSE_BYTES = 64 * 1024
-DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=8.0, write=5.0, pool=3.0)
+DEFAULT_TIMEOUTS = {"connect": 3.0, "read": 8.0, "write": 5.0, "pool": 3.0}
 # Whole exchanges, whatever the per-read timeouts: a check gets the flow's checking time less
 # a second kept for the offline answer (kiosk.station.services); anything else this.
 DEFAULT_CHECK_DEADLINE = 19.0
@@ -94,14 +97,16 @@ class BackendClient:
         device_id: str,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | None = None,
         check_deadline: float = DEFAULT_CHECK_DEADLINE,
         deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         self.device_id = device_id
         self.check_deadline = check_deadline
         self.deadline = deadline
-        self._http = httpx.AsyncClient(
+        # Made on the first request, like the import: building an httpx client loads its
+        # transport stack, another fifth of a second of start-up.
+        self._options: dict[str, Any] = dict(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json", **IDENTITY_HEADERS},
             timeout=timeout,
@@ -109,9 +114,23 @@ class BackendClient:
             follow_redirects=False,
             trust_env=False,
         )
+        self._client: httpx.AsyncClient | None = None
+        self._closed = False
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            if self._closed:
+                raise RuntimeError("the client has been closed")  # as httpx says when closed
+            import httpx
+
+            timeout = self._options["timeout"] or httpx.Timeout(**DEFAULT_TIMEOUTS)
+            self._client = httpx.AsyncClient(**{**self._options, "timeout": timeout})
+        return self._client
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        self._closed = True
+        if self._client is not None:
+            await self._client.aclose()
 
     async def __aenter__(self) -> BackendClient:
         return self
@@ -152,9 +171,11 @@ class BackendClient:
     async def _exchange(self, method: str, path: str, **kwargs: Any) -> _Answer:
         # One retry, only when the connection failed or was dropped before an answer: a
         # stale keep-alive connection is the common case and a second try fixes it.
+        import httpx
+
         for attempt in (1, 2):
             try:
-                async with self._http.stream(method, path, **kwargs) as response:
+                async with self._http().stream(method, path, **kwargs) as response:
                     if response.status_code >= 500:
                         return _Answer(response.status_code, "", b"")
                     body = await read_body(response, MAX_RESPONSE_BYTES)

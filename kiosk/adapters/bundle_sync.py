@@ -23,9 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kiosk.adapters.authority_trust import AuthorityTrust
@@ -44,7 +43,11 @@ from kiosk.core.offline import DEFAULT_MAX_AGE, ensure_usable
 log = logging.getLogger("kiosk.adapters.bundle_sync")
 
 SyncOutcome = Literal["updated", "unchanged", "refused", "unreachable", "rejected", "not_saved"]
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
+if TYPE_CHECKING:
+    import httpx
+
+# httpx is imported at the first sync, not at start (see backend_client.py).
+DEFAULT_TIMEOUTS = {"connect": 5.0, "read": 20.0, "write": 10.0, "pool": 5.0}
 # One whole attempt, however slowly the bytes come: 24 MB at 200 kB/s, and then it gives up
 # (and releases the lock the staff's "sync now" waits on).
 DEFAULT_DEADLINE = 120.0
@@ -129,7 +132,7 @@ class BundleSync:
         base_url: str,
         token: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | None = None,
         deadline: float = DEFAULT_DEADLINE,
         policy: SyncPolicy | None = None,
         clock: Callable[[], datetime] | None = None,
@@ -152,10 +155,14 @@ class BundleSync:
         headers = {"Accept": "application/json", **IDENTITY_HEADERS}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.AsyncClient(
+        # Made on the first sync: building (and closing) an httpx client loads its transport
+        # stack, about a quarter of a second that an offline-only `kiosk check` never needs.
+        self._client_options: dict[str, Any] = dict(
             base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport,
             follow_redirects=False, trust_env=False,
         )
+        self._client: httpx.AsyncClient | None = None
+        self._closed = False
         self._current, self._etag = self._load_cached()
         # The digest of the bundle on disk: until the held one is saved, every attempt
         # downloads it again (no If-None-Match) and tries to save it again.
@@ -219,9 +226,22 @@ class BundleSync:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._http.aclose()
+        self._closed = True
+        if self._client is not None:
+            await self._client.aclose()
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            if self._closed:
+                raise RuntimeError("the client has been closed")  # as httpx says when closed
+            import httpx
+
+            timeout = self._client_options["timeout"] or httpx.Timeout(**DEFAULT_TIMEOUTS)
+            self._client = httpx.AsyncClient(**{**self._client_options, "timeout": timeout})
+        return self._client
 
     async def _attempt(self) -> SyncResult:
+
         now = self._clock()
         try:
             fetched = await within(self._deadline, lambda: self._fetch(now))
@@ -234,11 +254,13 @@ class BundleSync:
 
     async def _fetch(self, now: datetime) -> SyncResult | tuple[bytes, str | None]:
         """The new bundle's bytes and ETag, or the result when there is nothing to verify."""
+        import httpx
+
         headers = {}
         if self._current is not None and self._etag and self._current.digest == self._saved_digest:
             headers["If-None-Match"] = self._etag
         try:
-            async with self._http.stream("GET", "/v1/bundle", headers=headers) as response:
+            async with self._http().stream("GET", "/v1/bundle", headers=headers) as response:
                 if response.status_code == 304 and headers:
                     return self._result("unchanged", "not modified (ETag matched)", now)
                 if response.status_code == 304:

@@ -23,12 +23,30 @@ EXIT_NOT_SAVED = 5  # the work was done but could not be kept (disk full, data f
 EXIT_INTERRUPTED = 130  # Ctrl+C
 
 
-def build_parser(prog: str, description: str, modules: Sequence[str]) -> argparse.ArgumentParser:
+def command_name(module: str) -> str:
+    """The sub-command a module registers: its last name, ``_`` as ``-`` (``demo_subjects``)."""
+    return module.rpartition(".")[2].replace("_", "-")
+
+
+def build_parser(
+    prog: str, description: str, modules: Sequence[str], argv: Sequence[str] | None = None
+) -> argparse.ArgumentParser:
+    """The parser, with every command; or, for ``argv`` that starts with a command's name,
+    with only that command.
+
+    Each module imports what its command needs, and importing all of them cost `kiosk check`
+    about half a second before it did anything. Help, an unknown command or none loads all.
+    """
     parser = argparse.ArgumentParser(prog=prog, description=description)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in modules:
+    chosen = [name for name in modules if argv and command_name(name) == argv[0]]
+    for name in chosen or modules:
         importlib.import_module(name).register(subparsers)
     return parser
+
+
+def arguments(argv: Sequence[str] | None) -> list[str]:
+    return list(sys.argv[1:] if argv is None else argv)
 
 
 def run_command(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kiosk.adapters.authority_trust import AuthorityTrust
@@ -33,6 +33,9 @@ from kiosk.session.checkers import Checker, FallbackChecker, OfflineChecker
 
 MAX_KEY_FILE_BYTES = 64 * 1024  # a few PEM public keys
 MAX_TRUST_FILE_BYTES = 1024 * 1024  # a PEM bundle of a few hundred issuer certificates
+
+if TYPE_CHECKING:
+    import httpx  # imported where a client is made (see adapters/backend_client.py)
 
 
 def authority_keys(paths: Iterable[Path] = ()) -> dict[str, ed25519.Ed25519PublicKey]:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-import httpx
+from typing import TYPE_CHECKING
 
 from kiosk.adapters.backend_client import BackendClient, OnlineChecker
 from kiosk.adapters.store import Store
@@ -31,6 +30,9 @@ OFFLINE_RESERVE_SECONDS = 1.0
 def check_deadline(checking: float) -> float:
     """The backend's share of the checking time (half of it, if that is under two seconds)."""
     return max(checking - OFFLINE_RESERVE_SECONDS, checking / 2)
+
+if TYPE_CHECKING:
+    import httpx  # imported where a client is made (see adapters/backend_client.py)
 
 
 @dataclass

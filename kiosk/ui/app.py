@@ -44,19 +44,30 @@ log = logging.getLogger("kiosk.ui.app")
 KEY_ESCAPE, KEY_F1 = 27, 282
 STAFF_IDLE_SECONDS = 120.0
 _kv_loaded = False
+_screen_kv_loaded: set[str] = set()
 
 
 def load_kv() -> None:
-    """Load the layouts once per process (loading a .kv twice would apply its rules twice)."""
+    """Load the shared layouts once per process (loading a .kv twice would apply its rules
+    twice); each screen's own .kv is loaded by :func:`load_screen_kv` when it is first built."""
     global _kv_loaded
     if _kv_loaded:
         return
     register_default_font()
     Builder.load_file(str(KV_DIR.parent / "widgets.kv"))
-    for path in sorted(KV_DIR.glob("*.kv")):
-        Builder.load_file(str(path))
     Builder.load_string(_ROOT_KV)
     _kv_loaded = True
+
+
+def load_screen_kv(name: str) -> None:
+    """The layout of one screen (``<name>.kv``), once: parsing all of them at start was a
+    quarter of the kiosk's start-up beyond a bare Kivy app's, for screens not yet shown."""
+    load_kv()
+    if name not in _screen_kv_loaded:
+        path = KV_DIR / f"{name}.kv"
+        if path.exists():
+            Builder.load_file(str(path))
+        _screen_kv_loaded.add(name)
 
 
 _ROOT_KV = """
@@ -136,6 +147,7 @@ class KioskApp(App):
         manager.transition = NoTransition()
         # Only the idle screen is built at start; the others on first use (faster cold start).
         self._screen_classes = screen_classes()
+        load_screen_kv("idle")
         manager.add_widget(self._screen_classes["idle"](name="idle"))
         self.root = root
         self._unsubscribe = self.flow.subscribe(self._on_view)
@@ -201,6 +213,7 @@ class KioskApp(App):
         name = self.staff_mode or STATE_SCREENS[self.view.state]
         manager = self.screens
         if not manager.has_screen(name):
+            load_screen_kv(name)
             manager.add_widget(self._screen_classes[name](name=name))
         if manager.current != name:
             manager.current = name

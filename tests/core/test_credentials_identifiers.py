@@ -275,3 +275,15 @@ def test_trace_of_an_identifier_names_the_encoding_and_masks_the_code() -> None:
         read_presentation("91110000600037341N", SETTINGS, now=NOW, trace=failed)
     assert failed[-1].failed_step == "check_digit"
     assert "91110000600037341N" not in repr([r.to_json() for r in failed])
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.text(alphabet=uscc.ALPHABET, min_size=17, max_size=17))
+def test_uscc_check_character_is_stdnums(body: str) -> None:
+    # validate() computes the check character itself (stdnum's re-cleans on every call).
+    check = stdnum_uscc.calc_check_digit(body)
+    assert uscc.calc_check_digit(body + "0") == check
+    code = body + check
+    assert uscc.is_valid(code) == bool(uscc.PATTERN.fullmatch(code))
+    wrong = uscc.ALPHABET[(uscc.ALPHABET.index(check) + 1) % len(uscc.ALPHABET)]
+    assert not uscc.is_valid(body + wrong)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,8 @@ from kiosk.core.decision import (
     Status,
     decide,
     decision_from_json,
+    judge_criterion,
+    outcome_of,
 )
 from kiosk.core.rules import RuleError
 from kiosk.core.text import LOCALES, Locale
@@ -401,3 +404,36 @@ def _assert_language(text: str | None, locale: Locale) -> None:
         assert CJK.search(text), text
     else:
         assert len(CJK.findall(text)) <= 4, text
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_decide_agrees_with_judging_each_criterion(catalog: Catalog, data: st.DataObject) -> None:
+    # decide() prepares texts once per benefit and locale; the answer must be the one-by-one one.
+    benefit = data.draw(st.sampled_from(catalog.benefits))
+    names = sorted({f for c in benefit.criteria for f in c.facts})
+    facts = data.draw(st.fixed_dictionaries({}, optional={name: _fact_values for name in names}))
+    locale = data.draw(st.sampled_from(LOCALES))
+    as_of = {source: "2026-05-31" for source in catalog.authorities}
+    decision = _decide(benefit, facts, locale, as_of=as_of, decision_id="fixed")
+    rule_data = {"facts": dict(facts), "external": {"today": TODAY.isoformat()}}
+    expected = tuple(
+        judge_criterion(c, facts, data=rule_data, as_of=as_of.get(c.source_id), locale=locale)
+        for c in benefit.criteria_on(TODAY)
+    )
+    assert decision.criteria == expected
+    assert decision.outcome is outcome_of(r.status for r in expected)
+    assert decision == Decision(
+        "fixed", benefit.id, decision.outcome, expected, "test-1",
+        NOW.isoformat().replace("+00:00", "Z"),
+        (NOW + timedelta(hours=benefit.valid_hours)).isoformat().replace("+00:00", "Z"),
+        Mode.ONLINE,
+    )
+
+
+def test_decision_ids_look_like_uuid4_hex(catalog: Catalog) -> None:
+    benefit = catalog.benefits[0]
+    ids = {_decide(benefit, _clean(benefit)).decision_id for _ in range(200)}
+    assert len(ids) == 200
+    for value in ids:
+        assert uuid.UUID(hex=value).version == 4 and uuid.UUID(hex=value).variant == uuid.RFC_4122

@@ -33,6 +33,10 @@ EDDSA = -8
 PS256 = -37
 ALGORITHM_NAMES: dict[int, str] = {ES256: "ES256", EDDSA: "EdDSA", PS256: "PS256"}
 MAX_KID_BYTES = 64
+# Stateless parameter objects, built once rather than on every verify.
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_PSS_SHA256 = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+_SHA256 = hashes.SHA256()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +133,7 @@ def _verifies(alg: int, key: IssuerKey, signature: bytes, message: bytes) -> boo
             if len(signature) != 64:
                 return False
             r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-            key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
+            key.verify(encode_dss_signature(r, s), message, _ECDSA_SHA256)
         elif alg == EDDSA:
             if not isinstance(key, ed25519.Ed25519PublicKey) or len(signature) != 64:
                 return False
@@ -137,8 +141,7 @@ def _verifies(alg: int, key: IssuerKey, signature: bytes, message: bytes) -> boo
         elif alg == PS256:
             if not isinstance(key, rsa.RSAPublicKey):
                 return False
-            pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
-            key.verify(signature, message, pss, hashes.SHA256())
+            key.verify(signature, message, _PSS_SHA256, _SHA256)
         else:
             return False
     except (InvalidSignature, ValueError):

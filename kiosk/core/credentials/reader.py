@@ -26,7 +26,7 @@ from kiosk.core.credentials.errors import CredentialError
 from kiosk.core.credentials.layers import scanner_text
 from kiosk.core.credentials.model import Presentation, Scheme, SubjectRef
 from kiosk.core.credentials.settings import CredentialSettings
-from kiosk.core.credentials.signed import LayerReport, TraceLayer, read_signed
+from kiosk.core.credentials.signed import LayerReport, layer, read_signed
 
 # Another issuer's container (``HC1:`` + base45, ...), as opposed to any text with a colon.
 _OTHER_CONTAINER = re.compile(r"[A-Z][A-Z0-9]{1,7}:[0-9A-Z $%*+\-./:]+")
@@ -45,7 +45,7 @@ def read_presentation(
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    with TraceLayer(trace, "input") as summary:
+    with layer(trace, "input") as summary:
         text, encoding = scanner_text(raw, max_bytes=settings.limits.max_payload_bytes)
         if trace is not None:
             summary.update(encoding=encoding, chars=len(text))
@@ -53,7 +53,7 @@ def read_presentation(
             raise CredentialError("unsupported_scheme", "empty payload")
     if text.startswith(settings.prefix + ":"):
         return read_signed(text, settings, now=now, trace=trace)
-    with TraceLayer(trace, "identifier") as summary:
+    with layer(trace, "identifier") as summary:
         if text.startswith(token.PREFIX):
             found = Presentation(Scheme.TOKEN, SubjectRef(Scheme.TOKEN, token.validate(text)))
         else:

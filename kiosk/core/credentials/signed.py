@@ -75,6 +75,26 @@ class TraceLayer:
             self.reports.append(LayerReport(self.name, False, self.summary, error.step))
 
 
+class _Untraced:
+    """The layer context when nobody traces: one shared object, nothing recorded."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> dict[str, JSON]:
+        return {}  # a fresh, dropped dict: nothing from one read can reach another
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _: object) -> None:
+        return None
+
+
+_UNTRACED = _Untraced()
+
+
+def layer(trace: list[LayerReport] | None, name: str) -> TraceLayer | _Untraced:
+    """TraceLayer when tracing; else a shared no-op (a read builds eleven of these)."""
+    return _UNTRACED if trace is None else TraceLayer(trace, name)
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
@@ -102,34 +122,34 @@ def decode_signed(
 ) -> Verified[T]:
     limits = settings.limits
     traced = trace is not None  # summaries are built only for `kiosk inspect`
-    with TraceLayer(trace, "payload") as summary:
+    with layer(trace, "payload") as summary:
         if traced:
             summary["chars"] = len(text)
         if len(text) > limits.max_payload_bytes:
             raise CredentialError("too_large", f"payload over {limits.max_payload_bytes} bytes")
-    with TraceLayer(trace, "prefix") as summary:
+    with layer(trace, "prefix") as summary:
         if traced:
             summary["expected"] = settings.prefix
         body = unprefix(text, settings.prefix)
-    with TraceLayer(trace, "base45") as summary:
+    with layer(trace, "base45") as summary:
         compressed = decode_base45(body)
         if traced:
             summary["bytes"] = len(compressed)
-    with TraceLayer(trace, "decompression") as summary:
+    with layer(trace, "decompression") as summary:
         cose_bytes = inflate(compressed, max_bytes=limits.max_inflated_bytes)
         if traced:
             summary["inflated_bytes"] = len(cose_bytes)
-    with TraceLayer(trace, "cose") as summary:
+    with layer(trace, "cose") as summary:
         cose = parse_cose_sign1(cose_bytes, max_depth=limits.max_cbor_depth)
         if traced:
             summary.update(_cose_summary(cose))
-    with TraceLayer(trace, "signature") as summary:
+    with layer(trace, "signature") as summary:
         if traced:
             summary["trusted_keys"] = len(settings.trust)
         kid = verify_signature(cose, settings.trust, protected_kid=limits.protected_kid)
         if traced:
             summary["verified_with"] = kid.hex()
-    with TraceLayer(trace, "claims") as summary:
+    with layer(trace, "claims") as summary:
         claims = decode_cwt(cose.payload, max_depth=limits.max_cbor_depth)
         if traced:
             summary.update(
@@ -139,17 +159,17 @@ def decode_signed(
                 exp=_iso(claims.expires),
                 claim_keys=[str(k) for k in sorted(claims.raw, key=str)],
             )
-    with TraceLayer(trace, "validity") as summary:
+    with layer(trace, "validity") as summary:
         if traced:
             summary["now"] = now.isoformat()
         check_validity(claims, now, skew=limits.clock_skew)
-    with TraceLayer(trace, "revocation") as summary:
+    with layer(trace, "revocation") as summary:
         credential_id = claims.credential_id
         if traced:
             summary["has_credential_id"] = credential_id is not None
         if credential_id is not None and revocation_hash(credential_id) in settings.revoked:
             raise CredentialError("revoked", "credential id is on the revocation list")
-    with TraceLayer(trace, "content"):
+    with layer(trace, "content"):
         content = read_claims(claims, limits)
     return Verified(cose, kid, claims, content)
 

@@ -13,14 +13,18 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
+
+if TYPE_CHECKING:
+    # Imported where certificates are read: cryptography.x509 is ~40 ms of import that
+    # kiosks trusting bare public keys (and every `kiosk check`) need not pay at start.
+    from cryptography import x509
 
 IssuerKey: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
@@ -124,6 +128,8 @@ class TrustStore(Mapping[bytes, IssuerKey]):
             label, pem = block.group(1), block.group(0)
             try:
                 if label == b"CERTIFICATE":
+                    from cryptography import x509
+
                     cert = x509.load_pem_x509_certificate(pem)
                     keys[key_id_of_certificate(cert)] = _issuer_key(cert.public_key())
                 elif label == b"PUBLIC KEY":
@@ -137,6 +143,8 @@ class TrustStore(Mapping[bytes, IssuerKey]):
 
     @classmethod
     def _from_der(cls, data: bytes) -> TrustStore:
+        from cryptography import x509
+
         try:
             cert = x509.load_der_x509_certificate(data)
         except ValueError:

@@ -41,6 +41,17 @@ def calc_check_digit(value: str) -> str:
     return str(stdnum_uscc.calc_check_digit(value[:17]))
 
 
+# stdnum's calc_check_digit cleans its input again on every call, which was most of the cost of
+# reading a signed credential's subject; validate() checks an already compact code with the
+# same GB 32100 weights (tests compare it with stdnum's over generated codes).
+_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _check_char(code: str) -> str:
+    total = sum(map(int.__mul__, map(ALPHABET.index, code[:17]), _WEIGHTS))
+    return ALPHABET[(31 - total) % 31]
+
+
 def validate(value: str) -> str:
     """Return the compact code, or raise CredentialError ("format" or "check_digit")."""
     code = compact(value)
@@ -48,7 +59,7 @@ def validate(value: str) -> str:
         raise CredentialError("format", f"USCC must have {LENGTH} characters, got {len(code)}")
     if not PATTERN.fullmatch(code):
         raise CredentialError("format", "USCC has characters outside GB 32100's pattern")
-    if code[-1] != calc_check_digit(code):
+    if code[-1] != _check_char(code):
         raise CredentialError("check_digit", "USCC check character does not match")
     return code
 
