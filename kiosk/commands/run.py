@@ -60,7 +60,6 @@ async def _run(config: object) -> int:
     except KioskError as error:
         print(f"kiosk run: {error.detail}", file=sys.stderr)
         return EXIT_USAGE
-    station.runtime.flow.set_locale(config.locale)
     from kiosk.adapters.watchdog import SystemdNotifier
 
     notifier = SystemdNotifier()

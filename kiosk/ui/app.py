@@ -88,6 +88,7 @@ class KioskApp(App):
         speaker: Speaker | None = None,
         on_ready: Callable[[], None] | None = None,
         heartbeat: tuple[Callable[[], None], float] | None = None,
+        default_elder: bool = False,
         **kwargs: Any,
     ) -> None:
         self.runtime = runtime
@@ -101,7 +102,10 @@ class KioskApp(App):
         self._on_ready = on_ready
         self._heartbeat = heartbeat
         self._screen_classes: dict[str, type] = {}
+        self.default_elder = default_elder
+        self._speaking: asyncio.Future[bool] | None = None
         super().__init__(**kwargs)
+        self.set_elder(default_elder)
         self.speech_enabled = bool(speaker and speaker.available)
 
     # -- building --------------------------------------------------------------------------
@@ -128,6 +132,7 @@ class KioskApp(App):
         if self._staff_timer is not None:
             self._staff_timer.cancel()
             self._staff_timer = None
+        self.stop_speaking()
         self.unharden()
 
     # -- hardening -------------------------------------------------------------------------
@@ -164,6 +169,8 @@ class KioskApp(App):
 
     def _on_view(self, view: SessionView) -> None:
         changed_state = view.state is not self.view.state
+        if changed_state and view.state is FlowState.IDLE:
+            self.session_ended()
         self.view = view
         self.locale = view.locale
         if self.staff_mode and view.state is not FlowState.IDLE:
@@ -176,6 +183,7 @@ class KioskApp(App):
         if not manager.has_screen(name):
             manager.add_widget(self._screen_classes[name](name=name))
         if manager.current != name:
+            manager.get_screen(name).reset_scroll()
             manager.current = name
             refresh = True
         if refresh:
@@ -222,9 +230,22 @@ class KioskApp(App):
         self.flow.set_locale(locale)
 
     def toggle_elder(self) -> None:
-        self.elder = not self.elder
-        self.font_scale = theme.ELDER_SCALE if self.elder else 1.0
+        self.set_elder(not self.elder)
         self.flow.touch()
+
+    def set_elder(self, elder: bool) -> None:
+        self.elder = elder
+        self.font_scale = theme.ELDER_SCALE if elder else 1.0
+
+    def session_ended(self) -> None:
+        """Nothing of this person reaches the next: speech, view, scroll, built lists."""
+        self.stop_speaking()
+        if self.elder != self.default_elder:
+            self.set_elder(self.default_elder)
+        if self.root is not None:
+            for screen in self.screens.screens:
+                screen.forget()
+                screen.reset_scroll()
 
     def any_touch(self) -> None:
         self.flow.touch()
@@ -279,11 +300,19 @@ class KioskApp(App):
             parts.append(f"{self.tr(f'status.{criterion.status.value}')}: {criterion.title}. {criterion.reason}")
         return "\n".join(parts)
 
-    def speak_result(self) -> asyncio.Task[bool] | None:
+    def speak_result(self) -> asyncio.Future[bool] | None:
         if self.speaker is None or not self.speaker.available:
             return None
         self.flow.touch()
-        return asyncio.ensure_future(self.speaker.say(self.spoken_result(), self.locale))
+        self._speaking = asyncio.ensure_future(self.speaker.say(self.spoken_result(), self.locale))
+        return self._speaking
+
+    def stop_speaking(self) -> None:
+        # Not task.cancel(): a cancel while espeak-ng is starting could orphan the process;
+        # the speaker's own stop also silences a readout that is still starting.
+        if self.speaker is not None:
+            self.speaker.stop_now()
+        self._speaking = None
 
 
 async def run_app(app: KioskApp) -> None:
