@@ -19,6 +19,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
     parser.add_argument("--size", help="only this size, WIDTHxHEIGHT (default: all four)")
+    parser.add_argument("--check", action="store_true",
+                        help="also check every layout (clipped text, mid-word breaks, small targets); "
+                             "exit 1 on a problem")
     parser.set_defaults(run=run)
 
 
@@ -33,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         # created with, so each size gets a fresh window.
         for width, height in SIZES:
             command = [sys.executable, "-m", "kiosk.cli", "screenshots", "--out", str(args.out),
-                       "--size", f"{width}x{height}"]
+                       "--size", f"{width}x{height}"] + (["--check"] if args.check else [])
             if subprocess.run(command, check=False).returncode != EXIT_OK:
                 return EXIT_FAILED
         print(f"kiosk screenshots: all sizes done in {args.out.resolve()}")
@@ -47,10 +50,10 @@ def run(args: argparse.Namespace) -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="xinyi-screens-"))
     configure_kivy(size=(width, height), offscreen=True, kivy_home=workdir / "kivy", max_fps=0)
-    return asyncio.run(_render(args.out, workdir, (width, height)))
+    return asyncio.run(_render(args.out, workdir, (width, height), check=args.check))
 
 
-async def _render(out_dir: Path, workdir: Path, size: tuple[int, int]) -> int:
+async def _render(out_dir: Path, workdir: Path, size: tuple[int, int], *, check: bool = False) -> int:
     from kivy.core.window import Window
 
     from demo.world import start_demo_world
@@ -62,8 +65,9 @@ async def _render(out_dir: Path, workdir: Path, size: tuple[int, int]) -> int:
     app = KioskApp(world.station.runtime, hardened=True, demo_codes=world.codes_for)
     root = app.build()
     Window.add_widget(root)
+    gallery = Gallery(ScreenDriver(app), world, out_dir, print, check=check)
     try:
-        count = await Gallery(ScreenDriver(app), world, out_dir, print).run(size)
+        count = await gallery.run(size)
     except Exception as error:
         print(f"kiosk screenshots: stopped: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -72,4 +76,8 @@ async def _render(out_dir: Path, workdir: Path, size: tuple[int, int]) -> int:
         Window.remove_widget(root)
         await asyncio.wait_for(world.aclose(), timeout=30)
     print(f"kiosk screenshots: {size[0]}x{size[1]}: {count} screenshots in {out_dir.resolve()}")
-    return EXIT_OK
+    for problem in gallery.problems:
+        print(f"layout: {problem}")
+    if check:
+        print(f"kiosk screenshots: {size[0]}x{size[1]}: {len(gallery.problems)} layout problems")
+    return EXIT_FAILED if gallery.problems else EXIT_OK

@@ -77,7 +77,7 @@ class Timeouts:
     criteria: float = 180.0
     present: float = 60.0
     checking: float = 20.0
-    result: float = 60.0
+    result: float = 120.0  # a full readout of five criteria takes ~45 s, reading more
     error: float = 30.0
 
     def for_state(self, state: FlowState) -> float | None:

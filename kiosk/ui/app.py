@@ -12,7 +12,8 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.metrics import dp, sp
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -21,6 +22,7 @@ from kiosk.core.benefits import Benefit
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
 from kiosk.i18n import translate
 from kiosk.session.flow import FlowState, SessionFlow, SessionView
+from kiosk.session.readout import Site, short_reference, spoken
 from kiosk.session.runtime import KioskRuntime
 from kiosk.ui import theme
 from kiosk.ui.fonts import register_default_font
@@ -40,6 +42,7 @@ STATE_SCREENS = {
 }
 KEY_ESCAPE, KEY_F1 = 27, 282
 STAFF_IDLE_SECONDS = 120.0
+WARN_SECONDS = 15  # "Need more time?" this long before a step times out
 _kv_loaded = False
 
 
@@ -74,6 +77,7 @@ class KioskApp(App):
     font_scale = NumericProperty(1.0)
     elder = BooleanProperty(False)
     view = ObjectProperty(SessionView())
+    window_size = ListProperty([800, 480])
     staff_mode = StringProperty("")
     speech_enabled = BooleanProperty(False)
     use_kivy_settings = False
@@ -88,7 +92,7 @@ class KioskApp(App):
         speaker: Speaker | None = None,
         on_ready: Callable[[], None] | None = None,
         heartbeat: tuple[Callable[[], None], float] | None = None,
-        default_elder: bool = False,
+        site: Site | None = None,
         **kwargs: Any,
     ) -> None:
         self.runtime = runtime
@@ -102,10 +106,13 @@ class KioskApp(App):
         self._on_ready = on_ready
         self._heartbeat = heartbeat
         self._screen_classes: dict[str, type] = {}
-        self.default_elder = default_elder
+        self.site = site or Site()
+        self.default_elder = self.site.elder_view
         self._speaking: asyncio.Future[bool] | None = None
+        self._ticket: Any = None
+        self._warning: Any = None
         super().__init__(**kwargs)
-        self.set_elder(default_elder)
+        self.set_elder(self.default_elder)
         self.speech_enabled = bool(speaker and speaker.available)
 
     # -- building --------------------------------------------------------------------------
@@ -118,6 +125,8 @@ class KioskApp(App):
         self._screen_classes = screen_classes()
         manager.add_widget(self._screen_classes["idle"](name="idle"))
         self.root = root
+        self.window_size = list(Window.size)
+        Window.bind(size=self._on_window_size)
         self._unsubscribe = self.flow.subscribe(self._on_view)
         self._staff_timer = Clock.schedule_interval(lambda _dt: self.check_staff_timeout(), 1.0)
         if self.hardened:
@@ -132,6 +141,7 @@ class KioskApp(App):
         if self._staff_timer is not None:
             self._staff_timer.cancel()
             self._staff_timer = None
+        Window.unbind(size=self._on_window_size)
         self.stop_speaking()
         self.unharden()
 
@@ -176,6 +186,30 @@ class KioskApp(App):
         if self.staff_mode and view.state is not FlowState.IDLE:
             self.staff_mode = ""
         self._show(refresh=changed_state or view.state in (FlowState.RESULT, FlowState.ERROR))
+        self._warn_if_time_runs_out(view)
+
+    def _warn_if_time_runs_out(self, view: SessionView) -> None:
+        left = view.seconds_left
+        due = left is not None and left <= WARN_SECONDS and view.state not in (FlowState.IDLE, FlowState.CHECKING)
+        if due and self._warning is None and self.root is not None:
+            self._warning = Factory.TimeWarning()
+            self._warning.open(animation=False)
+        elif not due and self._warning is not None:
+            warning, self._warning = self._warning, None
+            warning.dismiss(animation=False)
+
+    def extend_time(self) -> None:
+        self.flow.touch()
+
+    def call_staff(self) -> None:
+        """A ticket naming the counter and the reference; it goes when the session does."""
+        self.flow.touch()
+        decision = self.view.decision
+        if self._ticket is None:
+            self._ticket = Factory.HelpTicket()
+            self._ticket.bind(on_dismiss=lambda *_: setattr(self, "_ticket", None))
+        self._ticket.reference = short_reference(decision.decision_id) if decision else ""
+        self._ticket.open(animation=False)
 
     def _show(self, *, refresh: bool = True) -> None:
         name = self.staff_mode or STATE_SCREENS[self.view.state]
@@ -197,6 +231,26 @@ class KioskApp(App):
         if self.root is not None:
             self._show()
 
+    def _on_window_size(self, _window: Any, size: Sequence[int]) -> None:
+        self.window_size = list(size)
+
+    # -- layout the .kv files ask for --------------------------------------------------------
+    def column_width(self, font_scale: float) -> float:
+        """A reading column of about 38 CJK characters (or ~75 Latin): lines stay short."""
+        return float(sp(theme.BODY_SP) * font_scale * theme.MAX_LINE_CHARS)
+
+    def columns(self, width: float, font_scale: float) -> int:
+        return 2 if width >= 2 * self.column_width(font_scale) + dp(64) else 1
+
+    def side_padding(self, width: float, font_scale: float) -> float:
+        """Horizontal padding that centres one or two reading columns on a wide screen."""
+        columns = self.columns(width, font_scale)
+        used = columns * self.column_width(font_scale) + (columns - 1) * dp(24)
+        return max(dp(16), (width - used) / 2)
+
+    def portrait(self, size: Sequence[float]) -> bool:
+        return size[1] > size[0]
+
     # -- helpers the .kv files call --------------------------------------------------------
     def tr(self, key: str, locale: str | None = None, **params: Any) -> str:
         return translate(key, locale or self.locale, **params)
@@ -217,13 +271,17 @@ class KioskApp(App):
         name = view.holder_name_masked
         return self.tr("checking.holder", locale, name=name) if name else ""
 
+    def card_text(self, view: SessionView, locale: str) -> str:
+        """Only a card read carries a holder name: then remind the person to take the card."""
+        return self.tr("card.take", locale) if view.holder_name_masked else ""
+
     def wiped_text(self, view: SessionView, locale: str) -> str:
         return self.tr("idle.wiped", locale) if view.last_end else ""
 
     def countdown_text(self, view: SessionView, locale: str) -> str:
         if view.seconds_left is None or view.state is FlowState.CHECKING:
             return ""
-        return self.tr("bar.countdown", locale, seconds=int(view.seconds_left))
+        return self.tr("bar.seconds", locale, seconds=int(view.seconds_left))
 
     def toggle_locale(self) -> None:
         locale: Locale = "en" if self.locale == "zh-CN" else "zh-CN"
@@ -240,6 +298,8 @@ class KioskApp(App):
     def session_ended(self) -> None:
         """Nothing of this person reaches the next: speech, view, scroll, built lists."""
         self.stop_speaking()
+        if self._ticket is not None:
+            self._ticket.dismiss(animation=False)
         if self.elder != self.default_elder:
             self.set_elder(self.default_elder)
         if self.root is not None:
@@ -262,7 +322,7 @@ class KioskApp(App):
 
     def demo_button(self, code: DemoCode, locale: str) -> Any:
         button = Factory.KioskButton(text=self.tr("demo.present", locale, label=code.label.get(locale)))
-        button.background_color = theme.SECONDARY
+        button.role = "secondary"
         button.bind(on_release=lambda *_: code.present())
         return button
 
@@ -295,10 +355,7 @@ class KioskApp(App):
         decision = self.view.decision
         if decision is None:
             return ""
-        parts = [self.tr(f"outcome.{decision.outcome.value}")]
-        for criterion in decision.criteria:
-            parts.append(f"{self.tr(f'status.{criterion.status.value}')}: {criterion.title}. {criterion.reason}")
-        return "\n".join(parts)
+        return spoken(decision, self.locale, self.site, self.view.holder_name_masked)
 
     def speak_result(self) -> asyncio.Future[bool] | None:
         if self.speaker is None or not self.speaker.available:

@@ -196,7 +196,7 @@ async def test_the_result_countdown_clears_the_result() -> None:
     task = flow.present(fs.ELIGIBLE_USCC)
     assert task is not None
     await task
-    clock.now += 61
+    clock.now += Timeouts().result + 1
     flow.tick()
     assert flow.view.state is FlowState.IDLE and flow.view.last_end is EndReason.DONE
     assert not flow.holds_personal_data

@@ -68,7 +68,7 @@ async def test_the_next_person_starts_fresh(ui: ScreenDriver, world: DemoWorld, 
         await present(ui, world, "expired")
         assert ui.screen.name == "error"
         moved += await scroll_to_bottom(ui)
-        ui.tap_key("error.retry")
+        ui.tap_key("error.retry_other")
         await present(ui, world, "not_eligible")
         assert ui.screen.name == "result"
         moved += await scroll_to_bottom(ui)
@@ -92,7 +92,7 @@ async def test_the_next_person_starts_fresh(ui: ScreenDriver, world: DemoWorld, 
         await assert_at_top(ui)
         await present(ui, world, "expired")
         await assert_at_top(ui)
-        ui.tap_key("error.retry")
+        ui.tap_key("error.retry_other")
         await present(ui, world, "not_eligible")
         await assert_at_top(ui)
         assert app.locale == "zh-CN" and not app.elder
