@@ -72,7 +72,8 @@ async def _run(config: object) -> int:
     app = KioskApp(
         station.runtime,
         hardened=True,
-        speaker=Speaker() if config.speech else None,
+        speaker=Speaker() if config.speech or config.speak_results else None,
+        site=config.site(),
         on_ready=lambda: notifier.ready("idle screen up"),
         heartbeat=(notifier.ping, interval) if interval else None,
     )

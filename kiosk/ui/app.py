@@ -187,6 +187,8 @@ class KioskApp(App):
             self.staff_mode = ""
         self._show(refresh=changed_state or view.state in (FlowState.RESULT, FlowState.ERROR))
         self._warn_if_time_runs_out(view)
+        if changed_state and view.state is FlowState.RESULT and self.site.speak_results:
+            self.speak_result()
 
     def _warn_if_time_runs_out(self, view: SessionView) -> None:
         left = view.seconds_left
