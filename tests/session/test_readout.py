@@ -13,7 +13,15 @@ from kiosk.core.catalog import translate
 from kiosk.core.decision import Decision, Outcome, Status, decide
 from kiosk.core.text import LocalText
 from kiosk.session.readout import (
-    REFERENCE_ALPHABET, Site, first_step, local_time, ordered, reference_prefix, short_reference, spoken, summary,
+    REFERENCE_ALPHABET,
+    Site,
+    first_step,
+    local_time,
+    ordered,
+    reference_prefix,
+    short_reference,
+    spoken,
+    summary,
 )
 from tests.support import flow as fs
 

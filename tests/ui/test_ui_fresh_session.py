@@ -99,3 +99,42 @@ async def test_the_next_person_starts_fresh(ui: ScreenDriver, world: DemoWorld, 
     finally:
         app.stop_speaking()
         app.speaker = usual_speaker
+
+
+async def test_help_time_warning_and_card_reminder(ui: ScreenDriver, world: DemoWorld) -> None:
+    from kivy.core.window import Window
+    from kivy.uix.modalview import ModalView
+
+    from kiosk.i18n import translate
+    from kiosk.session.readout import short_reference
+
+    app, flow = ui.app, ui.app.flow
+    person = next(b for b in flow.catalog.benefits if b.kind == "person")
+    ui.tap_key("idle.start")
+    ui.tap_text(person.title.get("zh-CN"))
+    ui.tap_key("criteria.ready")
+    await present(ui, world, "not_eligible", person.id)
+    decision = flow.view.decision
+    assert decision is not None and flow.view.holder_name_masked
+    # A card was read: the result names whose (masked) and reminds the person to take it.
+    assert ui.shows(translate("card.take", "zh-CN")) and ui.shows(flow.view.holder_name_masked)
+    ui.tap_key("help.call")
+    modals = [w for w in Window.children if isinstance(w, ModalView)]
+    assert len(modals) == 1
+    shown = [w.text for w in modals[0].walk() if hasattr(w, "text") and isinstance(w.text, str)]
+    assert translate("help.ticket.reference", "zh-CN", reference=short_reference(decision.decision_id)) in shown
+    assert any(app.site.counter_name("zh-CN") in text for text in shown)
+    ui.tap(modals[0].ids.close)
+    assert not [w for w in Window.children if isinstance(w, ModalView)]
+    # 15 s before the timeout a warning asks for more time; its large button gives it.
+    flow._deadline = flow._clock() + 10  # noqa: SLF001 - jump the clock forward, not wait
+    flow.tick()
+    await ui.settle()
+    warnings = [w for w in Window.children if isinstance(w, ModalView)]
+    assert len(warnings) == 1 and warnings[0].ids.title.text == translate("time.warning", "zh-CN")
+    assert warnings[0].ids.extend.height >= 60
+    ui.tap(warnings[0].ids.extend)
+    await ui.settle()
+    assert not [w for w in Window.children if isinstance(w, ModalView)]
+    assert flow.view.state is FlowState.RESULT and (flow.view.seconds_left or 0) > 15
+    ui.tap_key("result.done")
