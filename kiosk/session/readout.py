@@ -92,8 +92,9 @@ def ordered(criteria: Iterable[CriterionResult]) -> list[CriterionResult]:
 
 def first_step(remedy: str) -> str:
     """The first thing to do: a remedy's first clause, without citations in brackets."""
-    clause = re.split(r"[；;。]|\. ", remedy, maxsplit=1)[0]
-    return _BRACKETS.sub("", clause).strip().rstrip("，,。.")
+    # Brackets first: a citation like "(…, Order No. 36)" holds a full stop of its own.
+    clause = re.split(r"[；;。]|\. ", _BRACKETS.sub("", remedy), maxsplit=1)[0]
+    return re.sub(r"\s+([,，])", r"\1", clause).strip().rstrip("，,。.")
 
 
 def summary(decision: Decision, locale: Locale | str, site: Site) -> str:

@@ -14,10 +14,23 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.widget import Widget
 
 from kiosk.ui import theme
+from kiosk.ui.cjk_lines import wrap
 
 
 class Body(Label):
-    """Wrapping text whose height follows its content."""
+    """Wrapping text whose height follows its content, broken the way CJK text is set.
+
+    Kivy breaks only at spaces and cuts anything longer at whatever character fits, so it
+    would start a line with "，" or split "100". Body breaks the lines itself (kiosk.ui.cjk_lines)
+    and hands Kivy text that already fits; `text` stays the sentence as written.
+    """
+
+    def texture_update(self, *largs: Any) -> None:
+        width = self.text_size[0] if self.text_size else None
+        if self.text and width and width > 0 and not self.markup:
+            core = self._label
+            core.text = wrap(self.text, width - self.padding[0] - self.padding[2], core.get_extents)
+        super().texture_update(*largs)
 
 
 class Heading(Body):

@@ -127,7 +127,7 @@ async def test_help_time_warning_and_card_reminder(ui: ScreenDriver, world: Demo
     ui.tap(modals[0].ids.close)
     assert not [w for w in Window.children if isinstance(w, ModalView)]
     # 15 s before the timeout a warning asks for more time; its large button gives it.
-    flow._deadline = flow._clock() + 10  # noqa: SLF001 - jump the clock forward, not wait
+    flow._deadline = flow._clock() + 10
     flow.tick()
     await ui.settle()
     warnings = [w for w in Window.children if isinstance(w, ModalView)]
