@@ -241,14 +241,9 @@ class KioskApp(App):
         """A reading column of about 38 CJK characters (or ~75 Latin): lines stay short."""
         return float(sp(theme.BODY_SP) * font_scale * theme.MAX_LINE_CHARS)
 
-    def columns(self, width: float, font_scale: float) -> int:
-        return 2 if width >= 2 * self.column_width(font_scale) + dp(64) else 1
-
     def side_padding(self, width: float, font_scale: float) -> float:
-        """Horizontal padding that centres one or two reading columns on a wide screen."""
-        columns = self.columns(width, font_scale)
-        used = columns * self.column_width(font_scale) + (columns - 1) * dp(24)
-        return max(dp(16), (width - used) / 2)
+        """Horizontal padding that centres one reading column on a wide screen."""
+        return max(dp(16), (width - self.column_width(font_scale)) / 2)
 
     def portrait(self, size: Sequence[float]) -> bool:
         return size[1] > size[0]
