@@ -1,6 +1,6 @@
 """The ASGI application: `create_app(settings)` loads everything once and serves DESIGN §4.1.
 
-Per decision the work is: authenticate (HMAC per configured device), rate-limit, read at most
+Per decision the work is: authenticate (one HMAC, backend/auth.py), rate-limit, read at most
 16 KiB, check the body, one record lookup, ``decide()`` (or its kept answer). Handlers are
 ``async`` and call the store directly: a lookup (a dict probe, or one indexed SQLite
 statement) takes microseconds, less than handing it to a thread.
@@ -19,13 +19,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from backend.auth import DeviceRegistry
+from backend.auth import DeviceRegistry, ReloadingRegistry
 from backend.bundle_source import load_bundle
 from backend.db import SubjectStore
 from backend.decision_bodies import DecisionBodies
 from backend.eligibility import EligibilityService
 from backend.eligibility_http import EligibilityEndpoint
-from backend.gate import DeviceGate
+from backend.gate import DeviceGate, Registry, failure_limiter
 from backend.middleware import DEVICE_SCOPE_KEY, ServiceHeaders
 from backend.openapi import openapi_document
 from backend.problems import (
@@ -38,12 +38,16 @@ from backend.problems import (
 )
 from backend.ratelimit import TokenBucketLimiter
 from backend.settings import Settings
+from backend.simulate_http import SimulateEndpoint
+from backend.simulation import Simulator
+from kiosk.common.facts_table import read_facts_table
 from kiosk.common.policy_folder import load_catalog
+from kiosk.core.benefits import Catalog, CatalogError
 from kiosk.core.errors import KioskError
 
 LOG = logging.getLogger("backend.app")
 JSON_MEDIA_TYPE = "application/json"
-PATHS = ("/v1/eligibility", "/v1/bundle", "/v1/health", "/v1/openapi.json")
+PATHS = ("/v1/eligibility", "/v1/simulate", "/v1/bundle", "/v1/health", "/v1/openapi.json")
 
 
 def _json_bytes(document: Any) -> bytes:
@@ -58,23 +62,35 @@ class Endpoints:
         self.settings = settings
         catalog = load_catalog(settings.policy_dir)
         store = SubjectStore(settings.db_path, preload=settings.preload_records)
-        # Kept answers are only right while records cannot change: preloaded ones cannot.
-        bodies = DecisionBodies() if settings.preload_records else None
+        # Kept answers follow the records' data generation (backend/db.py), so both ways of
+        # reading records may keep them.
+        bodies = DecisionBodies()
         self.service = EligibilityService(catalog, store, bodies)
         limiter = (
             TokenBucketLimiter(settings.rate_per_second, settings.rate_burst)
             if settings.rate_per_second
             else None
         )
-        self.gate = DeviceGate(DeviceRegistry(settings.devices), limiter)
+        # A tokens file is followed while serving (revocations apply at once); the demo's
+        # in-memory credential has no file.
+        registry: Registry = (
+            ReloadingRegistry(settings.device_tokens)
+            if settings.device_tokens is not None
+            else DeviceRegistry(settings.devices)
+        )
+        self.gate = DeviceGate(registry, limiter, failure_limiter())
         self.eligibility = EligibilityEndpoint(self.gate, self.service, settings.max_body_bytes)
+        self.simulate = SimulateEndpoint(self.gate, _simulator(settings, catalog), settings.max_body_bytes)
         load_bundle(settings)  # sign once now: a bad key or policy stops start-up
         self.health_body = _json_bytes({"status": "ok", "policy_version": catalog.version})
         self.openapi_body = _json_bytes(openapi_document())
 
     async def bundle(self, request: Request) -> Response:
         try:
-            request.scope[DEVICE_SCOPE_KEY] = self.gate.admit(request.headers.get("authorization"))
+            client = request.client
+            request.scope[DEVICE_SCOPE_KEY] = self.gate.admit(
+                request.headers.get("authorization"), client.host if client else None
+            )
         except ProblemError as error:
             return response_for(error)
         # load_bundle caches the signed bytes and re-signs before they expire.
@@ -91,6 +107,14 @@ class Endpoints:
         return Response(
             self.openapi_body, media_type=JSON_MEDIA_TYPE, headers={"Cache-Control": "no-cache"}
         )
+
+
+def _simulator(settings: Settings, catalog: Catalog) -> Simulator | None:
+    try:
+        return Simulator(catalog, read_facts_table(settings.policy_dir / "FACTS.md"))
+    except CatalogError as error:
+        LOG.warning("no simulations: %s", error.detail)
+        return None
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -128,10 +152,14 @@ def create_app(settings: Settings) -> ASGIApp:
     app = Starlette(
         routes=[
             Route("/v1/eligibility", endpoints.eligibility, methods=["POST"]),
+            Route("/v1/simulate", endpoints.simulate.handle, methods=["POST"]),
             Route("/v1/bundle", endpoints.bundle, methods=["GET"]),
             Route("/v1/health", endpoints.health, methods=["GET"]),
             Route("/v1/openapi.json", endpoints.openapi, methods=["GET"]),
         ],
         exception_handlers={HTTPException: _http_problem, Exception: _server_problem},
     )
+    # Starlette would answer a near-miss path ("/v1/eligibility/") with a 307 before any token
+    # is read, its Location built from the client's Host header. Only exact paths are ours.
+    app.router.redirect_slashes = False
     return ServiceHeaders(app, known_paths=PATHS, log_requests=settings.log_requests)

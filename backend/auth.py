@@ -10,13 +10,20 @@ salt keeps equal tokens on two devices from showing, the hash keeps a leaked fil
 list of working tokens. (The demo token ``demo-token`` is weak on purpose and exists only in
 demo mode, where its hash is made at start-up and never written anywhere.)
 
-Matching is constant-time in which entry matched: every entry is compared with
-``hmac.compare_digest`` and the loop never stops early. Cost: ~1 µs per configured device per
-request; fine for a provincial fleet of a few hundred kiosks per backend.
+Lookup is constant-time in the number of devices: a token is ``<token id>.<secret>`` (the id is
+16 random hex characters, not secret), the registry is a dict from token id to entry, and a
+request costs one dict probe and one HMAC compared with ``hmac.compare_digest`` — also when no
+entry has that id (a dummy entry is compared then), so the time does not say whether an id
+exists. A token made elsewhere without an id (the demo's ``demo-token``) is indexed by the
+first 8 bytes of its SHA-256, one hash either way.
 
-Tokens file (JSON)::
+The running service re-reads the file when it changes (`ReloadingRegistry`, checked at most
+once a second), so `kiosk-backend device-token revoke` takes effect without a restart.
 
-    {"devices": [{"device": "kiosk-0042", "salt": "<32 hex>", "hmac_sha256": "<64 hex>"}]}
+Tokens file (JSON; written atomically, mode 0600)::
+
+    {"devices": [{"device": "kiosk-0042", "token_id": "<16 hex>", "salt": "<32 hex>",
+                  "hmac_sha256": "<64 hex>", "issued_at": "2026-12-01T08:00:00Z"}]}
 """
 
 from __future__ import annotations
@@ -24,36 +31,65 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import os
 import re
 import secrets
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kiosk.common.bounded_file import FileReadError, read_bounded
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
-from kiosk.core.text import LocalText
 
+LOG = logging.getLogger("backend.auth")
 DEVICE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+TOKEN_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 SALT_BYTES = 16
+RELOAD_CHECK_SECONDS = 1.0
 # A bearer value longer than this is refused before hashing: no token we issue comes close.
 MAX_TOKEN_CHARS = 512
+# ~150 bytes a device: room for tens of thousands of kiosks.
+MAX_TOKENS_FILE_BYTES = 4 * 1024 * 1024
 _BEARER = "bearer "
+# What an HTTP header can carry unchanged; `device-token` issues URL-safe base64.
+_TOKEN_PATTERN = re.compile(rf"[\x21-\x7e]{{1,{MAX_TOKEN_CHARS}}}")
 
 
 class DeviceTokensError(KioskError):
     def __init__(self, origin: str, problem: str) -> None:
         super().__init__(
             f"{origin}: {problem}",
-            LocalText(
-                "核验服务的设备令牌文件有误，服务无法启动。",
-                "The eligibility service's device token file is faulty, so it cannot start.",
-            ),
+            message("backend.auth.text"),
         )
+
+
+def token_problem(token: str) -> str | None:
+    """None for a token a kiosk can send, else what is wrong with it (never the token)."""
+    if _TOKEN_PATTERN.fullmatch(token):
+        return None
+    return f"a device token must be 1 to {MAX_TOKEN_CHARS} printable ASCII characters without spaces"
 
 
 def token_digest(token: str, salt: bytes) -> bytes:
     return hmac.new(salt, token.encode("utf-8"), hashlib.sha256).digest()
+
+
+def new_token() -> str:
+    """``<token id>.<secret>``: 8 random bytes of id (hex), 32 of secret (base64url)."""
+    return f"{secrets.token_hex(8)}.{secrets.token_urlsafe(32)}"
+
+
+def token_id_of(token: str) -> str:
+    """The id a presented token is looked up by (see the module docstring)."""
+    if len(token) > 17 and token[16] == "." and TOKEN_ID_PATTERN.fullmatch(token[:16]):
+        return token[:16]
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +97,25 @@ class DeviceCredential:
     device: str
     salt: bytes = field(repr=False)
     digest: bytes = field(repr=False)
+    token_id: str = ""
+    issued_at: str | None = None
 
     @classmethod
-    def from_token(cls, device: str, token: str) -> DeviceCredential:
+    def from_token(cls, device: str, token: str, issued_at: str | None = None) -> DeviceCredential:
         salt = secrets.token_bytes(SALT_BYTES)
-        return cls(device, salt, token_digest(token, salt))
+        return cls(device, salt, token_digest(token, salt), token_id_of(token), issued_at)
 
     def to_json(self) -> dict[str, str]:
-        return {"device": self.device, "salt": self.salt.hex(), "hmac_sha256": self.digest.hex()}
+        document = {
+            "device": self.device, "token_id": self.token_id, "salt": self.salt.hex(),
+            "hmac_sha256": self.digest.hex(),
+        }
+        if self.issued_at is not None:
+            document["issued_at"] = self.issued_at
+        return document
+
+
+_DUMMY = DeviceCredential("-", b"\0" * SALT_BYTES, b"\0" * 32, "0" * 16)
 
 
 class DeviceRegistry:
@@ -79,6 +126,9 @@ class DeviceRegistry:
         devices = [c.device for c in self._credentials]
         if len(set(devices)) != len(devices):
             raise ValueError("a device id appears twice in the device tokens")
+        self._by_id = {c.token_id: c for c in self._credentials}
+        if len(self._by_id) != len(self._credentials):
+            raise ValueError("a token id appears twice in the device tokens")
 
     @property
     def devices(self) -> tuple[str, ...]:
@@ -93,21 +143,74 @@ class DeviceRegistry:
         presented = authorization[len(_BEARER) :].strip()
         if not presented:
             return None
-        found: str | None = None
-        for credential in self._credentials:
-            if hmac.compare_digest(token_digest(presented, credential.salt), credential.digest):
-                found = credential.device
-        return found
+        credential = self._by_id.get(token_id_of(presented))
+        candidate = credential or _DUMMY
+        matched = hmac.compare_digest(token_digest(presented, candidate.salt), candidate.digest)
+        return credential.device if matched and credential is not None else None
+
+
+class ReloadingRegistry:
+    """A DeviceRegistry that follows its tokens file: a changed file (size, mtime or inode) is
+    read again at most every `check_seconds`. A file that cannot be read then keeps the last
+    good registry and logs why (write_tokens_file replaces the file atomically, so a reader
+    never sees half of one)."""
+
+    def __init__(
+        self, path: Path, initial: Iterable[DeviceCredential] | None = None, *,
+        check_seconds: float = RELOAD_CHECK_SECONDS, clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path = path
+        self._clock = clock
+        self._check_seconds = check_seconds
+        self._signature = self._stat()
+        self._registry = DeviceRegistry(initial if initial is not None else read_tokens_file(path))
+        self._next_check = clock() + check_seconds
+        self._lock = threading.Lock()
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return None
+        return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+    def device_for(self, authorization: str | None) -> str | None:
+        now = self._clock()
+        if now >= self._next_check:
+            self._refresh(now)
+        return self._registry.device_for(authorization)
+
+    @property
+    def devices(self) -> tuple[str, ...]:
+        return self._registry.devices
+
+    def _refresh(self, now: float) -> None:
+        with self._lock:
+            self._next_check = now + self._check_seconds
+            signature = self._stat()
+            if signature == self._signature:
+                return
+            try:
+                registry = DeviceRegistry(read_tokens_file(self.path))
+            except (DeviceTokensError, ValueError) as error:
+                detail = error.detail if isinstance(error, DeviceTokensError) else str(error)
+                LOG.error("device tokens file not reloaded, keeping the previous one: %s", detail)
+                return
+            self._registry, self._signature = registry, signature
+            LOG.info("device tokens reloaded: %d device(s)", len(registry.devices))
 
 
 def read_tokens_file(path: Path) -> list[DeviceCredential]:
     origin = str(path)
     try:
-        document: Any = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise DeviceTokensError(origin, f"cannot be read: {error.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise DeviceTokensError(origin, "is not valid UTF-8 JSON") from None
+        document: Any = json.loads(
+            read_bounded(path, MAX_TOKENS_FILE_BYTES).decode("utf-8"), object_pairs_hook=_unique_keys
+        )
+    except FileReadError as error:
+        raise DeviceTokensError(origin, str(error)) from None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # ValueError also covers integers past Python's 4300-digit limit.
+        raise DeviceTokensError(origin, "is not valid UTF-8 JSON with each key once") from None
     if not isinstance(document, dict) or set(document) != {"devices"}:
         raise DeviceTokensError(origin, 'must be an object with exactly one key, "devices"')
     entries = document["devices"]
@@ -116,14 +219,31 @@ def read_tokens_file(path: Path) -> list[DeviceCredential]:
     credentials = [_credential(entry, origin, index) for index, entry in enumerate(entries)]
     if len({c.device for c in credentials}) != len(credentials):
         raise DeviceTokensError(origin, "a device id appears twice")
+    if len({c.token_id for c in credentials}) != len(credentials):
+        raise DeviceTokensError(origin, "a token id appears twice")
     return credentials
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A key given twice would silently mean its last value: which device did the author mean?
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise ValueError("a key appears twice")
+    return document
 
 
 def _credential(entry: object, origin: str, index: int) -> DeviceCredential:
     where = f"devices[{index}]"
-    if not isinstance(entry, dict) or set(entry) != {"device", "salt", "hmac_sha256"}:
-        raise DeviceTokensError(origin, f"{where} must have exactly device, salt, hmac_sha256")
+    if not isinstance(entry, dict) or not _ENTRY_KEYS <= set(entry) <= _ENTRY_KEYS | {"issued_at"}:
+        raise DeviceTokensError(
+            origin, f"{where} must have exactly device, token_id, salt, hmac_sha256 (and issued_at)"
+        )
     device, salt, digest = entry["device"], entry["salt"], entry["hmac_sha256"]
+    token_id, issued_at = entry["token_id"], entry.get("issued_at")
+    if not isinstance(token_id, str) or not TOKEN_ID_PATTERN.fullmatch(token_id):
+        raise DeviceTokensError(origin, f"{where}.token_id must be 16 lower-case hex characters")
+    if issued_at is not None and (not isinstance(issued_at, str) or len(issued_at) > 40):
+        raise DeviceTokensError(origin, f"{where}.issued_at must be a timestamp")
     if not isinstance(device, str) or not DEVICE_ID_PATTERN.fullmatch(device):
         raise DeviceTokensError(origin, f"{where}.device must match {DEVICE_ID_PATTERN.pattern}")
     try:
@@ -135,12 +255,27 @@ def _credential(entry: object, origin: str, index: int) -> DeviceCredential:
         raise DeviceTokensError(
             origin, f"{where}: salt must be >= {SALT_BYTES} bytes and hmac_sha256 32 bytes"
         )
-    return DeviceCredential(device, salt_bytes, digest_bytes)
+    return DeviceCredential(device, salt_bytes, digest_bytes, token_id, issued_at)
+
+
+_ENTRY_KEYS = {"device", "token_id", "salt", "hmac_sha256"}
+
+
+def now_stamp() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def write_tokens_file(path: Path, credentials: Iterable[DeviceCredential]) -> None:
+    """Replace the file atomically (a running service never reads half of it), mode 0600."""
     document = {"devices": [c.to_json() for c in credentials]}
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    temporary.chmod(0o600)
-    temporary.replace(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(document, indent=2) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

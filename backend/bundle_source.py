@@ -1,10 +1,12 @@
 """Where the bytes of GET /v1/bundle come from: the signed policy bundle (kiosk/core/bundle.py).
 
-Built from the policy folder, the trust keys (issuer public keys) and the revocation list, and
-signed with the bundle authority's Ed25519 key. In demo mode those are the DEMO keys in
-demo/keys/ and no revocations. The signed bytes are cached and re-signed once half their
-validity has passed, so a long-running backend never serves an expired bundle. The ETag is
-the quoted SHA-256 of the signed payload (strong: same ETag, same bytes).
+Built from the policy folder, the trust keys (issuer public keys, ``issuer_trust``) and the
+revocation list (``revoked``), and signed with the bundle authority's Ed25519 key
+(``authority_key``). Nothing falls back to a DEMO key: `serve --demo` names the DEMO keys in its
+settings explicitly; without an ``authority_key`` the service does not start. The signed
+bytes are cached and re-signed once half their validity has passed, so a long-running
+backend never serves an expired bundle. The ETag is the quoted SHA-256 of the signed payload
+(strong: same ETag, same bytes).
 
 `build_signed_bundle` is shared with `kiosk-backend bundle sign`.
 """
@@ -17,11 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from backend.settings import Settings
-from demo.issuer import DEMO_KEYS_DIR, demo_trust_store
+from backend.keys import KINDS, KeyFileError, load_private_key, load_public_key
+from backend.settings import BackendConfigError, Settings
+from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.common.policy_folder import read_policy_document
 from kiosk.core.bundle import (
     authority_key_id,
@@ -33,9 +35,13 @@ from kiosk.core.bundle import (
 from kiosk.core.credentials import TrustKeyError, TrustStore, revocation_hash
 from kiosk.core.credentials.trust import IssuerKey
 
-DEMO_AUTHORITY_PRIVATE_KEY = DEMO_KEYS_DIR / "authority-ed25519-DEMO-private.pem"
 DEFAULT_VALIDITY = timedelta(days=2)
 _HASH_PREFIX = "sha256:"
+MAX_KEY_FILE_BYTES = 16 * 1024
+# Room for a bundle's most trust keys (MAX_TRUST_KEYS) as PEM certificates of ~2 KiB each.
+MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024
+# A line per revocation, ~72 bytes each for the most a bundle may carry (MAX_REVOKED).
+MAX_REVOCATIONS_FILE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,23 +52,68 @@ class SignedBundle:
     valid_for: timedelta
 
 
-def load_authority_private_key(path: Path) -> ed25519.Ed25519PrivateKey:
+def load_authority_private_key(path: Path, *, allow_demo: bool = False) -> ed25519.Ed25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except OSError as error:
-        raise TrustKeyError(f"cannot read authority key {path.name}: {error.strerror}") from None
-    except (ValueError, TypeError) as error:
-        raise TrustKeyError(f"authority key {path.name} is not a readable PEM key: {error}") from None
-    if not isinstance(key, ed25519.Ed25519PrivateKey):
-        raise TrustKeyError(f"authority key {path.name} is not an Ed25519 private key")
+        key = load_private_key(path, KINDS["authority"], allow_demo=allow_demo)
+    except KeyFileError as error:
+        raise TrustKeyError(str(error)) from None
+    assert isinstance(key, ed25519.Ed25519PrivateKey)  # the authority kind allows only Ed25519
     return key
+
+
+def signing_inputs(settings: Settings) -> tuple[
+    ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey | None, TrustStore, list[str]
+]:
+    """The authority key, its announced next key, the issuer trust and the revocations the
+    settings name; BackendConfigError naming the setting when one cannot be used."""
+    allow = settings.allow_demo_keys
+
+    def problem(name: str, error: Exception) -> BackendConfigError:
+        return BackendConfigError(settings.origin, name, str(error))
+
+    try:
+        authority = load_authority_private_key(settings.required("authority_key"), allow_demo=allow)
+    except TrustKeyError as error:
+        raise problem("authority_key", error) from None
+    next_key: ed25519.Ed25519PublicKey | None = None
+    if settings.authority_next_key is not None:
+        try:
+            loaded = load_public_key(settings.authority_next_key, KINDS["authority"], allow_demo=allow)
+        except KeyFileError as error:
+            raise problem("authority_next_key", error) from None
+        assert isinstance(loaded, ed25519.Ed25519PublicKey)
+        if authority_key_id(loaded) == authority_key_id(authority.public_key()):
+            raise problem("authority_next_key", ValueError("is the current authority key itself"))
+        next_key = loaded
+    try:
+        trust = TrustStore.from_public_keys(
+            load_public_key(path, KINDS["issuer"], allow_demo=allow) for path in settings.issuer_trust
+        )
+    except (KeyFileError, TrustKeyError) as error:
+        raise problem("issuer_trust", error) from None
+    try:
+        revoked = read_revocations(settings.revoked) if settings.revoked is not None else []
+    except ValueError as error:
+        raise problem("revoked", error) from None
+    return authority, next_key, trust, revoked
+
+
+def read_trust_files(paths: Iterable[Path]) -> TrustStore:
+    """Issuer keys and certificates (PEM or DER), each file read bounded."""
+    store = TrustStore()
+    for path in paths:
+        try:
+            store = store.merged(TrustStore.from_bytes(read_bounded(Path(path), MAX_TRUST_FILE_BYTES)))
+        except FileReadError as error:
+            raise TrustKeyError(f"trust file {Path(path).name} {error}") from None
+    return store
 
 
 def read_revocations(path: Path) -> list[str]:
     """One entry a line: a credential id (hashed here) or ``sha256:<64 hex>``; # comments."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_bounded(path, MAX_REVOCATIONS_FILE_BYTES).decode("utf-8")
+    except (FileReadError, UnicodeDecodeError) as error:
         raise ValueError(f"cannot read revocation file {path.name}: {error}") from None
     hashes = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -85,6 +136,7 @@ def build_signed_bundle(
     *,
     trust: Mapping[bytes, IssuerKey],
     revoked: Iterable[str] = (),
+    next_authority: ed25519.Ed25519PublicKey | None = None,
     version: int | None = None,
     issued_at: datetime | None = None,
     valid_for: timedelta = DEFAULT_VALIDITY,
@@ -100,6 +152,7 @@ def build_signed_bundle(
         valid_for=valid_for,
         trust_keys=trust_keys_from_store(trust),
         revoked=revoked,
+        next_authority=next_authority,
     )
     body = sign_bundle(payload, authority)
     # Verifying our own output costs little and makes the ETag the digest kiosks compute.
@@ -108,40 +161,28 @@ def build_signed_bundle(
     return SignedBundle(body, f'"{digest}"', moment, valid_for)
 
 
-_cache: dict[Path, SignedBundle] = {}
+_cache: dict[tuple[object, ...], SignedBundle] = {}
 _cache_lock = threading.Lock()
 
 
 def load_bundle(settings: Settings) -> tuple[bytes, str]:
     """The signed bundle's bytes and its strong ETag (quoted, as the header carries it)."""
     now = datetime.now(UTC)
+    key = cache_key(settings)
     with _cache_lock:
-        cached = _cache.get(settings.policy_dir)
+        cached = _cache.get(key)
         if cached is None or now >= cached.issued_at + cached.valid_for / 2:
+            authority, next_key, trust, revoked = signing_inputs(settings)
             cached = build_signed_bundle(
-                settings.policy_dir,
-                load_authority_private_key(
-                    _setting_path(settings, "authority_key", DEMO_AUTHORITY_PRIVATE_KEY)
-                ),
-                trust=_trust(settings),
-                revoked=_revoked(settings),
+                settings.policy_dir, authority, trust=trust, revoked=revoked, next_authority=next_key
             )
-            _cache[settings.policy_dir] = cached
+            _cache[key] = cached
         return cached.body, cached.etag
 
 
-def _setting_path(settings: Settings, name: str, default: Path) -> Path:
-    # Settings may grow these fields (authority_key, trust_files, revoked_file); until then the
-    # backend runs with the DEMO authority and issuer keys.
-    value = getattr(settings, name, None)
-    return Path(value) if value else default
-
-
-def _trust(settings: Settings) -> TrustStore:
-    files = getattr(settings, "trust_files", None)
-    return TrustStore.from_files(files) if files else demo_trust_store()
-
-
-def _revoked(settings: Settings) -> list[str]:
-    path = getattr(settings, "revoked_file", None)
-    return read_revocations(Path(path)) if path else []
+def cache_key(settings: Settings) -> tuple[object, ...]:
+    """Everything a signed bundle is made from: two services in one process never share one."""
+    return (
+        settings.policy_dir, settings.authority_key, settings.authority_next_key,
+        settings.issuer_trust, settings.revoked,
+    )

@@ -10,10 +10,13 @@ from kiosk.common import cli as command_line
 
 COMMAND_MODULES: tuple[str, ...] = (
     "backend.commands.serve",
+    "backend.commands.keys",
+    "backend.commands.records",
     "backend.commands.demo_subjects",
     "backend.commands.device_token",
     "backend.commands.mint",
     "backend.commands.bundle",
+    "backend.commands.policy",
 )
 
 

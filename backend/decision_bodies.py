@@ -1,8 +1,10 @@
 """Serialised decisions, remembered per (benefit, subject, locale, UTC day).
 
 A decision's criteria depend only on the benefit, the subject's facts, the locale and today's
-date (rules read ``external.today``); with preloaded, read-only records the facts cannot change
-while the service runs. So the first check of a subject for a benefit on a day runs
+date (rules read ``external.today``). The facts change only by an import, which raises the
+database's data generation (backend/db.py); the service checks it before every answer, drops
+every kept body when it moved (`clear`), and puts the generation into each key besides. So
+no kept answer outlives the data it was built from. The first check of a subject for a benefit on a day runs
 ``decide()`` and keeps the JSON of everything but the three per-answer fields (decision id,
 decided at, valid until); later checks that day fill those into the kept bytes. The key is the
 request as sent (benefit, scheme, value, locale) plus the day, so a repeat skips even the
@@ -83,6 +85,10 @@ class DecisionBodies:
         if len(self._templates) > self.max_entries:
             self._templates.popitem(last=False)
         return template.render(decision.decision_id, moment)
+
+    def clear(self) -> None:
+        """Forget every kept answer (the records changed)."""
+        self._templates.clear()
 
     def __len__(self) -> int:
         return len(self._templates)

@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from backend.auth import DEVICE_ID_PATTERN
@@ -35,12 +35,14 @@ from backend.problems import (
 )
 from backend.subject_ref import SubjectRefError, accepts, canonical_value
 from kiosk.core.benefits import Benefit, Catalog
+from kiosk.core.credentials.schemes import SCHEME_NAMES
 from kiosk.core.decision import CriterionResult, Decision, decide
+from kiosk.core.policy_dates import local_day
 from kiosk.core.text import Locale, LocalText
 
 REQUEST_FIELDS = ("benefit", "subject", "locale", "device")
 SUBJECT_FIELDS = ("scheme", "value")
-SCHEMES = ("uscc", "ric", "token", "credential")
+SCHEMES = SCHEME_NAMES
 LOCALES: tuple[Locale, ...] = ("zh-CN", "en")
 BENEFIT_ID_PATTERN = re.compile(r"[a-z0-9-]{1,64}")
 MAX_SUBJECT_VALUE_CHARS = 4096
@@ -72,11 +74,7 @@ class EligibilityRequest:
 
 def parse_request(body: bytes) -> EligibilityRequest:
     """The request body, checked against the schema; ProblemError (400/422) otherwise."""
-    try:
-        document = _DECODER.decode(body.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise ProblemError(MALFORMED_JSON, "the body is not one UTF-8 JSON document") from None
-    top = _object(document, "(body)", REQUEST_FIELDS)
+    top = _object(decode_body(body), "(body)", REQUEST_FIELDS)
     subject = _object(top["subject"], "subject", SUBJECT_FIELDS)
     benefit = _string(top["benefit"], "benefit", BENEFIT_ID_PATTERN)
     scheme = subject["scheme"]
@@ -93,6 +91,14 @@ def parse_request(body: bytes) -> EligibilityRequest:
         raise ProblemError(INVALID_REQUEST, f"must be one of {', '.join(LOCALES)}", field="locale")
     device = _string(top["device"], "device", DEVICE_ID_PATTERN)
     return EligibilityRequest(benefit, scheme, value, locale, device)
+
+
+def decode_body(body: bytes) -> Any:
+    """One UTF-8 JSON document with no repeated key and no NaN; 400 problem otherwise."""
+    try:
+        return _DECODER.decode(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ProblemError(MALFORMED_JSON, "the body is not one UTF-8 JSON document") from None
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -137,8 +143,9 @@ def _string(value: Any, name: str, pattern: re.Pattern[str]) -> str:
 class EligibilityService:
     """Catalog and records, loaded once; `answer` is the whole of one decision.
 
-    `bodies` (see decision_bodies.py) may only be given when the records cannot change while
-    the service runs (preloaded, read-only).
+    Every answer first lets the store catch up with imports (`SubjectStore.refresh`); when
+    the data changed, every kept body (decision_bodies.py) is dropped, and the key of a kept
+    body names the data generation it was built from.
     """
 
     def __init__(
@@ -150,28 +157,44 @@ class EligibilityService:
         self._benefits: Mapping[str, Benefit] = {b.id: b for b in catalog.benefits}
 
     def answer(self, request: EligibilityRequest, now: datetime | None = None) -> Decision:
-        benefit, _value, record = self._find(request)
-        return self._decide(benefit, record, request.locale, now or datetime.now(UTC))
+        self._catch_up()
+        moment = now or datetime.now(UTC)
+        benefit, _value, record = self._find(request, local_day(moment, self.catalog.time_zone))
+        return self._decide(benefit, record, request.locale, moment)
 
     def answer_body(self, request: EligibilityRequest, now: datetime | None = None) -> bytes:
         """The response body: exactly the JSON of ``answer(request).to_json()``."""
         moment = now or datetime.now(UTC)
-        key = (request.benefit, request.scheme, request.value, request.locale, moment.date())
+        self._catch_up()
+        # The policy's day, not UTC's: a version that starts at local midnight must not be
+        # hidden behind an answer kept from the day before.
+        day = local_day(moment, self.catalog.time_zone)
+        key = (
+            request.benefit, request.scheme, request.value, request.locale, day, self.store.generation,
+        )
         if self.bodies is not None:
             kept = self.bodies.render(key, moment)
             if kept is not None:
                 return kept
-        benefit, _value, record = self._find(request)
+        benefit, _value, record = self._find(request, day)
         decision = self._decide(benefit, record, request.locale, moment)
         if self.bodies is None:
             return encode(decision.to_json())
         return self.bodies.keep(key, decision, timedelta(hours=benefit.valid_hours), moment)
 
-    def _find(self, request: EligibilityRequest) -> tuple[Benefit, str, SubjectRecord | None]:
+    def _catch_up(self) -> None:
+        if self.store.refresh() and self.bodies is not None:
+            self.bodies.clear()
+
+    def _find(
+        self, request: EligibilityRequest, day: date
+    ) -> tuple[Benefit, str, SubjectRecord | None]:
         """The benefit, the canonical reference and its record (None: no record of this kind)."""
         benefit = self._benefits.get(request.benefit)
         if benefit is None:
             raise ProblemError(UNKNOWN_BENEFIT, "no benefit with this id in the catalog", field="benefit")
+        if not benefit.in_force(day):
+            raise ProblemError(UNKNOWN_BENEFIT, f"the benefit is not in force on {day}", field="benefit")
         if not accepts(benefit, request.scheme):
             detail = (
                 "signed credentials are decided on the kiosk; send the subject reference the "

@@ -43,7 +43,8 @@ class EligibilityEndpoint:
             elif name == b"content-length":
                 content_length = value
         try:
-            device = self.gate.admit(authorization)
+            client = scope.get("client")
+            device = self.gate.admit(authorization, client[0] if client else None)
             scope[DEVICE_SCOPE_KEY] = device
             if content_type is None or content_type.split(b";")[0].strip().lower() != b"application/json":
                 raise ProblemError(UNSUPPORTED_MEDIA_TYPE, "send the body as application/json")
@@ -67,20 +68,24 @@ class EligibilityEndpoint:
         await send({"type": "http.response.body", "body": body})
 
     async def _body(self, receive: Receive, content_length: bytes | None) -> bytes:
-        limit = self.max_body_bytes
-        too_large = ProblemError(BODY_TOO_LARGE, f"the body may hold at most {limit} bytes")
-        if content_length is not None and content_length.isdigit() and int(content_length) > limit:
+        return await read_bounded(receive, content_length, self.max_body_bytes)
+
+
+async def read_bounded(receive: Receive, content_length: bytes | None, limit: int) -> bytes:
+    """The request body from the ASGI messages, refused (413) past ``limit`` bytes."""
+    too_large = ProblemError(BODY_TOO_LARGE, f"the body may hold at most {limit} bytes")
+    if content_length is not None and content_length.isdigit() and int(content_length) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ProblemError(MALFORMED_JSON, "the body ended early")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
             raise too_large
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                raise ProblemError(MALFORMED_JSON, "the body ended early")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -71,6 +71,27 @@ def _schemas() -> dict[str, Any]:
             },
             "examples": [EXAMPLE_REQUEST],
         },
+        "SimulationRequest": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["benefit", "facts", "locale"],
+            "description": "Made-up facts only: a body with a subject reference (subject, "
+            "scheme, value, uscc, ric, token, credential) is refused with 422.",
+            "properties": {
+                "benefit": {"type": "string", "pattern": f"^{BENEFIT_ID_PATTERN.pattern}$"},
+                "facts": {
+                    "type": "object",
+                    "maxProperties": 64,
+                    "description": "Fact name -> value, typed as the policy's FACTS.md says; "
+                    "null or absent means unknown.",
+                },
+                "on": {"type": "string", "format": "date",
+                       "description": "Decision day in the policy's time zone (default today)."},
+                "locale": {"type": "string", "enum": list(LOCALES)},
+            },
+            "examples": [{"benefit": "expedited-permit", "facts": {"tax_credit_grade": "C"},
+                          "on": "2026-06-01", "locale": "en"}],
+        },
         "Subject": {
             "type": "object",
             "additionalProperties": False,
@@ -110,7 +131,9 @@ def _schemas() -> dict[str, Any]:
         "CriterionResult": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["id", "title", "status", "reason", "as_of", "source", "remedy"],
+            "required": [
+                "id", "title", "status", "reason", "as_of", "source", "remedy", "rule_version",
+            ],
             "properties": {
                 "id": {"type": "string"},
                 "title": {"type": "string"},
@@ -119,6 +142,11 @@ def _schemas() -> dict[str, Any]:
                 "as_of": {"type": ["string", "null"], "format": "date"},
                 "source": {"type": "string"},
                 "remedy": {"type": ["string", "null"]},
+                "rule_version": {
+                    "type": "string",
+                    "description": "The criterion version that decided: its valid_from date "
+                    "(YYYY-MM-DD), or \"-\" for a criterion without dates.",
+                },
             },
         },
         "Problem": {
@@ -232,6 +260,43 @@ def openapi_document() -> dict[str, Any]:
                             "The body breaks the schema, the benefit does not take this "
                             "scheme, or the subject reference is malformed (format or check "
                             "character). The problem names the field, never its value."
+                        ),
+                        "429": _RATE_LIMITED,
+                    },
+                }
+            },
+            "/v1/simulate": {
+                "post": {
+                    "operationId": "simulateDecision",
+                    "summary": "What-if: decide one benefit for made-up facts on a date.",
+                    "security": [{"deviceToken": []}],
+                    "requestBody": {
+                        "required": True,
+                        "description": f"At most {MAX_BODY_BYTES} bytes.",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/SimulationRequest"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The decision the policy gives these facts, in the "
+                            "eligibility answer's shape.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Decision"}
+                                }
+                            },
+                        },
+                        "400": _problem("The body is not one UTF-8 JSON document."),
+                        "401": _UNAUTHORIZED,
+                        "404": _problem("No benefit with this id, or none in force on that day."),
+                        "413": _problem(f"The body is larger than {MAX_BODY_BYTES} bytes."),
+                        "415": _problem("The body is not sent as application/json."),
+                        "422": _problem(
+                            "The body breaks the schema, names a subject reference, or a fact "
+                            "is unknown or of the wrong type. The problem names the field."
                         ),
                         "429": _RATE_LIMITED,
                     },

@@ -30,11 +30,13 @@ class ProblemKind:
 
 
 MALFORMED_JSON = ProblemKind("malformed-json", 400, "Request body is not valid JSON")
+MALFORMED_HTTP = ProblemKind("malformed-http", 400, "Request is not valid HTTP/1.1")
 UNAUTHORIZED = ProblemKind("unauthorized", 401, "Unauthorized")
 DEVICE_MISMATCH = ProblemKind("device-mismatch", 403, "Device does not match its token")
 NOT_FOUND = ProblemKind("not-found", 404, "Not found")
 UNKNOWN_BENEFIT = ProblemKind("unknown-benefit", 404, "Unknown benefit")
 METHOD_NOT_ALLOWED = ProblemKind("method-not-allowed", 405, "Method not allowed")
+REQUEST_TIMEOUT = ProblemKind("request-timeout", 408, "Request not received in time")
 BODY_TOO_LARGE = ProblemKind("body-too-large", 413, "Request body too large")
 UNSUPPORTED_MEDIA_TYPE = ProblemKind("unsupported-media-type", 415, "Unsupported media type")
 INVALID_REQUEST = ProblemKind("invalid-request", 422, "Request does not match the schema")
@@ -43,12 +45,15 @@ SCHEME_NOT_ACCEPTED = ProblemKind(
 )
 INVALID_SUBJECT = ProblemKind("invalid-subject", 422, "Subject reference is not valid")
 RATE_LIMITED = ProblemKind("rate-limited", 429, "Too many requests")
+HEADERS_TOO_LARGE = ProblemKind("headers-too-large", 431, "Request header fields too large")
 SERVER_ERROR = ProblemKind("server-error", 500, "Internal server error")
+SERVER_BUSY = ProblemKind("server-busy", 503, "Too many connections")
 
 ALL_KINDS: tuple[ProblemKind, ...] = (
-    MALFORMED_JSON, UNAUTHORIZED, DEVICE_MISMATCH, NOT_FOUND, UNKNOWN_BENEFIT,
-    METHOD_NOT_ALLOWED, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INVALID_REQUEST,
-    SCHEME_NOT_ACCEPTED, INVALID_SUBJECT, RATE_LIMITED, SERVER_ERROR,
+    MALFORMED_JSON, MALFORMED_HTTP, UNAUTHORIZED, DEVICE_MISMATCH, NOT_FOUND, UNKNOWN_BENEFIT,
+    METHOD_NOT_ALLOWED, REQUEST_TIMEOUT, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INVALID_REQUEST,
+    SCHEME_NOT_ACCEPTED, INVALID_SUBJECT, RATE_LIMITED, HEADERS_TOO_LARGE, SERVER_ERROR,
+    SERVER_BUSY,
 )
 
 

@@ -6,29 +6,53 @@ folder)::
     db = "/var/lib/xinyi-backend/subjects.sqlite3"     # required: records, see backend/db.py
     device_tokens = "/etc/xinyi-backend/devices.json"   # required: see backend/auth.py
     policy_dir = "/etc/xinyi-backend/policy"           # optional: default the shipped policy
-    host = "127.0.0.1"                                  # optional
-    port = 8080                                         # optional
+    host = "127.0.0.1"                                  # optional: an IP address or host name
+    port = 8080                                         # optional: 0 to 65535
     rate_per_second = 2.0                               # optional: per-device refill rate
     rate_burst = 30                                     # optional: per-device bucket size
     log_requests = true                                 # optional: one line per request
     preload_records = true                              # optional: false for huge tables
+    max_connections = 512                               # optional: default from the open-file limit
+    header_timeout = 10.0                               # optional: seconds for a request's headers
+    body_timeout = 10.0                                 # optional: seconds for a request's body
+    keep_alive_timeout = 5.0                            # optional: idle seconds between requests
+
+Every value is checked here, once, for type and range (a number must also be finite: TOML
+allows ``nan`` and ``inf``, and ``rate_per_second = nan`` once switched the limiter off).
+    authority_key = "/etc/xinyi-backend/authority-private.pem"  # serve: signs policy bundles
+    authority_next_key = "authority-next-public.pem"   # optional: announced for key rollover
+    issuer_key = "/etc/xinyi-backend/issuer-private.pem"   # mint: signs credentials
+    issuer_name = "CN-XINYI"                            # optional: the credentials' issuer
+    issuer_trust = ["issuer-public.pem"]                # issuer public keys put into the bundle
+    revoked = "revoked.txt"                             # optional: revoked credential ids
+
+Keys are made with ``kiosk-backend keys new`` (backend/keys.py). Outside ``--demo`` nothing
+falls back to a DEMO key: a missing ``authority_key`` stops ``serve``, a missing
+``issuer_key`` stops ``mint --config``, and a DEMO key named in the config is refused.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import math
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from backend.auth import DeviceCredential, read_tokens_file
+from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR
 from kiosk.core.errors import KioskError
 from kiosk.core.text import LocalText
 
 MAX_BODY_BYTES = 16 * 1024
+MAX_CONFIG_BYTES = 64 * 1024
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+DEFAULT_ISSUER_NAME = "CN-XINYI"
+_HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
 
 
 class BackendConfigError(KioskError):
@@ -40,6 +64,21 @@ class BackendConfigError(KioskError):
                 "The eligibility service's configuration is faulty, so it cannot start.",
             ),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLimits:
+    """What one HTTP connection may cost before and while the app sees it (backend/http_guard.py)."""
+
+    max_head_bytes: int = 16 * 1024  # request line and headers together
+    max_headers: int = 64
+    # Any request's body, read or thrown away after an early answer; POST /v1/eligibility
+    # itself reads at most Settings.max_body_bytes.
+    max_body_bytes: int = 1024 * 1024
+    header_timeout: float = 10.0  # from the accept, or the end of the previous answer
+    body_timeout: float = 10.0
+    keep_alive_timeout: float = 5.0
+    max_connections: int | None = None  # None: as many as the open-file limit allows
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,64 +95,146 @@ class Settings:
     log_requests: bool = True
     # Read every record into memory at start (fast; see backend/db.py) or query per request.
     preload_records: bool = True
+    # The file `devices` came from: re-read while serving, so a revoked token stops at once.
+    device_tokens: Path | None = None
+    authority_key: Path | None = None
+    authority_next_key: Path | None = None
+    issuer_key: Path | None = None
+    issuer_name: str = DEFAULT_ISSUER_NAME
+    issuer_trust: tuple[Path, ...] = ()
+    revoked: Path | None = None
+    # Only `serve --demo` (and tests) set this: the DEMO keys are published, so anything else
+    # that names one is a mistake.
+    allow_demo_keys: bool = False
+    origin: str = "(settings)"  # the config file, for messages naming a setting
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
+
+    def required(self, name: str) -> Path:
+        """A path setting that this command needs, or BackendConfigError naming it."""
+        value = getattr(self, name)
+        if value is None:
+            raise BackendConfigError(self.origin, name, "is required for this command (outside --demo)")
+        return Path(value)
 
 
-_KEYS: dict[str, type | tuple[type, ...]] = {
-    "db": str,
-    "device_tokens": str,
-    "policy_dir": str,
-    "host": str,
-    "port": int,
-    "rate_per_second": (int, float),
-    "rate_burst": int,
-    "log_requests": bool,
-    "preload_records": bool,
+@dataclass(frozen=True, slots=True)
+class _Number:
+    kind: type[int] | type[float]
+    low: float
+    high: float
+
+    def problem(self, value: object) -> str | None:
+        """None when `value` is acceptable, else what is wrong with it."""
+        wanted = "a whole number" if self.kind is int else "a number"
+        if isinstance(value, bool) or not isinstance(value, int | float) or (
+            self.kind is int and not isinstance(value, int)
+        ):
+            return f"must be {wanted}"
+        if not math.isfinite(value) or not self.low <= value <= self.high:
+            return f"must be {wanted} from {_shown(self.low)} to {_shown(self.high)}"
+        return None
+
+
+def _shown(bound: float) -> str:
+    return str(int(bound)) if bound == int(bound) else str(bound)
+
+
+# One table for every number a person can set, in the config file or on the command line.
+NUMBERS: dict[str, _Number] = {
+    "port": _Number(int, 0, 65535),
+    "rate_per_second": _Number(float, 0.001, 10_000),
+    "rate_burst": _Number(int, 1, 1_000_000),
+    "max_connections": _Number(int, 1, 65_536),
+    "header_timeout": _Number(float, 0.1, 300),
+    "body_timeout": _Number(float, 0.1, 300),
+    "keep_alive_timeout": _Number(float, 0.1, 300),
 }
+_PATHS = ("authority_key", "authority_next_key", "issuer_key", "revoked")
+_TEXTS = ("db", "device_tokens", "policy_dir", "host", "issuer_name", *_PATHS)
+_LISTS = ("issuer_trust",)
+_SWITCHES = ("log_requests", "preload_records")
+_KEYS = (*_TEXTS, *_LISTS, *NUMBERS, *_SWITCHES)
+_LIMIT_KEYS = ("max_connections", "header_timeout", "body_timeout", "keep_alive_timeout")
 
 
-def load_settings(path: Path) -> Settings:
+def host_problem(host: str) -> str | None:
+    """None for an IP address or a host name, else what is wrong (a broken IPv6 literal...)."""
+    if ":" in host or host.replace(".", "").isdigit():
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return "is not a valid IP address"
+        return None
+    if len(host) > 253 or not _HOST_NAME.fullmatch(host):
+        return "must be an IP address or a host name"
+    return None
+
+
+def load_settings(path: Path, *, serving: bool = True) -> Settings:
+    """The config file's settings. With `serving` the database must exist and the device
+    tokens are read now; the operator commands (records, mint, device-token) pass False."""
     origin = str(path)
     try:
-        document: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise BackendConfigError(origin, "(file)", f"cannot be read: {error.strerror}") from None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        text = read_bounded(path, MAX_CONFIG_BYTES).decode("utf-8")
+        document: dict[str, Any] = tomllib.loads(text)
+    except FileReadError as error:
+        raise BackendConfigError(origin, "(file)", str(error)) from None
+    except UnicodeDecodeError:
+        raise BackendConfigError(origin, "(file)", "is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
         raise BackendConfigError(origin, "(file)", f"is not valid TOML: {error}") from None
+    except RecursionError:
+        raise BackendConfigError(origin, "(file)", "nests arrays or tables too deeply") from None
     for key, value in document.items():
-        expected = _KEYS.get(key)
-        if expected is None:
+        if key not in _KEYS:
             raise BackendConfigError(origin, key, f"is not a setting; known: {', '.join(_KEYS)}")
-        if isinstance(value, bool) and expected is not bool:
-            raise BackendConfigError(origin, key, "has the wrong type")
-        if not isinstance(value, expected):
-            raise BackendConfigError(origin, key, "has the wrong type")
+        if key in NUMBERS:
+            problem = NUMBERS[key].problem(value)
+        elif key in _SWITCHES:
+            problem = None if isinstance(value, bool) else "must be true or false"
+        elif key in _LISTS:
+            ok = isinstance(value, list) and all(isinstance(item, str) and item for item in value)
+            problem = None if ok else "must be a list of file paths"
+        else:
+            problem = None if isinstance(value, str) and value else "must be a non-empty string"
+        if problem is not None:
+            raise BackendConfigError(origin, key, problem)
     for key in ("db", "device_tokens"):
         if key not in document:
             raise BackendConfigError(origin, key, "is required")
+    host = document.get("host", DEFAULT_HOST)
+    if (problem := host_problem(host)) is not None:
+        raise BackendConfigError(origin, "host", problem)
     base = path.parent
 
     def resolve(value: str) -> Path:
         candidate = Path(value)
         return candidate if candidate.is_absolute() else base / candidate
 
-    port = document.get("port", DEFAULT_PORT)
-    if not 0 <= port <= 65535:
-        raise BackendConfigError(origin, "port", "must be 0 to 65535")
-    rate = float(document.get("rate_per_second", 2.0))
-    burst = document.get("rate_burst", 30)
-    if rate <= 0 or burst < 1:
-        raise BackendConfigError(origin, "rate_per_second", "rate must be > 0 and burst >= 1")
     db_path = resolve(document["db"])
-    if not db_path.is_file():
+    if serving and not db_path.is_file():
         raise BackendConfigError(origin, "db", "names no existing file")
+    trust = document.get("issuer_trust", [])
+    issuer_name = document.get("issuer_name", DEFAULT_ISSUER_NAME)
+    if not 1 <= len(issuer_name) <= 64 or not issuer_name.isprintable():
+        raise BackendConfigError(origin, "issuer_name", "must be 1 to 64 printable characters")
+    paths: dict[str, Any] = {key: resolve(document[key]) for key in _PATHS if key in document}
+    tokens_path = resolve(document["device_tokens"])
+    limits = replace(ConnectionLimits(), **{k: document[k] for k in _LIMIT_KEYS if k in document})
     return Settings(
         db_path=db_path,
-        devices=tuple(read_tokens_file(resolve(document["device_tokens"]))),
+        devices=tuple(read_tokens_file(tokens_path)) if serving else (),
+        device_tokens=tokens_path,
         policy_dir=resolve(document["policy_dir"]) if "policy_dir" in document else DEFAULT_POLICY_DIR,
-        host=document.get("host", DEFAULT_HOST),
-        port=port,
-        rate_per_second=rate,
-        rate_burst=burst,
+        host=host,
+        port=document.get("port", DEFAULT_PORT),
+        rate_per_second=float(document.get("rate_per_second", 2.0)),
+        rate_burst=document.get("rate_burst", 30),
         log_requests=document.get("log_requests", True),
         preload_records=document.get("preload_records", True),
+        issuer_name=issuer_name,
+        issuer_trust=tuple(resolve(item) for item in trust),
+        origin=origin,
+        **paths,
+        limits=limits,
     )

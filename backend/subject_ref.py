@@ -7,13 +7,13 @@ a resident ID number, the ``XKT:`` shape for a token. Errors name the field, nev
 from __future__ import annotations
 
 from kiosk.core.benefits import Benefit
-from kiosk.core.credentials import CredentialError, ric, token, uscc
+from kiosk.core.credentials import CredentialError
+from kiosk.core.credentials.schemes import IDENTIFIER_SCHEME_BY_KIND, LOOKUP_SCHEMES, info
 
-# The identifier a signed credential names for its subject: a kiosk holding a credential sends
-# that inner reference online (kiosk.adapters.backend_client sends ``presentation.subject``), so a benefit that
+# A signed credential names its subject with the identifier of its kind: a kiosk holding a
+# credential sends that inner reference online (``presentation.subject``), so a benefit that
 # takes credentials also takes the identifier of its subject kind.
-IDENTIFIER_SCHEME_BY_KIND = {"business": "uscc", "person": "ric"}
-LOOKUP_SCHEMES = ("uscc", "ric", "token")
+__all__ = ["IDENTIFIER_SCHEME_BY_KIND", "LOOKUP_SCHEMES", "SubjectRefError", "accepts", "canonical_value"]
 
 
 class SubjectRefError(Exception):
@@ -38,13 +38,10 @@ def accepts(benefit: Benefit, scheme: str) -> bool:
 
 def canonical_value(scheme: str, value: str) -> str:
     """The compact form the records are keyed by, or SubjectRefError."""
+    validate = info(scheme).validate if scheme in LOOKUP_SCHEMES else None
+    if validate is None:
+        raise SubjectRefError("subject.scheme", f"scheme {scheme} cannot be looked up")
     try:
-        if scheme == "uscc":
-            return uscc.validate(value)
-        if scheme == "ric":
-            return ric.validate(value)
-        if scheme == "token":
-            return token.validate(value)
+        return validate(value)
     except CredentialError as error:
         raise SubjectRefError("subject.value", f"{scheme} value: {error.detail}") from None
-    raise SubjectRefError("subject.scheme", f"scheme {scheme} cannot be looked up")

@@ -15,7 +15,9 @@ from typing import Any
 
 from kiosk.adapters.backend_client import BackendRejected, BackendUnavailable
 from kiosk.core.benefits import Benefit
+from kiosk.core.catalog import message
 from kiosk.core.credentials import Presentation
+from kiosk.core.credentials.schemes import IDENTIFIER_SCHEME_BY_KIND
 from kiosk.core.decision import Decision
 from kiosk.core.text import Locale, LocalText
 
@@ -92,7 +94,7 @@ def demo_codes_for(
     network: NetworkSwitch | None,
 ) -> list[DemoCode]:
     codes: list[DemoCode] = []
-    identifier = "uscc" if benefit.kind == "business" else "ric"
+    identifier = IDENTIFIER_SCHEME_BY_KIND[benefit.kind]
     fitting = [s for s in subjects if s.kind == benefit.kind and s.on_record and benefit.id in s.expected]
 
     def scan(payload: str) -> Callable[[], None]:
@@ -124,13 +126,13 @@ def demo_codes_for(
                 network.cut_next()
                 scanner.present(payload.encode("ascii"))
 
-            codes.append(DemoCode(LocalText("信易电子凭证，断网离线核验", "Signed credential, network cut (offline)"),
+            codes.append(DemoCode(message("demo.codes.offline"),
                                   offline, "offline"))
         old = datetime.now(UTC) - timedelta(days=60)
         expired = issuer.issue(kind=benefit.kind, subject_value=eligible.value, facts=dict(eligible.facts),
                                issued_at=old, valid_for=timedelta(days=30))
-        codes.append(DemoCode(LocalText("已过期的电子凭证", "Expired signed credential"), scan(expired), "expired"))
-    codes.append(DemoCode(LocalText("损坏的码", "Damaged code"), scan("XK1:THIS-IS-NOT-A-CODE"), "unreadable"))
+        codes.append(DemoCode(message("demo.codes.expired"), scan(expired), "expired"))
+    codes.append(DemoCode(message("demo.codes.unreadable"), scan("XK1:THIS-IS-NOT-A-CODE"), "unreadable"))
     return codes
 
 

@@ -76,3 +76,15 @@ def load_demo_issuer(alg: Algorithm = "EdDSA", keys_dir: Path = DEMO_KEYS_DIR) -
 def demo_trust_store(keys_dir: Path = DEMO_KEYS_DIR) -> TrustStore:
     """Both demo issuer public keys, as a kiosk configured for the demo trusts them."""
     return TrustStore.from_files(keys_dir / f"{stem}-DEMO-public.pem" for stem in _KEY_FILES.values())
+
+
+def demo_backend_keys(keys_dir: Path = DEMO_KEYS_DIR) -> dict[str, object]:
+    """Settings fields (backend.settings.Settings) naming the DEMO keys, for `serve --demo` and
+    tests: the product never falls back to these; a demo passes them explicitly."""
+    return {
+        "authority_key": keys_dir / "authority-ed25519-DEMO-private.pem",
+        "issuer_key": keys_dir / "issuer-ed25519-DEMO-private.pem",
+        "issuer_trust": tuple(keys_dir / f"{stem}-DEMO-public.pem" for stem in _KEY_FILES.values()),
+        "issuer_name": DEMO_ISSUER_NAME,
+        "allow_demo_keys": True,
+    }

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -58,20 +57,15 @@ class DemoWorld:
 
 def _serve_backend(workdir: Path) -> tuple[str, Any, threading.Thread]:
     """The reference backend on 127.0.0.1 in its own thread (its own loop, no signal handlers)."""
-    import uvicorn
-
     from backend.app import create_app
     from backend.commands.serve import demo_settings
+    from backend.server import build_server, listen
 
     settings = demo_settings(workdir / "backend-demo.sqlite3", rate_per_second=None)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
+    listener = listen("127.0.0.1", 0)
     port = listener.getsockname()[1]
     # A bounded graceful shutdown: a kept-alive connection must not hold the demo open.
-    config = uvicorn.Config(create_app(settings), log_config=None, access_log=False, lifespan="off",
-                            server_header=False, timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
+    server = build_server(create_app(settings), settings, graceful_shutdown=2)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="demo-backend", daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

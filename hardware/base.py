@@ -87,6 +87,9 @@ class Device(Protocol):
 
     def __aiter__(self) -> AsyncIterator[DeviceEvent]: ...
 
+    def new_session(self) -> None:
+        """A new applicant begins: forget anything kept for the last one (a scanner's repeat memory)."""
+
     async def aclose(self) -> None: ...
 
 

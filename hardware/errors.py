@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
 from kiosk.core.text import LocalText
 
@@ -16,9 +17,7 @@ from kiosk.core.text import LocalText
 class DeviceError(KioskError):
     """Base of every expected hardware failure."""
 
-    TEXT: ClassVar[LocalText] = LocalText(
-        "设备出现问题，请联系工作人员。", "A device has a problem. Please ask the staff."
-    )
+    TEXT: ClassVar[LocalText] = message("hardware.errors.device_error")
 
     def __init__(self, detail: str, text: LocalText | None = None) -> None:
         super().__init__(detail, text if text is not None else self.TEXT)
@@ -27,49 +26,33 @@ class DeviceError(KioskError):
 class PortNotFound(DeviceError):
     """The port path (or by-id name, or USB VID:PID) does not exist right now."""
 
-    TEXT = LocalText(
-        "未找到设备：请检查数据线是否插好。", "Device not found: check that its cable is plugged in."
-    )
+    TEXT = message("hardware.errors.port_not_found")
 
 
 class PortUnavailable(DeviceError):
     """The port exists but cannot be opened (permissions, busy, not a serial port)."""
 
-    TEXT = LocalText(
-        "设备无法打开：请检查权限（dialout 组）或是否被其他程序占用。",
-        "The device cannot be opened: check permissions (dialout group) or whether another "
-        "program is using it.",
-    )
+    TEXT = message("hardware.errors.port_unavailable")
 
 
 class DeviceDisconnected(DeviceError):
-    TEXT = LocalText(
-        "设备已断开，正在重新连接……", "The device was disconnected; reconnecting..."
-    )
+    TEXT = message("hardware.errors.device_disconnected")
 
 
 class DeviceNotResponding(DeviceError):
     """The port opened but the module never answered (wrong baud, wrong device, dead module)."""
 
-    TEXT = LocalText(
-        "读卡器没有应答：请检查读卡器电源、接线和波特率。",
-        "The card reader does not answer: check its power, wiring and baud rate.",
-    )
+    TEXT = message("hardware.errors.device_not_responding")
 
 
 class ScanTooLong(DeviceError):
-    TEXT = LocalText(
-        "这个码太长，无法识别。请出示正确的二维码。",
-        "This code is too long to be read. Please show the right QR code.",
-    )
+    TEXT = message("hardware.errors.scan_too_long")
 
 
 class SamFrameError(DeviceError):
     """A frame from the ID-card module that cannot be trusted; the driver resynchronises."""
 
-    TEXT = LocalText(
-        "读卡通信出错，请重新放置证件。", "Card reader communication error; please place the card again."
-    )
+    TEXT = message("hardware.errors.sam_frame_error")
 
 
 class SamGarbage(SamFrameError):
@@ -102,32 +85,21 @@ class UnknownSamStatus(SamStatusError):
 
 
 class CardReadFailed(DeviceError):
-    TEXT = LocalText(
-        "未能读取证件，请将证件平放在读卡区不要移动。",
-        "The card could not be read. Place it flat on the reader and hold it still.",
-    )
+    TEXT = message("hardware.errors.card_read_failed")
 
 
 class CardDataError(DeviceError):
     """The card text could not be understood; never says what the text was."""
 
-    TEXT = LocalText(
-        "证件信息无法识别，请重新放置证件或到人工窗口办理。",
-        "The card's data cannot be understood. Place it again or go to the service counter.",
-    )
+    TEXT = message("hardware.errors.card_data_error")
 
 
 class UnsupportedCardType(CardDataError):
-    TEXT = LocalText(
-        "暂不支持这种证件，请到人工窗口办理。",
-        "This kind of card is not supported yet. Please go to the service counter.",
-    )
+    TEXT = message("hardware.errors.unsupported_card_type")
 
 
 class PrinterError(DeviceError):
-    TEXT = LocalText(
-        "凭条打印失败，请向工作人员索取。", "The slip could not be printed. Please ask the staff for it."
-    )
+    TEXT = message("hardware.errors.printer_error")
 
 
 class SlipContainsIdentifier(PrinterError):

@@ -6,6 +6,11 @@ inside a QR payload is therefore not a frame end — the rest of the payload fol
 microseconds, well inside the gap (the split-in-two bug of DOMAIN.md §2). The terminator is
 removed once from the end; the AIM symbology identifier (`]Q1`...) is removed from the front
 and reported; ECI-escaped scans (`]Q2`, `]Q4`, `]Q6`, `]d4`-`]d6`) are un-escaped.
+
+Scanners are configured for CR but some send CR LF (or LF) whatever the setting, and the LF may
+come in a later write. So when a terminator is configured, a trailing CR LF, CR or LF is the
+terminator too (CR LF as one), and a frame that is nothing but a line end (the LF of a CR LF
+after a scan that already ended at its CR) is no scan.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 MAX_SCAN_BYTES = 4608
 
 TERMINATORS: dict[str, bytes] = {"cr": b"\r", "lf": b"\n", "crlf": b"\r\n", "none": b""}
+_LINE_ENDS = (b"\r\n", b"\r", b"\n")  # longest first: CR LF is one terminator
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -53,6 +59,7 @@ class ScanFramer:
         if terminator_gap < 0 or idle_gap <= 0 or max_length <= 0:
             raise ValueError("gaps must be >= 0 (idle gap > 0) and max_length > 0")
         self._terminator = terminator
+        self._endings = _LINE_ENDS if terminator in _LINE_ENDS else (terminator, *_LINE_ENDS)
         self._terminator_gap = terminator_gap
         self._idle_gap = idle_gap
         self._max_length = max_length
@@ -61,10 +68,17 @@ class ScanFramer:
         self._overflow = 0  # bytes discarded from the current, oversized frame
         self._last_byte_at: float | None = None
 
+    def _terminator_length(self, data: bytes | bytearray) -> int:
+        """How many bytes at the end of ``data`` are the scanner's terminator (0: none)."""
+        if not self._terminator:
+            return 0
+        for ending in self._endings:
+            if data.endswith(ending):
+                return len(ending)
+        return 0
+
     def _gap(self) -> float:
-        if self._terminator and self._buffer.endswith(self._terminator):
-            return self._terminator_gap
-        return self._idle_gap
+        return self._terminator_gap if self._terminator_length(self._buffer) else self._idle_gap
 
     def deadline(self) -> float | None:
         """When the pending frame ends if no byte arrives before then; None when idle."""
@@ -95,9 +109,10 @@ class ScanFramer:
         never do, so when the caller recognises one the scan ends at its terminator and the
         person sees the answer 30 ms sooner.
         """
-        if self._is_complete is None or not self._terminator or not self._buffer.endswith(self._terminator):
+        ending = self._terminator_length(self._buffer)
+        if self._is_complete is None or not ending:
             return False
-        _, payload, _ = split_aim(bytes(self._buffer[: -len(self._terminator)]))
+        _, payload, _ = split_aim(bytes(self._buffer[:-ending]))
         return self._is_complete(payload)
 
     def flush_due(self, now: float) -> list[Framed]:
@@ -113,14 +128,15 @@ class ScanFramer:
             return [OversizedScan(length)]
         data = bytes(self._buffer)
         self._buffer.clear()
-        if self._terminator and data.endswith(self._terminator):
-            data = data[: -len(self._terminator)]
+        ending = self._terminator_length(data)
+        if ending:
+            data = data[:-ending]
         return [RawScan(data)] if data else []
 
     def close(self) -> list[Framed]:
         """The line went away: a frame that already ended with its terminator is complete and
         is returned; anything else was cut off mid-frame and is forgotten."""
-        if self._terminator and not self._overflow and self._buffer.endswith(self._terminator):
+        if not self._overflow and self._terminator_length(self._buffer):
             return self._finish()
         self.discard()
         return []

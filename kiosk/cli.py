@@ -27,10 +27,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.screenshots",
 )
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_INVALID_INPUT = 3
-EXIT_NO_DECISION = 4
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,9 +5,13 @@
         [--trust ISSUER.pem ...] [--revoked FILE] [--valid-days N] [--version N]
     kiosk-backend bundle verify bundle.json --authority AUTHORITY-public.pem
 
-Without --trust the DEMO issuer keys are included; without --version the version is the Unix
-time of signing (always higher than an earlier signing). Exit codes: 0 done / valid, 2 usage,
-3 the input is unusable or the bundle is refused (the reason is printed).
+Without --trust the bundle trusts no credential issuer (the DEMO issuer keys are never added
+unless named); without --version the version is the Unix time of signing (always higher than an
+earlier signing); --next-key announces the authority's next public key (key rollover). Before
+signing, the policy must pass `kiosk-backend policy test` (worked examples, example coverage,
+declared facts, version ranges, both languages). Exit codes: 0 done / valid, 1 a policy check
+fails (nothing signed), 2 usage, 3 the input is unusable or the bundle is refused (the reason
+is printed).
 """
 
 from __future__ import annotations
@@ -17,13 +21,19 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from backend.bundle_source import build_signed_bundle, load_authority_private_key, read_revocations
-from demo.issuer import demo_trust_store
-from kiosk.core.bundle import BundleError, iso_utc, load_authority_keys, verify_bundle
-from kiosk.core.credentials import TrustStore
+from backend.bundle_source import (
+    MAX_KEY_FILE_BYTES,
+    build_signed_bundle,
+    load_authority_private_key,
+    read_revocations,
+    read_trust_files,
+)
+from kiosk.common.bounded_file import FileReadError, read_bounded
+from kiosk.common.cli import EXIT_FAILED, EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
+from kiosk.common.policy_checks import check_policy
+from kiosk.core.bundle import MAX_BUNDLE_BYTES, BundleError, iso_utc, load_authority_keys, verify_bundle
+from kiosk.core.credentials import TrustKeyError, TrustStore
 from kiosk.core.errors import KioskError
-
-EXIT_OK, EXIT_USAGE, EXIT_INVALID = 0, 2, 3
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,7 +49,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sign.add_argument("--out", required=True, type=Path, metavar="FILE")
     sign.add_argument("--trust", action="append", type=Path, metavar="PEM", default=[],
                       help="issuer public key or certificate to include (repeatable; "
-                           "default: the DEMO issuer keys)")
+                           "default: none)")
+    sign.add_argument("--next-key", type=Path, metavar="PEM",
+                      help="the authority's next public key, announced for rollover")
     sign.add_argument("--revoked", type=Path, metavar="FILE",
                       help="revoked credential ids, one a line (or sha256:<hex>)")
     sign.add_argument("--valid-days", type=int, default=2, metavar="N",
@@ -68,24 +80,39 @@ def run_sign(args: argparse.Namespace) -> int:
         print("kiosk-backend bundle sign: --version must be 1 or more", file=sys.stderr)
         return EXIT_USAGE
     try:
-        authority = load_authority_private_key(args.key)
-        trust = TrustStore.from_files(args.trust) if args.trust else demo_trust_store()
+        report = check_policy(args.policy)
+    except KioskError as error:
+        print(f"kiosk-backend bundle sign: {error.detail}", file=sys.stderr)
+        return EXIT_INVALID_INPUT
+    if not report.ok:
+        for problem in report.problems:
+            print(problem.line(), file=sys.stderr)
+        print(f"kiosk-backend bundle sign: refused, {len(report.problems)} policy check(s) fail; "
+              "nothing signed", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        # Named explicitly, a DEMO key may sign (the README's example does); nothing picks one.
+        authority = load_authority_private_key(args.key, allow_demo=True)
+        next_key = None
+        if args.next_key is not None:
+            next_key = next(iter(load_authority_keys([_read_key(args.next_key)]).values()))
+        trust = read_trust_files(args.trust) if args.trust else TrustStore()
         revoked = read_revocations(args.revoked) if args.revoked else []
         signed = build_signed_bundle(
             args.policy, authority, trust=trust, revoked=revoked, version=args.version,
-            valid_for=timedelta(days=args.valid_days),
+            valid_for=timedelta(days=args.valid_days), next_authority=next_key,
         )
     except KioskError as error:
         print(f"kiosk-backend bundle sign: {error.detail}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     except ValueError as error:
         print(f"kiosk-backend bundle sign: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     try:
         args.out.write_bytes(signed.body)
     except OSError as error:
         print(f"kiosk-backend bundle sign: cannot write {args.out}: {error.strerror}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     print(
         f"signed {args.out}: {len(signed.body)} bytes, {len(trust)} trust key(s), "
         f"{len(set(revoked))} revocation(s), expires {iso_utc(signed.issued_at + signed.valid_for)}, "
@@ -94,21 +121,32 @@ def run_sign(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_verify(args: argparse.Namespace) -> int:
+def _read_key(path: Path) -> bytes:
     try:
-        keys = load_authority_keys(path.read_bytes() for path in args.authority)
-        raw = args.file.read_bytes()
-    except OSError as error:
-        print(f"kiosk-backend bundle verify: cannot read: {error.strerror}", file=sys.stderr)
-        return EXIT_INVALID
+        return read_bounded(path, MAX_KEY_FILE_BYTES)
+    except FileReadError as error:
+        raise TrustKeyError(f"{path}: {error}") from None
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    reading = args.file
+    try:
+        raw = read_bounded(reading, MAX_BUNDLE_BYTES)
+        blobs = []
+        for reading in args.authority:
+            blobs.append(read_bounded(reading, MAX_KEY_FILE_BYTES))
+        keys = load_authority_keys(blobs)
+    except FileReadError as error:
+        print(f"kiosk-backend bundle verify: {reading} {error}", file=sys.stderr)
+        return EXIT_INVALID_INPUT
     except KioskError as error:
         print(f"kiosk-backend bundle verify: {error.detail}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     try:
         bundle = verify_bundle(raw, keys)
     except BundleError as error:
         print(f"kiosk-backend bundle verify: {error.detail}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_INVALID_INPUT
     now = datetime.now(UTC)
     state = "EXPIRED" if bundle.is_expired(now) else "valid"
     print(
@@ -116,5 +154,6 @@ def run_verify(args: argparse.Namespace) -> int:
         f"issued {iso_utc(bundle.issued_at)}; expires {iso_utc(bundle.expires_at)} ({state}); "
         f"{len(bundle.catalog.benefits)} benefit(s), {len(bundle.trust_keys)} trust key(s), "
         f"{len(bundle.revoked)} revocation(s)"
+        + (f"; announces next authority key {bundle.next_authority_kid}" if bundle.next_authority else "")
     )
-    return EXIT_OK if state == "valid" else EXIT_INVALID
+    return EXIT_OK if state == "valid" else EXIT_INVALID_INPUT

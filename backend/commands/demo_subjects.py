@@ -9,11 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from demo.records import DemoSeedError, demo_subjects
+from kiosk.common.cli import EXIT_USAGE, demo_installed
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog
 from kiosk.core.errors import KioskError
-
-EXIT_USAGE = 2
 
 
 def register(subparsers: Any) -> None:
@@ -27,6 +25,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not demo_installed("kiosk-backend demo-subjects"):
+        return EXIT_USAGE
+    from demo.records import DemoSeedError, demo_subjects
+
     try:
         subjects = demo_subjects(load_catalog(args.policy_dir))
     except (KioskError, DemoSeedError) as error:

@@ -1,8 +1,11 @@
 """`kiosk-backend serve`: run the eligibility service on uvicorn.
 
-``--demo`` seeds a synthetic database (a temporary folder unless ``--db`` names a file) and
-accepts one device, ``kiosk-demo``, with the token ``demo-token`` (or ``--token``). Without
-``--demo`` everything comes from the config file (see backend/settings.py).
+``--demo`` seeds a synthetic database (a temporary folder unless ``--db`` names a file), signs
+with the DEMO keys and accepts one device, ``kiosk-demo``, with the token ``demo-token`` (or
+``--token``). Without ``--demo`` everything comes from the config file (see
+backend/settings.py); it must name an ``authority_key`` that is no DEMO key and that only its
+owner can read, or the service does not start. The demo package is imported only for
+``--demo`` (it is not in the product wheel).
 """
 
 from __future__ import annotations
@@ -10,24 +13,32 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from backend.app import create_app
-from backend.auth import DeviceCredential
-from backend.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, load_settings
-from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN, DemoSeedError, write_demo_database
+from backend.auth import DeviceCredential, token_problem
+from backend.server import ListenError, build_server, listen, raise_open_file_limit, resolve_limits, url_of
+from backend.settings import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    NUMBERS,
+    BackendConfigError,
+    Settings,
+    host_problem,
+    load_settings,
+)
+from kiosk.common.cli import EXIT_USAGE
 from kiosk.common.logs import configure_logging
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.errors import KioskError
 
 DEFAULT_CONFIG = Path("/etc/xinyi-backend/backend.toml")
-EXIT_USAGE = 2
+DEMO_TOKEN = "demo-token"  # = demo.records.DEMO_TOKEN, named here so --help needs no demo import
 
 
 def register(subparsers: Any) -> None:
@@ -54,13 +65,30 @@ def register(subparsers: Any) -> None:
 
 
 def demo_settings(db_path: Path, token: str = DEMO_TOKEN, **overrides: Any) -> Settings:
-    """Seed `db_path` with the demo population and return settings for one demo device."""
+    """Seed `db_path` with the demo population and return settings for one demo device,
+    signing with the DEMO keys (named explicitly: nothing else falls back to them)."""
+    from demo.issuer import demo_backend_keys
+    from demo.records import DEMO_DEVICE_ID, DemoSeedError, write_demo_database
+
     settings = Settings(
-        db_path=db_path, devices=(DeviceCredential.from_token(DEMO_DEVICE_ID, token),)
+        db_path=db_path, devices=(DeviceCredential.from_token(DEMO_DEVICE_ID, token),),
+        **demo_backend_keys(),  # type: ignore[arg-type]
     )
     settings = replace(settings, **overrides)
-    write_demo_database(db_path, load_catalog(settings.policy_dir))
+    try:
+        write_demo_database(db_path, load_catalog(settings.policy_dir))
+    except DemoSeedError as error:
+        raise BackendConfigError("--demo", "demo records", str(error)) from None
     return settings
+
+
+def _seeded_demo_settings(db_path: Path, token: str, overrides: dict[str, Any]) -> Settings:
+    try:
+        return demo_settings(db_path, token, **overrides)
+    except (OSError, sqlite3.Error) as error:  # --db names a folder, or a place we cannot write
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        problem = f"cannot write the demo database {db_path}: {reason}"
+        raise BackendConfigError("--db", "demo records", problem) from None
 
 
 def _rate(text: str | None) -> dict[str, Any]:
@@ -73,9 +101,21 @@ def _rate(text: str | None) -> dict[str, Any]:
         rate, size = float(per_second), int(burst or "30")
     except ValueError:
         raise ValueError('--rate-limit takes "PER_SECOND/BURST" or "off"') from None
-    if rate <= 0 or size < 1:
-        raise ValueError("--rate-limit needs a rate > 0 and a burst >= 1")
+    for key, value in (("rate_per_second", rate), ("rate_burst", size)):
+        if (problem := NUMBERS[key].problem(value)) is not None:
+            raise ValueError(f"--rate-limit: {'the rate' if key == 'rate_per_second' else 'the burst'} {problem}")
     return {"rate_per_second": rate, "rate_burst": size}
+
+
+def _flags_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the flags a person typed, checked as the config file's values are."""
+    if args.host is not None and (problem := host_problem(args.host)) is not None:
+        return f"--host {problem}"
+    if args.port is not None and (problem := NUMBERS["port"].problem(args.port)) is not None:
+        return f"--port {problem}"
+    if args.demo and (problem := token_problem(args.token)) is not None:
+        return f"--token: {problem}"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,36 +125,35 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"kiosk-backend serve: {error}", file=sys.stderr)
         return EXIT_USAGE
+    if (problem := _flags_problem(args)) is not None:
+        print(f"kiosk-backend serve: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     for key in ("host", "port", "policy_dir"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     if args.no_access_log:
         overrides["log_requests"] = False
+    raise_open_file_limit()
     with tempfile.TemporaryDirectory(prefix="xinyi-backend-") as scratch:
         try:
             if args.demo:
-                settings = demo_settings(
-                    args.db or Path(scratch) / "demo.sqlite3", args.token, **overrides
-                )
+                settings = _seeded_demo_settings(args.db or Path(scratch) / "demo.sqlite3", args.token, overrides)
             else:
                 config = args.config or Path(os.environ.get("XINYI_BACKEND_CONFIG", DEFAULT_CONFIG))
                 settings = replace(load_settings(config), **overrides)
                 if args.db is not None:
                     settings = replace(settings, db_path=args.db)
+            settings = replace(settings, limits=resolve_limits(settings.limits))
             app = create_app(settings)
-        except (KioskError, DemoSeedError) as error:
+            listener = listen(settings.host, settings.port)
+        except (KioskError, ListenError) as error:
             detail = error.detail if isinstance(error, KioskError) else str(error)
             print(f"kiosk-backend serve: {detail}", file=sys.stderr)
             return EXIT_USAGE
-        if args.demo:
-            print(f"demo device token: {args.token}, device id: {DEMO_DEVICE_ID}", flush=True)
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            proxy_headers=False,
-        )
+        with listener:
+            server = build_server(app, settings)
+            if args.demo:
+                print(f"demo device token: {args.token}, device id: kiosk-demo", flush=True)
+            logging.getLogger("backend.app").info("serving on %s", url_of(listener))
+            server.run(sockets=[listener])
     return 0

@@ -18,6 +18,11 @@ from typing import Any
 
 from tinydb.storages import Storage
 
+from kiosk.common.bounded_file import FileReadError, read_bounded
+
+# state.json with 400 days of counters stays under 2 MB; more is not a file this kiosk wrote.
+MAX_STORE_FILE_BYTES = 16 * 1024 * 1024
+
 
 def write_atomic(path: Path, data: bytes) -> None:
     folder = path.parent
@@ -56,9 +61,13 @@ class AtomicJSONStorage(Storage):
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         try:
-            raw = self.path.read_bytes()
+            os.lstat(self.path)  # missing is "empty"; any other OSError is the store's to handle
         except FileNotFoundError:
             return None
+        try:
+            raw = read_bounded(self.path, MAX_STORE_FILE_BYTES)
+        except FileReadError as error:  # too large, not a regular file, unreadable: set aside
+            raise ValueError(f"store file {error}") from None
         if not raw:
             return None
         document = json.loads(raw.decode("utf-8"))

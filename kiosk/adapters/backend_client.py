@@ -8,10 +8,12 @@ over loopback without replacing any function here.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from kiosk.adapters.bounded_http import IDENTITY_HEADERS, BodyRefused, DeadlinePassed, read_body, within
 from kiosk.core.credentials import Presentation, SubjectRef
 from kiosk.core.decision import Decision, DecisionFormatError, Mode, decision_from_json
 from kiosk.core.errors import KioskError
@@ -19,6 +21,10 @@ from kiosk.core.text import Locale, LocalText
 
 MAX_RESPONSE_BYTES = 64 * 1024
 DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=8.0, write=5.0, pool=3.0)
+# Whole exchanges, whatever the per-read timeouts: a check gets the flow's checking time less
+# a second kept for the offline answer (kiosk.station.services); anything else this.
+DEFAULT_CHECK_DEADLINE = 19.0
+DEFAULT_DEADLINE = 10.0
 
 
 class BackendError(KioskError):
@@ -89,11 +95,15 @@ class BackendClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        check_deadline: float = DEFAULT_CHECK_DEADLINE,
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         self.device_id = device_id
+        self.check_deadline = check_deadline
+        self.deadline = deadline
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json", **IDENTITY_HEADERS},
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
@@ -116,24 +126,40 @@ class BackendClient:
             "locale": locale,
             "device": self.device_id,
         }
-        response = await self._send("POST", "/v1/eligibility", json=body)
-        return _decision(response)
+        answer = await self._send("POST", "/v1/eligibility", json=body, deadline=self.check_deadline)
+        return _decision(answer)
 
     async def health(self) -> dict[str, Any]:
-        response = await self._send("GET", "/v1/health")
-        document = _json_body(response)
+        document = _json_body(await self._send("GET", "/v1/health"))
         if not isinstance(document, dict):
             raise InvalidResponse("health answer is not a JSON object")
         return document
 
-    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _send(self, method: str, path: str, *, deadline: float | None = None, **kwargs: Any) -> _Answer:
+        seconds = self.deadline if deadline is None else deadline
+        try:
+            answer = await within(seconds, lambda: self._exchange(method, path, **kwargs))
+        except DeadlinePassed as error:
+            raise BackendUnavailable(error.detail) from None
+        if answer.status >= 500:
+            raise BackendUnavailable(f"backend answered {answer.status}")
+        if answer.status >= 400:
+            raise BackendRejected(answer.status, _problem(answer))
+        if answer.status != 200:
+            raise InvalidResponse(f"unexpected status {answer.status}")
+        return answer
+
+    async def _exchange(self, method: str, path: str, **kwargs: Any) -> _Answer:
         # One retry, only when the connection failed or was dropped before an answer: a
         # stale keep-alive connection is the common case and a second try fixes it.
         for attempt in (1, 2):
             try:
-                response = await self._http.request(method, path, **kwargs)
-                await response.aread()
-                break
+                async with self._http.stream(method, path, **kwargs) as response:
+                    if response.status_code >= 500:
+                        return _Answer(response.status_code, "", b"")
+                    body = await read_body(response, MAX_RESPONSE_BYTES)
+                    content_type = response.headers.get("content-type", "").split(";")[0].strip()
+                    return _Answer(response.status_code, content_type, body)
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as error:
                 if attempt == 2:
                     raise BackendUnavailable(f"connection failed twice: {type(error).__name__}") from None
@@ -141,38 +167,39 @@ class BackendClient:
                 raise BackendUnavailable(f"no answer in time: {type(error).__name__}") from None
             except httpx.HTTPError as error:
                 raise BackendUnavailable(f"transport error: {type(error).__name__}") from None
-        if response.status_code >= 500:
-            raise BackendUnavailable(f"backend answered {response.status_code}")
-        if response.status_code >= 400:
-            raise BackendRejected(response.status_code, _problem(response))
-        if response.status_code != 200:
-            raise InvalidResponse(f"unexpected status {response.status_code}")
-        return response
+            except BodyRefused as error:
+                raise InvalidResponse(error.detail) from None
+        raise AssertionError("unreachable: the loop returns or raises")
 
 
-def _json_body(response: httpx.Response) -> object:
-    if len(response.content) > MAX_RESPONSE_BYTES:
-        raise InvalidResponse(f"answer larger than {MAX_RESPONSE_BYTES} bytes")
-    content_type = response.headers.get("content-type", "").split(";")[0].strip()
-    if content_type not in ("application/json", "application/problem+json"):
-        raise InvalidResponse(f"answer is {content_type or 'untyped'}, not JSON")
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    content_type: str
+    body: bytes = field(repr=False)
+
+
+def _json_body(answer: _Answer) -> object:
+    if answer.content_type not in ("application/json", "application/problem+json"):
+        raise InvalidResponse(f"answer is {answer.content_type or 'untyped'}, not JSON")
     try:
-        return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(answer.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # ValueError also covers an integer of more digits than Python converts (4300).
         raise InvalidResponse("answer is not valid JSON") from None
 
 
-def _problem(response: httpx.Response) -> dict[str, Any]:
+def _problem(answer: _Answer) -> dict[str, Any]:
     try:
-        body = _json_body(response)
+        body = _json_body(answer)
     except InvalidResponse:
-        return {"status": response.status_code}
-    return body if isinstance(body, dict) else {"status": response.status_code}
+        return {"status": answer.status}
+    return body if isinstance(body, dict) else {"status": answer.status}
 
 
-def _decision(response: httpx.Response) -> Decision:
+def _decision(answer: _Answer) -> Decision:
     try:
-        return decision_from_json(_json_body(response), mode=Mode.ONLINE)
+        return decision_from_json(_json_body(answer), mode=Mode.ONLINE)
     except DecisionFormatError as error:
         raise InvalidResponse(error.detail) from None
 

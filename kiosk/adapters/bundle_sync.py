@@ -6,6 +6,11 @@ replaces the held one; a refused bundle leaves the held one in place and the ref
 in :attr:`BundleSync.last_result`. Failures back off exponentially with jitter, so a hall full
 of kiosks does not hammer a backend that has just come back. Health is read from the recent
 outcomes: no failure -> online, one or two in a row -> degraded, three or more -> offline.
+
+An attempt has one total deadline and reads at most MAX_BUNDLE_BYTES (kiosk.adapters.
+bounded_http); whatever the answer, it ends as a SyncResult and the loop goes on. A bundle that
+verifies but cannot be written is "not_saved": held for this run, reported as a failure, and
+fetched and saved again on the next attempt.
 """
 
 from __future__ import annotations
@@ -23,14 +28,26 @@ from typing import Literal
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from kiosk.adapters.authority_trust import AuthorityTrust
+from kiosk.adapters.bounded_http import IDENTITY_HEADERS, BodyRefused, DeadlinePassed, read_body, within
 from kiosk.adapters.store import Store
-from kiosk.core.bundle import MAX_BUNDLE_BYTES, BundleError, PolicyBundle, check_acceptable, verify_bundle
+from kiosk.core.bundle import (
+    MAX_BUNDLE_BYTES,
+    BundleError,
+    PolicyBundle,
+    Reason,
+    check_acceptable,
+    verify_bundle,
+)
 from kiosk.core.offline import DEFAULT_MAX_AGE, ensure_usable
 
 log = logging.getLogger("kiosk.adapters.bundle_sync")
 
-SyncOutcome = Literal["updated", "unchanged", "refused", "unreachable", "rejected"]
+SyncOutcome = Literal["updated", "unchanged", "refused", "unreachable", "rejected", "not_saved"]
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
+# One whole attempt, however slowly the bytes come: 24 MB at 200 kB/s, and then it gives up
+# (and releases the lock the staff's "sync now" waits on).
+DEFAULT_DEADLINE = 120.0
 
 
 class Health(StrEnum):
@@ -93,7 +110,12 @@ class SyncResult:
 
     @property
     def reachable(self) -> bool:
-        return self.outcome in ("updated", "unchanged", "refused")
+        return self.outcome in ("updated", "unchanged", "refused", "not_saved")
+
+    @property
+    def ok(self) -> bool:
+        """The kiosk holds the backend's current bundle on disk (what every report says)."""
+        return self.outcome in ("updated", "unchanged")
 
 
 class BundleSync:
@@ -108,13 +130,15 @@ class BundleSync:
         token: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
         policy: SyncPolicy | None = None,
         clock: Callable[[], datetime] | None = None,
         rng: random.Random | None = None,
         tracker: HealthTracker | None = None,
     ) -> None:
         self.store = store
-        self.authorities = dict(authorities)
+        # The configured keys, then what a key rollover taught (authority_trust.py).
+        self.trust = AuthorityTrust(authorities, store)
         self.policy = policy or SyncPolicy()
         self.tracker = tracker or HealthTracker(self.policy.offline_after)
         self.last_result: SyncResult | None = None
@@ -124,7 +148,8 @@ class BundleSync:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        headers = {"Accept": "application/json"}
+        self._deadline = deadline
+        headers = {"Accept": "application/json", **IDENTITY_HEADERS}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.AsyncClient(
@@ -132,6 +157,9 @@ class BundleSync:
             follow_redirects=False, trust_env=False,
         )
         self._current, self._etag = self._load_cached()
+        # The digest of the bundle on disk: until the held one is saved, every attempt
+        # downloads it again (no If-None-Match) and tries to save it again.
+        self._saved_digest = self._current.digest if self._current is not None else None
 
     # -- what the rest of the kiosk reads --------------------------------------------------
     @property
@@ -154,7 +182,12 @@ class BundleSync:
     async def sync_now(self) -> SyncResult:
         """One attempt now (staff's "sync now" button, `kiosk sync`, and the background loop)."""
         async with self._lock:
-            result = await self._attempt()
+            try:
+                result = await self._attempt()
+            except Exception as error:  # last resort: no answer may end the sync for good
+                log.error("policy bundle sync attempt failed (%s)", type(error).__name__)
+                refusal = BundleError("malformed", f"unexpected {type(error).__name__}")
+                result = self._result("refused", refusal.detail, self._clock(), refusal)
             self.last_result = result
             self.tracker.record(result.reachable, result.at)
             self._remember(result)
@@ -171,7 +204,11 @@ class BundleSync:
 
     async def run(self) -> None:
         while True:
-            await self.sync_now()
+            try:
+                await self.sync_now()
+            except Exception as error:  # e.g. the store: log, count a failure, keep the schedule
+                log.error("policy bundle sync failed (%s); retrying on schedule", type(error).__name__)
+                self.tracker.record(False)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.next_delay())
@@ -186,39 +223,66 @@ class BundleSync:
 
     async def _attempt(self) -> SyncResult:
         now = self._clock()
+        try:
+            fetched = await within(self._deadline, lambda: self._fetch(now))
+        except DeadlinePassed as error:
+            return self._result("unreachable", error.detail, now)
+        if isinstance(fetched, SyncResult):
+            return fetched
+        body, etag = fetched
+        return self._accept(body, etag, now)
+
+    async def _fetch(self, now: datetime) -> SyncResult | tuple[bytes, str | None]:
+        """The new bundle's bytes and ETag, or the result when there is nothing to verify."""
         headers = {}
-        if self._current is not None and self._etag:
+        if self._current is not None and self._etag and self._current.digest == self._saved_digest:
             headers["If-None-Match"] = self._etag
         try:
             async with self._http.stream("GET", "/v1/bundle", headers=headers) as response:
-                if response.status_code == 304:
+                if response.status_code == 304 and headers:
                     return self._result("unchanged", "not modified (ETag matched)", now)
+                if response.status_code == 304:
+                    refusal = BundleError("malformed", "304 Not Modified to a request with no ETag")
+                    return self._result("refused", refusal.detail, now, refusal)
                 if response.status_code >= 500:
                     return self._result("unreachable", f"backend answered {response.status_code}", now)
                 if response.status_code != 200:
                     return self._result("rejected", f"backend answered {response.status_code}", now)
-                body = await _read_limited(response)
-                etag = response.headers.get("ETag")
+                body = await read_body(response, MAX_BUNDLE_BYTES)
+                return body, response.headers.get("ETag")
         except httpx.TimeoutException as error:
             return self._result("unreachable", f"no answer in time ({type(error).__name__})", now)
         except httpx.HTTPError as error:
             return self._result("unreachable", f"connection failed ({type(error).__name__})", now)
-        except BundleError as error:
-            return self._result("refused", error.detail, now, error)
-        return self._accept(body, etag, now)
+        except BodyRefused as error:
+            reason: Reason = "too_large" if error.reason == "too_large" else "malformed"
+            refusal = BundleError(reason, error.detail)
+            return self._result("refused", refusal.detail, now, refusal)
 
     def _accept(self, body: bytes, etag: str | None, now: datetime) -> SyncResult:
         try:
-            candidate = verify_bundle(body, self.authorities)
+            candidate = verify_bundle(body, self.trust.keys())
             newer = check_acceptable(candidate, current=self._current, now=now)
         except BundleError as error:
             log.warning("policy bundle refused: %s", error.reason)
             return self._result("refused", error.detail, now, error)
-        if not newer:
+        if not newer and candidate.digest == self._saved_digest:
+            self.trust.learn(candidate)  # catch up if a crash came between save and learn
             self._etag = etag
             return self._result("unchanged", "same bundle content", now)
-        self.store.save_bundle(candidate, etag)
-        self._current, self._etag = candidate, etag
+        saved = self.store.save_bundle(candidate, etag) and self.store.persistent
+        # Held either way: the running kiosk may use what it verified. Only a saved bundle
+        # survives a restart, so only that is reported as updated (and only it teaches keys).
+        if newer:
+            self._current, self._etag = candidate, etag
+        if not saved:
+            log.error("policy bundle version %d verified but not saved", candidate.version)
+            why = "; ".join(self.store.problems[-1:]) or "the data folder keeps nothing"
+            return self._result(
+                "not_saved", f"version {candidate.version} verified but not saved ({why})", now
+            )
+        self.trust.learn(candidate)
+        self._saved_digest, self._etag = candidate.digest, etag
         log.info("policy bundle updated to version %d", candidate.version)
         return self._result("updated", f"now holding version {candidate.version}", now)
 
@@ -233,7 +297,9 @@ class BundleSync:
         if stored is None:
             return None, None
         try:
-            return verify_bundle(stored.raw, self.authorities), stored.etag
+            held = verify_bundle(stored.raw, self.trust.keys())
+            self.trust.learn(held)
+            return held, stored.etag
         except BundleError as error:
             # E.g. the authority key was rotated in the config: the cache cannot be trusted.
             self.load_problem = error
@@ -255,16 +321,3 @@ class BundleSync:
             state["last_refusal_reason"] = None
         self.store.set_states(state)
 
-
-async def _read_limited(response: httpx.Response) -> bytes:
-    declared = response.headers.get("Content-Length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BUNDLE_BYTES:
-        raise BundleError("too_large", f"declared {declared} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_BUNDLE_BYTES:
-            raise BundleError("too_large", f"more than {MAX_BUNDLE_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)

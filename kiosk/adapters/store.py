@@ -4,8 +4,8 @@ Two TinyDB files in the data folder, both on :class:`AtomicJSONStorage`:
 
 * ``bundle.json``: which verified policy bundle is the last good one (its ETag, version,
   digest), the signed bytes themselves in ``bundle-<digest>.signed`` beside it;
-* ``state.json``: device state (a fixed set of keys, each with its own validator) and aggregate
-  counters (benefit x outcome x day).
+* ``state.json``: device state (a fixed set of keys, each with its own validator, including
+  the authority keys a rollover taught it) and aggregate counters (benefit x outcome x day).
 
 They are separate because the bundle can be megabytes and counters change on every session:
 one file would rewrite the bundle each time someone is checked.
@@ -34,7 +34,15 @@ from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 
 from kiosk.adapters.atomic_file import AtomicJSONStorage, remove_stale_temps, write_atomic
-from kiosk.core.bundle import REASONS, PolicyBundle, iso_utc
+from kiosk.common.bounded_file import FileReadError, read_bounded
+from kiosk.core.bundle import (
+    MAX_BUNDLE_BYTES,
+    REASONS,
+    BundleError,
+    PolicyBundle,
+    authority_public_key_from_text,
+    iso_utc,
+)
 from kiosk.core.decision import Outcome
 from kiosk.core.errors import KioskError
 from kiosk.core.text import LOCALES, LocalText
@@ -73,6 +81,19 @@ def _is_timestamp(value: object) -> bool:
     return moment.tzinfo is not None
 
 
+def _authority_key_or_none(value: object) -> bool:
+    """A bundle authority's Ed25519 public key as a bundle writes it (key rollover), or None."""
+    if value is None:
+        return True
+    if not isinstance(value, str) or len(value) > 128:
+        return False
+    try:
+        authority_public_key_from_text(value)
+    except BundleError:
+        return False
+    return True
+
+
 def _one_of(*choices: object) -> Callable[[object], bool]:
     return lambda value: value in choices
 
@@ -83,9 +104,12 @@ DEVICE_KEYS: Mapping[str, Callable[[object], bool]] = {
     "default_locale": _one_of(*LOCALES),
     "last_sync_attempt_at": _is_timestamp,
     "last_sync_success_at": _is_timestamp,
-    "last_sync_outcome": _one_of("updated", "unchanged", "refused", "unreachable", "rejected"),
+    "last_sync_outcome": _one_of("updated", "unchanged", "refused", "unreachable", "rejected", "not_saved"),
     "last_refusal_reason": _one_of(None, *REASONS),
     "health": _one_of("online", "degraded", "offline"),
+    # Key rollover (kiosk/adapters/authority_trust.py): public keys, never anything personal.
+    "authority_current_key": _authority_key_or_none,
+    "authority_next_key": _authority_key_or_none,
 }
 
 
@@ -235,9 +259,9 @@ class Store:
             raw = self._memory_sidecars.get(doc["file"])
         else:
             try:
-                raw = (self.data_dir / doc["file"]).read_bytes()
-            except OSError as error:
-                self.problems.append(f"{doc['file']}: read failed ({error.strerror})")
+                raw = read_bounded(self.data_dir / doc["file"], MAX_BUNDLE_BYTES)
+            except FileReadError as error:
+                self.problems.append(f"{doc['file']}: {error}")
                 raw = None
         if raw is None or len(raw) != doc["size"]:
             log.warning("stored policy bundle file is missing or cut short; a sync will replace it")

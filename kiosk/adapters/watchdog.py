@@ -17,8 +17,8 @@ from collections.abc import Mapping
 
 import sdnotify
 
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
-from kiosk.core.text import LocalText
 
 _MAX_STATUS_CHARS = 200
 _WHOLE_NUMBER = re.compile(r"[0-9]+")
@@ -30,10 +30,7 @@ class WatchdogSettingError(KioskError):
     def __init__(self, problem: str) -> None:
         super().__init__(
             f"WATCHDOG_USEC {problem}",
-            LocalText(
-                "本机的看门狗设置有误，请联系运维人员。",
-                "This kiosk's watchdog setting is faulty. Please contact IT support.",
-            ),
+            message("adapters.watchdog.text"),
         )
 
 

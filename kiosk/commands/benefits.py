@@ -1,8 +1,9 @@
 """`kiosk benefits`: every benefit, its criteria, legal basis and sources, before anything is scanned.
 
 This is the transparency screen in text form (DESIGN §2.6): what is checked, who holds the
-data, and what a person can do when a criterion is not met. `--json` prints the catalog
-document itself, the same data the signed bundle carries.
+data, and what a person can do when a criterion is not met; since when each rule is in force
+and what change is announced ("From 2027-01-01: ..."). `--on` shows another day's policy.
+`--json` prints the catalog document itself, the same data the signed bundle carries.
 """
 
 from __future__ import annotations
@@ -12,59 +13,54 @@ import json
 import os
 import re
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog
+from kiosk.core.announcements import announcements
 from kiosk.core.benefits import Benefit, Catalog, CatalogError, Criterion
-from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText, parse_locale
-
-EXIT_OK, EXIT_USAGE, EXIT_INVALID_INPUT = 0, 2, 3
+from kiosk.core.catalog import message, translate
+from kiosk.core.credentials.schemes import SCHEME_NAMES
+from kiosk.core.policy_dates import DateFieldError, parse_day
+from kiosk.core.text import DEFAULT_LOCALE, Locale, parse_locale
 
 _KIND = {
-    "business": LocalText("企业", "Businesses"),
-    "person": LocalText("个人", "Individuals"),
+    "business": message("commands.benefits.business"),
+    "person": message("commands.benefits.person"),
 }
 _SCHEME = {
-    "uscc": LocalText("统一社会信用代码（营业执照二维码）", "Unified Social Credit Code (business licence QR)"),
-    "ric": LocalText("居民身份证", "resident ID card"),
-    "token": LocalText("政务App出示的核验码", "check code from the government service app"),
-    "credential": LocalText("签名信用凭证二维码", "signed credit credential QR code"),
+    "uscc": message("commands.benefits.uscc"),
+    "ric": message("commands.benefits.ric"),
+    "token": message("commands.benefits.token"),
+    "credential": message("commands.benefits.credential"),
 }
 _ROUTE = {
-    "correct_record": LocalText("请数据来源单位更正记录", "ask the source authority to correct the record"),
-    "objection": LocalText("提出异议", "file an objection"),
-    "credit_repair": LocalText("通过“信用中国”申请信用修复", "apply for credit repair via Credit China"),
-    "retry_after": LocalText("到期后再次申请", "apply again after the date given"),
-    "register": LocalText("办理登记或注册", "register"),
+    "correct_record": message("commands.benefits.correct_record"),
+    "objection": message("commands.benefits.objection"),
+    "credit_repair": message("commands.benefits.credit_repair"),
+    "retry_after": message("commands.benefits.retry_after"),
+    "register": message("commands.benefits.register"),
 }
 _LABELS = {
-    "heading": LocalText(
-        "可核验的信易+事项（共{count}项，政策版本 {version}）",
-        "Benefits this kiosk can check ({count}, policy version {version})",
-    ),
-    "for": LocalText("适用对象", "For"),
-    "present": LocalText("可出示", "Present"),
-    "summary": LocalText("内容", "What it is"),
-    "basis": LocalText("政策依据", "Legal basis"),
-    "authority": LocalText("主管单位", "Authority"),
-    "valid": LocalText("核验结果有效期", "A result is valid for"),
-    "hours": LocalText("{hours}小时", "{hours} hours"),
-    "criteria": LocalText("核验条件（全部符合才可享受）", "Criteria (all must be met)"),
-    "source": LocalText("数据来源", "Data from"),
-    "shown": LocalText(
-        "结果中会显示本人的相关日期、等级或数量", "the result shows the applicant's own date, grade or number"
-    ),
-    "hidden": LocalText("只显示是否符合，不显示具体数据", "the result says only whether it is met, never the data"),
-    "route": LocalText("不符合时的办法", "If not met"),
-    "review": LocalText(
-        "对核验结果有疑问，可到人工窗口申请人工复核。",
-        "If you disagree with a result, ask at the staffed counter for a review by a person.",
-    ),
+    "heading": message("commands.benefits.heading"),
+    "for": message("commands.benefits.for"),
+    "present": message("commands.benefits.present"),
+    "summary": message("commands.benefits.summary"),
+    "basis": message("commands.benefits.basis"),
+    "authority": message("commands.benefits.authority"),
+    "valid": message("commands.benefits.valid"),
+    "hours": message("commands.benefits.hours"),
+    "criteria": message("commands.benefits.criteria"),
+    "source": message("commands.benefits.source"),
+    "shown": message("commands.benefits.shown"),
+    "hidden": message("commands.benefits.hidden"),
+    "route": message("commands.benefits.route"),
+    "review": message("result.review"),
 }
 # In remedy texts a {fact} stands for the applicant's own value; here there is no applicant.
 _PLACEHOLDER = re.compile(r"\{[a-z0-9_]+\}")
 # Identifier schemes in the order a person would reach for them.
-_SCHEME_ORDER = ("uscc", "ric", "token", "credential")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,6 +76,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--policy", type=Path, default=None, metavar="DIR",
         help="policy folder holding policy.json and benefits/*.json (default: the shipped one)",
     )
+    parser.add_argument("--on", default=None, metavar="YYYY-MM-DD",
+                        help="show the policy in force on this day (default: today)")
     parser.set_defaults(run=run)
 
 
@@ -90,6 +88,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"kiosk benefits: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        day = parse_day(args.on) if args.on else None
+    except DateFieldError as error:
+        print(f"kiosk benefits: --on {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
         catalog = load_catalog(args.policy if args.policy is not None else DEFAULT_POLICY_DIR)
     except CatalogError as error:
         print(f"kiosk benefits: {error.detail}", file=sys.stderr)
@@ -97,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         output = json.dumps(catalog.to_json(), ensure_ascii=False, indent=2)
     else:
-        output = render_catalog(catalog, locale)
+        output = render_catalog(catalog, locale, day or catalog.day_of(datetime.now(UTC)))
     try:
         print(output)
         sys.stdout.flush()
@@ -108,22 +111,23 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def render_catalog(catalog: Catalog, locale: Locale) -> str:
+def render_catalog(catalog: Catalog, locale: Locale, day: date) -> str:
     label = {key: text.get(locale) for key, text in _LABELS.items()}
-    lines = [label["heading"].format(count=len(catalog.benefits), version=catalog.version), ""]
-    for benefit in catalog.benefits:
-        lines.extend(_benefit_lines(benefit, locale, label))
+    offered = catalog.offered(day)
+    lines = [label["heading"].format(count=len(offered), version=catalog.version), ""]
+    for benefit in offered:
+        lines.extend(_benefit_lines(benefit, locale, label, day))
         lines.append("")
     lines.append(label["review"])
     return "\n".join(lines)
 
 
-def _benefit_lines(benefit: Benefit, locale: Locale, label: dict[str, str]) -> list[str]:
+def _benefit_lines(benefit: Benefit, locale: Locale, label: dict[str, str], day: date) -> list[str]:
     colon, _, _ = _punctuation(locale)
     separator = "、" if locale == "zh-CN" else ", "
-    schemes = separator.join(_SCHEME[s].get(locale) for s in _SCHEME_ORDER if s in benefit.schemes)
+    schemes = separator.join(_SCHEME[s].get(locale) for s in SCHEME_NAMES if s in benefit.schemes)
     lines = [
-        f"== {benefit.title.get(locale)}  [{benefit.id}]",
+        f"== {benefit.title.get(locale)}  [{benefit.id}]" + _since(benefit, locale),
         f"{label['for']}{colon}{_KIND[benefit.kind].get(locale)}",
         f"{label['present']}{colon}{schemes}",
         f"{label['summary']}{colon}{benefit.summary.get(locale)}",
@@ -132,9 +136,21 @@ def _benefit_lines(benefit: Benefit, locale: Locale, label: dict[str, str]) -> l
         f"{label['valid']}{colon}{label['hours'].format(hours=benefit.valid_hours)}",
         f"{label['criteria']}{colon.rstrip()}",
     ]
-    for number, criterion in enumerate(benefit.criteria, start=1):
+    for number, criterion in enumerate(benefit.criteria_on(day), start=1):
         lines.extend(_criterion_lines(number, criterion, locale, label))
+    lines.extend(f"  * {announcement.text(locale)}" for announcement in announcements(benefit, day))
     return lines
+
+
+def _since(item: Benefit | Criterion, locale: Locale) -> str:
+    _, opening, closing = _punctuation(locale)
+    parts = []
+    if item.validity.valid_from is not None:
+        parts.append(translate("policy.in_force_since", locale, date=item.validity.valid_from.isoformat()))
+    if item.validity.valid_to is not None:
+        parts.append(translate("policy.ends_after", locale, date=item.validity.valid_to.isoformat()))
+    separator = "，" if locale == "zh-CN" else ", "
+    return f"{opening}{separator.join(parts)}{closing}" if parts else ""
 
 
 def _criterion_lines(number: int, criterion: Criterion, locale: Locale, label: dict[str, str]) -> list[str]:
@@ -143,7 +159,7 @@ def _criterion_lines(number: int, criterion: Criterion, locale: Locale, label: d
     route = _ROUTE[criterion.remedy_route].get(locale)
     remedy = _PLACEHOLDER.sub("…", criterion.remedy.get(locale))
     return [
-        f"  {number}. {criterion.title.get(locale)}",
+        f"  {number}. {criterion.title.get(locale)}{_since(criterion, locale)}",
         f"     {label['source']}{colon}{criterion.source.get(locale)}{opening}{shown}{closing}",
         f"     {label['route']}{opening}{route}{closing}{colon}{remedy}",
     ]

@@ -9,13 +9,15 @@ import sys
 from pathlib import Path
 
 from kiosk.commands.decision_text import render_decision
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from kiosk.core.credentials import CredentialLimits
 from kiosk.core.errors import KioskError
 from kiosk.core.text import Locale, parse_locale
 from kiosk.session.flow import FlowState, SessionFlow
 from kiosk.station.config import KioskConfig, resolve_config
 from kiosk.station.services import build_services
 
-EXIT_OK, EXIT_USAGE, EXIT_INVALID_INPUT, EXIT_NO_DECISION = 0, 2, 3, 4
+MAX_SCAN_BYTES = CredentialLimits().max_payload_bytes
 
 # Errors about what was presented (exit 3) as opposed to why nothing could be decided (4).
 _INPUT_ERRORS = frozenset({"CredentialError", "FlowError"})
@@ -53,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     except KioskError as error:
         print(f"kiosk check: {error.detail}", file=sys.stderr)
         return EXIT_USAGE
-    payload: bytes | str = sys.stdin.buffer.read() if args.scan == "-" else args.scan
+    # One byte past the largest payload is enough to refuse it as too large.
+    payload: bytes | str = sys.stdin.buffer.read(MAX_SCAN_BYTES + 1) if args.scan == "-" else args.scan
     return asyncio.run(_check(config, args.benefit, payload, locale, as_json=args.json, offline=args.offline))
 
 
@@ -96,4 +99,4 @@ async def _walk(flow: SessionFlow, benefit_id: str, payload: bytes | str, locale
     kind = view.error_kind or ""
     flow.cancel()
     print(f"kiosk check: {message}", file=sys.stderr)
-    return EXIT_INVALID_INPUT if kind in _INPUT_ERRORS else EXIT_NO_DECISION
+    return EXIT_INVALID_INPUT if kind in _INPUT_ERRORS else EXIT_UNAVAILABLE

@@ -3,36 +3,31 @@
 from __future__ import annotations
 
 from kiosk.core.benefits import Benefit
+from kiosk.core.catalog import message
 from kiosk.core.decision import Decision, Mode, Outcome, Status
-from kiosk.core.text import Locale, LocalText
+from kiosk.core.text import Locale
 
 _OUTCOME = {
-    Outcome.ELIGIBLE: LocalText("符合条件", "Eligible"),
-    Outcome.NOT_ELIGIBLE: LocalText("不符合条件", "Not eligible"),
-    Outcome.UNDETERMINED: LocalText("暂时无法判断", "Cannot tell yet"),
+    Outcome.ELIGIBLE: message("commands.decision_text.eligible"),
+    Outcome.NOT_ELIGIBLE: message("commands.decision_text.not_eligible"),
+    Outcome.UNDETERMINED: message("commands.decision_text.undetermined"),
 }
 _STATUS = {
-    Status.PASSED: LocalText("[通过]", "[passed]"),
-    Status.FAILED: LocalText("[未通过]", "[not passed]"),
-    Status.UNKNOWN: LocalText("[未知]", "[unknown]"),
+    Status.PASSED: message("status.passed"),
+    Status.FAILED: message("status.failed"),
+    Status.UNKNOWN: message("status.unknown"),
 }
 _LABELS = {
-    "outcome": LocalText("结果", "Outcome"),
-    "benefit": LocalText("事项", "Benefit"),
-    "remedy": LocalText("可以这样做", "What you can do"),
-    "as_of": LocalText("数据截至", "data as of"),
-    "source": LocalText("来源", "source"),
-    "decision": LocalText("决定编号", "Decision id"),
-    "decided": LocalText("核验时间", "Decided at"),
-    "valid": LocalText("有效期至", "Valid until"),
-    "offline": LocalText(
-        "（离线核验，依据出示的信用码签发日的数据）",
-        "(decided offline, from the data as of the credential's issue date)",
-    ),
-    "review": LocalText(
-        "对结果有疑问，可到人工窗口申请人工复核。",
-        "If you disagree with this result, ask at the staffed counter for a review by a person.",
-    ),
+    "outcome": message("commands.decision_text.outcome"),
+    "benefit": message("commands.decision_text.benefit"),
+    "remedy": message("commands.decision_text.remedy"),
+    "as_of": message("commands.decision_text.as_of"),
+    "source": message("commands.decision_text.source"),
+    "decision": message("commands.decision_text.decision"),
+    "decided": message("commands.decision_text.decided"),
+    "valid": message("commands.decision_text.valid"),
+    "offline": message("commands.decision_text.offline"),
+    "review": message("result.review"),
 }
 
 

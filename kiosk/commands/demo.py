@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILED = 0, 1
+from kiosk.common.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, demo_installed
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,6 +44,8 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not demo_installed("kiosk demo"):
+        return EXIT_USAGE
     from kiosk.ui.env import configure_kivy, has_display
 
     try:
@@ -102,22 +104,16 @@ async def _interactive(world: Any, args: argparse.Namespace) -> int:
 
 
 async def _walk_through(world: Any, out_dir: Path) -> int:
-    from kivy.core.window import Window
-
-    from kiosk.ui.driver import ScreenDriver
+    from kiosk.ui.headless import run_on_window
     from kiosk.ui.walkthrough import WalkThrough
 
     app = _app(world, hardened=True, speech=False)
-    root = app.build()
-    Window.add_widget(root)
-    walk = WalkThrough(ScreenDriver(app), world, out_dir, lambda line: print(line, flush=True))
     try:
-        shots = await walk.run()
+        shots = await run_on_window(
+            app, lambda driver: WalkThrough(driver, world, out_dir, lambda line: print(line, flush=True)).run()
+        )
     except Exception as error:  # the walk-through is a demo: report the step, do not hide it
         print(f"kiosk demo: the walk-through stopped: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILED
-    finally:
-        app.detach()
-        Window.remove_widget(root)
     print(f"kiosk demo: done; {len(shots)} screenshots in {out_dir.resolve()}")
     return EXIT_OK

@@ -1,7 +1,9 @@
 """`kiosk doctor`: what serial devices are there, do the configured ones answer, what to check.
 
 Written for a field technician: each finding is a plain sentence, each problem comes with the
-next thing to look at. Exit 0 when every configured device answers, 1 otherwise.
+next thing to look at. With a config file (or --data-dir) it also checks the data folder: that
+it can be written, has room for a policy bundle, and that the last sync saved what it fetched.
+Exit 0 when everything checked is fine, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--printer", metavar="PATH", help="slip printer port")
     parser.add_argument("--config", metavar="FILE", type=Path,
                         help="config file (default: $XINYI_CONFIG or /etc/xinyi-kiosk/kiosk.toml)")
+    parser.add_argument("--data-dir", metavar="PATH", type=Path,
+                        help="kiosk data folder to check (default: the config's data_dir)")
     parser.add_argument("--timeout", type=float, default=0.5,
                         help="seconds to wait for the card reader at each baud rate")
     parser.set_defaults(run=run)
@@ -151,6 +156,47 @@ def _check(target: Target, timeout: float) -> tuple[bool, list[str]]:
     return True, ["  The port opens. Print a test slip from the staff screen to check paper."]
 
 
+def _data_folder_to_check(args: argparse.Namespace) -> Path | None:
+    if args.data_dir is not None:
+        return Path(args.data_dir)
+    try:
+        from kiosk.station.config import resolve_config
+
+        config = resolve_config(args.config)
+    except Exception:  # a broken config is reported with the devices above
+        return None
+    return config.data_dir if config.origin != "(defaults)" else None
+
+
+def _check_data_folder(folder: Path) -> tuple[bool, list[str]]:
+    """Can the kiosk keep its policy bundle here? A sync that cannot save is no sync."""
+    from kiosk.adapters.atomic_file import write_atomic
+    from kiosk.adapters.store import STATE_FILE, Store
+    from kiosk.core.bundle import MAX_BUNDLE_BYTES
+
+    if not folder.is_dir():
+        return False, [f"  {folder} does not exist or is not a folder: create it, owned by the kiosk user."]
+    probe = folder / ".doctor-probe"
+    try:
+        write_atomic(probe, b"probe")
+        probe.unlink()
+    except OSError as error:
+        return False, [f"  {folder} cannot be written ({error.strerror}): policy updates cannot be "
+                       "saved. Check the owner and permissions, and that the disk is mounted read-write."]
+    lines = ["  The folder can be written."]
+    ok = True
+    free = shutil.disk_usage(folder).free
+    if free < 2 * MAX_BUNDLE_BYTES:
+        ok = False
+        lines.append(f"  Only {free // (1024 * 1024)} MiB free: a policy bundle may need "
+                     f"{2 * MAX_BUNDLE_BYTES // (1024 * 1024)} MiB while it is replaced. Free some space.")
+    if (folder / STATE_FILE).exists() and Store(folder).get_state("last_sync_outcome") == "not_saved":
+        ok = False
+        lines.append("  The last sync fetched a policy bundle but could not save it: after a restart "
+                     "the kiosk would be without it. Fix the folder, then run `kiosk sync`.")
+    return ok, lines
+
+
 def run(args: argparse.Namespace) -> int:
     print("Serial ports on this machine:")
     for line in _describe_ports():
@@ -167,5 +213,13 @@ def run(args: argparse.Namespace) -> int:
         for line in lines:
             print(line)
         print("  OK" if ok else "  NOT OK")
-    print("All configured devices answer." if all_ok else "Some devices need attention (above).")
+    folder = _data_folder_to_check(args)
+    if folder is not None:
+        print(f"Data folder {folder}:")
+        ok, lines = _check_data_folder(folder)
+        all_ok = all_ok and ok
+        for line in lines:
+            print(line)
+        print("  OK" if ok else "  NOT OK")
+    print("All configured devices answer." if all_ok else "Something needs attention (above).")
     return 0 if all_ok else 1

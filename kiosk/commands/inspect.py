@@ -1,8 +1,8 @@
 """`kiosk inspect`: show support staff every decoded layer of a presented code and what failed.
 
-Exit 0 for a valid presentation, 3 for an invalid one, 2 for a usage error. The subject's code is
-masked unless --show-subject is given; nothing is logged (output goes to stdout only, for the
-person at the terminal).
+Exit 0 for a valid presentation, 3 for an invalid one, 2 for a usage error. The subject's code,
+the credential id and the values of the facts are masked unless --show-subject is given;
+nothing is logged (output goes to stdout only, for the person at the terminal).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.core.credentials import (
     DEFAULT_PREFIX,
     CredentialError,
@@ -22,7 +23,6 @@ from kiosk.core.credentials import (
     Presentation,
     Scheme,
     TrustKeyError,
-    TrustStore,
     mask,
     read_presentation,
     revocation_hash,
@@ -32,8 +32,9 @@ from kiosk.core.credentials import (
 from kiosk.core.credentials.model import JSON
 from kiosk.core.credentials.token import PREFIX as TOKEN_PREFIX
 from kiosk.core.text import Locale, LocalText, parse_locale
+from kiosk.station.offline import trust_store
 
-EXIT_OK, EXIT_USAGE, EXIT_INVALID = 0, 2, 3
+MASKED = "<masked>"
 
 _VALID_SIGNED = LocalText(
     "电子凭证有效：签名、有效期和撤销状态均已核验，可离线判断。",
@@ -107,7 +108,10 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _presentation_json(found: Presentation, *, show_subject: bool) -> dict[str, JSON]:
     subject = found.subject
-    facts: JSON = None if found.facts is None else dict(found.facts)
+    # Facts are about the subject (a tax grade, a penalty date): shown only as the subject is.
+    facts: JSON = None
+    if found.facts is not None:
+        facts = dict(found.facts) if show_subject else dict.fromkeys(found.facts, MASKED)
     return {
         "scheme": found.scheme.value,
         "subject": {
@@ -120,10 +124,11 @@ def _presentation_json(found: Presentation, *, show_subject: bool) -> dict[str, 
         "issued_at": _iso(found.issued_at),
         "valid_from": _iso(found.valid_from),
         "valid_until": _iso(found.valid_until),
-        "credential_id": (found.credential_id if show_subject or found.credential_id is None else "<masked>"),
+        "credential_id": (found.credential_id if show_subject or found.credential_id is None else MASKED),
         "credential_id_hash": (revocation_hash(found.credential_id) if found.credential_id is not None else None),
         "offline_capable": found.offline_capable,
         "facts": facts,
+        "facts_masked": facts is not None and not show_subject,
     }
 
 
@@ -135,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"kiosk inspect: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        trust = TrustStore.from_files(args.trust)
+        trust = trust_store(args.trust)
         settings = CredentialSettings(prefix=args.prefix, trust=trust, revoked=frozenset(args.revoked))
     except TrustKeyError as error:
         print(f"kiosk inspect: {error.detail}", file=sys.stderr)
@@ -144,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"kiosk inspect: {error}", file=sys.stderr)
         return EXIT_USAGE
     # Bytes either way, so a GB18030 payload passed in argv is decoded like a scanned one.
-    payload = sys.stdin.buffer.read() if args.payload == "-" else os.fsencode(args.payload)
+    limit = settings.limits.max_payload_bytes + 1  # one past the limit: refused as too large
+    payload = sys.stdin.buffer.read(limit) if args.payload == "-" else os.fsencode(args.payload)
 
     layers: list[LayerReport] = []
     result: dict[str, JSON] = {"valid": False, "scheme": None, "failed_step": None}
@@ -174,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         _print_text(result)
-    return EXIT_OK if found is not None else EXIT_INVALID
+    return EXIT_OK if found is not None else EXIT_INVALID_INPUT
 
 
 def _print_text(result: dict[str, JSON]) -> None:

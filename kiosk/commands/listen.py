@@ -20,9 +20,9 @@ from hardware.idcard import IdCardReader
 from hardware.scan_framing import TERMINATORS
 from hardware.scanner import SerialScanner
 from kiosk.common.logs import configure_logging
-from kiosk.core.text import LocalText
+from kiosk.core.catalog import message
 
-_STILL_TRYING = LocalText("仍在重试", "still trying")
+_STILL_TRYING = message("commands.listen.still_trying")
 
 
 def register(subparsers: Any) -> None:

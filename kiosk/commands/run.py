@@ -9,11 +9,10 @@ import signal
 import sys
 from pathlib import Path
 
+from kiosk.common.cli import EXIT_OK, EXIT_USAGE
 from kiosk.common.logs import configure_logging
 from kiosk.core.errors import KioskError
 from kiosk.station.config import resolve_config
-
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -8,8 +8,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
-EXIT_OK, EXIT_FAILED = 0, 1
+from kiosk.common.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, demo_installed
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,6 +31,8 @@ SIZES: tuple[tuple[int, int], ...] = ((800, 480), (480, 800), (1920, 1080), (108
 
 
 def run(args: argparse.Namespace) -> int:
+    if not demo_installed("kiosk screenshots"):
+        return EXIT_USAGE
     # Nothing from kiosk.ui before configure_kivy(): importing it creates the window.
     if args.size is None:
         # One process per size: an offscreen GL window renders cleanly only at the size it was
@@ -54,30 +57,30 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _render(out_dir: Path, workdir: Path, size: tuple[int, int], *, check: bool = False) -> int:
-    from kivy.core.window import Window
-
     from demo.world import start_demo_world
     from kiosk.ui.app import KioskApp
-    from kiosk.ui.driver import ScreenDriver
     from kiosk.ui.gallery import Gallery
+    from kiosk.ui.headless import run_on_window
 
     world = await start_demo_world(workdir)
     app = KioskApp(world.station.runtime, hardened=True, demo_codes=world.codes_for)
-    root = app.build()
-    Window.add_widget(root)
-    gallery = Gallery(ScreenDriver(app), world, out_dir, print, check=check)
+    galleries: list[Gallery] = []
+
+    def gallery_for(driver: Any) -> Gallery:
+        galleries.append(Gallery(driver, world, out_dir, print, check=check))
+        return galleries[-1]
+
     try:
-        count = await gallery.run(size)
+        count = await run_on_window(app, lambda driver: gallery_for(driver).run(size))
     except Exception as error:
         print(f"kiosk screenshots: stopped: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILED
     finally:
-        app.detach()
-        Window.remove_widget(root)
         await asyncio.wait_for(world.aclose(), timeout=30)
     print(f"kiosk screenshots: {size[0]}x{size[1]}: {count} screenshots in {out_dir.resolve()}")
-    for problem in gallery.problems:
+    problems = galleries[0].problems if galleries else []
+    for problem in problems:
         print(f"layout: {problem}")
     if check:
-        print(f"kiosk screenshots: {size[0]}x{size[1]}: {len(gallery.problems)} layout problems")
-    return EXIT_FAILED if gallery.problems else EXIT_OK
+        print(f"kiosk screenshots: {size[0]}x{size[1]}: {len(problems)} layout problems")
+    return EXIT_FAILED if problems else EXIT_OK

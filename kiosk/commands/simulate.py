@@ -22,8 +22,7 @@ from stdnum.cn import ric
 from hardware.sam import mask_name
 from hardware.scan_framing import TERMINATORS
 from hardware.simulators import SimulatedCardReader, SimulatedScanner, SyntheticCard
-
-EXIT_USAGE = 2
+from kiosk.common.cli import EXIT_USAGE
 
 
 class _Stop(Exception):

@@ -2,7 +2,9 @@
 
 Exit codes: 0 updated or unchanged; 3 the backend sent a bundle the kiosk refused (the reason
 is printed, the last good bundle is kept); 4 the backend could not be reached or would not
-serve us (the last good bundle's age is printed); 2 usage or configuration error.
+serve us (the last good bundle's age is printed); 5 the bundle was verified but could not be
+saved (disk full, data folder not writable: after a restart it would be missing); 2 usage or
+configuration error.
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kiosk.adapters.bundle_sync import BundleSync, SyncPolicy, SyncResult
 from kiosk.adapters.store import Store
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_NOT_SAVED, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
 from kiosk.core.bundle import PolicyBundle, iso_utc
 from kiosk.core.errors import KioskError
 from kiosk.station.config import KioskConfig, resolve_config
 from kiosk.station.offline import authority_keys
-
-EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 2, 3, 4
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -83,14 +84,19 @@ def _report(result: SyncResult, held: PolicyBundle | None, max_age: timedelta) -
     if result.outcome == "unchanged":
         print(f"unchanged: holding version {_held(held, now, max_age)}")
         return EXIT_OK
+    if result.outcome == "not_saved":
+        print(f"not saved: {result.detail}", file=sys.stderr)
+        print("the bundle on disk was not replaced; check the data folder's free space and "
+              "permissions", file=sys.stderr)
+        return EXIT_NOT_SAVED
     if result.outcome == "refused":
         reason = result.refusal.reason if result.refusal else "refused"
         print(f"refused ({reason}): {result.detail}", file=sys.stderr)
         print(f"keeping the last good bundle: {_held(held, now, max_age)}", file=sys.stderr)
-        return EXIT_REFUSED
+        return EXIT_INVALID_INPUT
     print(f"{result.outcome}: {result.detail}", file=sys.stderr)
     print(f"last good bundle: {_held(held, now, max_age)}", file=sys.stderr)
-    return EXIT_UNREACHABLE
+    return EXIT_UNAVAILABLE
 
 
 def _held(held: PolicyBundle | None, now: datetime, max_age: timedelta) -> str:

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 from collections.abc import Sequence
 
-EXIT_USAGE = 2
+# The one set of exit codes of `kiosk` and `kiosk-backend`.
+EXIT_OK = 0  # done; for `kiosk check`, a decision was made (whatever its outcome)
+EXIT_FAILED = 1  # ran, and what it checks does not hold (doctor, a demo step, a failing policy example)
+EXIT_USAGE = 2  # usage or configuration error: nothing was done
+EXIT_INVALID_INPUT = 3  # unreadable or invalid data: a code, a key, a feed, a bundle, a receipt
+EXIT_UNAVAILABLE = 4  # what the command needs cannot be reached: no decision, no sync
+EXIT_NOT_SAVED = 5  # the work was done but could not be kept (disk full, data folder not writable)
+EXIT_INTERRUPTED = 130  # Ctrl+C
 
 
 def build_parser(prog: str, description: str, modules: Sequence[str]) -> argparse.ArgumentParser:
@@ -32,8 +40,20 @@ def run_command(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> 
     try:
         return int(run(args))
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`| head`); say nothing more and let Python not complain.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def demo_installed(prog: str) -> bool:
+    """The demo harness ships with the source tree, not with the product wheel: say so plainly."""
+    if importlib.util.find_spec("demo") is not None:
+        return True
+    print(
+        f"{prog}: the demo is not installed here (it comes with the source tree, not with the "
+        "kiosk's wheel); run ./dev demo from a checkout",
+        file=sys.stderr,
+    )
+    return False

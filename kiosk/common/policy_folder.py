@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.benefits import Catalog, CatalogError, parse_catalog
 
 # The shipped policy is package data, so it is found the same way in a source tree and in an
@@ -40,12 +41,12 @@ def load_catalog(folder: Path = DEFAULT_POLICY_DIR) -> Catalog:
 
 def _read_json(path: Path) -> Any:
     try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise CatalogError(str(path), None, "(file)", f"cannot be read: {error.strerror}") from None
-    if len(raw) > _MAX_FILE_BYTES:
-        raise CatalogError(str(path), None, "(file)", f"is larger than {_MAX_FILE_BYTES} bytes")
+        raw = read_bounded(path, _MAX_FILE_BYTES)
+    except FileReadError as error:
+        raise CatalogError(str(path), None, "(file)", str(error)) from None
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CatalogError(str(path), None, "(file)", f"is not valid UTF-8 JSON: {error}") from None
+    except (ValueError, RecursionError) as error:  # a 4300-digit integer, deep nesting
+        raise CatalogError(str(path), None, "(file)", f"is not usable JSON ({type(error).__name__})") from None

@@ -1,4 +1,4 @@
-"""The benefit catalog: benefits, their criteria, and the texts that explain them.
+"""The benefit catalog: reading benefits, their criteria and texts (the model is policy_model).
 
 A catalog is data (JSON), written by the policy authority and shipped in the signed bundle.
 `parse_catalog` validates a whole catalog document strictly; every error names the file, the
@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from kiosk.core.catalog import message
+from kiosk.core.credentials.schemes import SCHEMES_BY_KIND, SUBJECT_KINDS
 from kiosk.core.errors import KioskError
-from kiosk.core.rules import CompiledExpression, RuleError, compile_expression, facts_read, is_truthy
+from kiosk.core.examples import ExampleError, parse_examples
+from kiosk.core.policy_dates import DEFAULT_TIME_ZONE, DateFieldError, Validity, parse_validity, zone
+from kiosk.core.policy_model import Benefit, Catalog, Criterion
+from kiosk.core.rules import CompiledExpression, RuleError, compile_expression, facts_read
 from kiosk.core.text import LocalText
 
-SUBJECT_KINDS = ("business", "person")
-SCHEMES_BY_KIND = {
-    "business": frozenset({"uscc", "token", "credential"}),
-    "person": frozenset({"ric", "token", "credential"}),
-}
 REMEDY_ROUTES = ("correct_record", "objection", "credit_repair", "retry_after", "register")
 _ID_CHARS = frozenset(string.ascii_lowercase + string.digits + "-")
 _FACTS_PREFIX = "facts."
+__all__ = ["Benefit", "Catalog", "CatalogError", "Criterion", "parse_catalog"]
 
 
 class CatalogError(KioskError):
@@ -31,109 +31,26 @@ class CatalogError(KioskError):
         where = origin + (f", benefit {benefit!r}" if benefit else "") + f", field {field_name!r}"
         super().__init__(
             f"{where}: {problem}",
-            LocalText(
-                "政策数据有误，本机暂时无法核验，请联系工作人员。",
-                "The policy data is faulty, so this kiosk cannot check right now. "
-                "Please ask a member of staff.",
-            ),
+            message("core.benefits.text"),
         )
         self.origin = origin
         self.benefit = benefit
         self.field_name = field_name
 
 
-@dataclass(frozen=True, slots=True)
-class Criterion:
-    id: str
-    title: LocalText
-    rule: Any
-    facts: tuple[str, ...]
-    source_id: str
-    source: LocalText
-    passed: LocalText
-    failed: LocalText
-    unknown: LocalText
-    remedy: LocalText
-    unknown_remedy: LocalText
-    remedy_route: str
-    show_value: bool
-    compiled: CompiledExpression = field(repr=False, compare=False)
-
-    def passes(self, data: Mapping[str, Any]) -> bool:
-        return is_truthy(self.compiled.evaluate(data))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title.to_json(),
-            "rule": self.rule,
-            "source": self.source_id,
-            "passed": self.passed.to_json(),
-            "failed": self.failed.to_json(),
-            "unknown": self.unknown.to_json(),
-            "remedy": self.remedy.to_json(),
-            "unknown_remedy": self.unknown_remedy.to_json(),
-            "remedy_route": self.remedy_route,
-            "show_value": self.show_value,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Benefit:
-    id: str
-    kind: str
-    schemes: frozenset[str]
-    title: LocalText
-    summary: LocalText
-    legal_basis: LocalText
-    authority_id: str
-    authority: LocalText
-    valid_hours: int
-    criteria: tuple[Criterion, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "schemes": sorted(self.schemes),
-            "title": self.title.to_json(),
-            "summary": self.summary.to_json(),
-            "legal_basis": self.legal_basis.to_json(),
-            "authority": self.authority_id,
-            "valid_hours": self.valid_hours,
-            "criteria": [c.to_json() for c in self.criteria],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Catalog:
-    version: str
-    authorities: Mapping[str, LocalText]
-    benefits: tuple[Benefit, ...]
-
-    def get(self, benefit_id: str) -> Benefit | None:
-        for benefit in self.benefits:
-            if benefit.id == benefit_id:
-                return benefit
-        return None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "authorities": {k: v.to_json() for k, v in self.authorities.items()},
-            "benefits": [b.to_json() for b in self.benefits],
-        }
-
-
 _CATALOG_KEYS = {"version", "authorities", "benefits"}
+_CATALOG_OPTIONAL = {"time_zone"}
 _BENEFIT_KEYS = {
     "id", "kind", "schemes", "title", "summary", "legal_basis", "authority", "valid_hours",
     "criteria",
 }
+_BENEFIT_OPTIONAL = {"valid_from", "valid_to", "change", "examples"}
 _CRITERION_KEYS = {
     "id", "title", "rule", "source", "passed", "failed", "unknown", "remedy", "unknown_remedy",
     "remedy_route", "show_value",
 }
+_CRITERION_OPTIONAL = {"valid_from", "valid_to", "change", "dates", "dated_remedy"}
+_MAX_VERSIONS = 48
 _TEXT_KEYS = ("title", "passed", "failed", "unknown", "remedy", "unknown_remedy")
 
 
@@ -144,7 +61,12 @@ def parse_catalog(
 
     `benefit_origins[i]` names where benefit i came from (its file) for error messages.
     """
-    doc = _object(document, origin, None, "(catalog)", _CATALOG_KEYS)
+    doc = _object(document, origin, None, "(catalog)", _CATALOG_KEYS, _CATALOG_OPTIONAL)
+    time_zone = doc.get("time_zone", DEFAULT_TIME_ZONE)
+    try:
+        zone(time_zone if isinstance(time_zone, str) else "")
+    except DateFieldError as error:
+        raise CatalogError(origin, None, "time_zone", str(error)) from None
     version = doc["version"]
     if not isinstance(version, str) or not version.strip():
         raise CatalogError(origin, None, "version", "must be a non-empty string")
@@ -159,17 +81,22 @@ def parse_catalog(
     benefits: list[Benefit] = []
     for index, raw in enumerate(raw_benefits):
         where = benefit_origins[index] if benefit_origins else origin
-        benefit = _benefit(raw, where, authorities)
+        benefit = _benefit(raw, where, authorities, time_zone)
         if any(b.id == benefit.id for b in benefits):
             raise CatalogError(where, benefit.id, "id", "is used by another benefit")
         benefits.append(benefit)
-    return Catalog(version=version.strip(), authorities=authorities, benefits=tuple(benefits))
+    return Catalog(
+        version=version.strip(), authorities=authorities, benefits=tuple(benefits),
+        time_zone=time_zone,
+    )
 
 
-def _benefit(raw: object, origin: str, authorities: Mapping[str, LocalText]) -> Benefit:
+def _benefit(
+    raw: object, origin: str, authorities: Mapping[str, LocalText], time_zone: str
+) -> Benefit:
     guess = raw.get("id") if isinstance(raw, dict) else None
     name = guess if isinstance(guess, str) else None
-    doc = _object(raw, origin, name, "(benefit)", _BENEFIT_KEYS)
+    doc = _object(raw, origin, name, "(benefit)", _BENEFIT_KEYS, _BENEFIT_OPTIONAL)
     benefit_id = _identifier(doc["id"], origin, None, "id")
     kind = doc["kind"]
     if kind not in SUBJECT_KINDS:
@@ -189,15 +116,31 @@ def _benefit(raw: object, origin: str, authorities: Mapping[str, LocalText]) -> 
     valid_hours = doc["valid_hours"]
     if isinstance(valid_hours, bool) or not isinstance(valid_hours, int) or not 1 <= valid_hours <= 24 * 31:
         raise CatalogError(origin, benefit_id, "valid_hours", "must be a whole number of hours, 1 to 744")
+    validity = _validity(doc, origin, benefit_id, "")
     raw_criteria = doc["criteria"]
-    if not isinstance(raw_criteria, list) or not 1 <= len(raw_criteria) <= 12:
-        raise CatalogError(origin, benefit_id, "criteria", "must list 1 to 12 criteria")
+    if not isinstance(raw_criteria, list) or not 1 <= len(raw_criteria) <= _MAX_VERSIONS:
+        raise CatalogError(
+            origin, benefit_id, "criteria", f"must list 1 to 12 criteria (at most {_MAX_VERSIONS} versions)"
+        )
     criteria: list[Criterion] = []
     for index, item in enumerate(raw_criteria):
         criterion = _criterion(item, origin, benefit_id, index, authorities)
-        if any(c.id == criterion.id for c in criteria):
-            raise CatalogError(origin, benefit_id, f"criteria[{index}].id", "is used twice")
+        if any(c.id == criterion.id and c.validity == criterion.validity for c in criteria):
+            # Versions of one criterion are told apart by their dates; two with the same
+            # dates are the same criterion written twice.
+            raise CatalogError(
+                origin, benefit_id, f"criteria[{index}].id",
+                "is used twice with the same dates; versions of a criterion need their own "
+                "valid_from / valid_to",
+            )
         criteria.append(criterion)
+    if len({c.id for c in criteria}) > 12:
+        raise CatalogError(origin, benefit_id, "criteria", "must hold 1 to 12 distinct criteria")
+    change = _optional_text(doc, "change", origin, benefit_id, "change")
+    try:
+        examples = parse_examples(doc.get("examples", []), {c.id for c in criteria})
+    except ExampleError as error:
+        raise CatalogError(origin, benefit_id, error.field_name, error.problem) from None
     return Benefit(
         id=benefit_id,
         kind=kind,
@@ -209,6 +152,10 @@ def _benefit(raw: object, origin: str, authorities: Mapping[str, LocalText]) -> 
         authority=authorities[authority_id],
         valid_hours=valid_hours,
         criteria=tuple(criteria),
+        validity=validity,
+        time_zone=time_zone,
+        change=change,
+        examples=examples,
     )
 
 
@@ -216,8 +163,10 @@ def _criterion(
     raw: object, origin: str, benefit_id: str, index: int, authorities: Mapping[str, LocalText]
 ) -> Criterion:
     prefix = f"criteria[{index}]"
-    doc = _object(raw, origin, benefit_id, prefix, _CRITERION_KEYS)
+    doc = _object(raw, origin, benefit_id, prefix, _CRITERION_KEYS, _CRITERION_OPTIONAL)
     criterion_id = _identifier(doc["id"], origin, benefit_id, f"{prefix}.id")
+    validity = _validity(doc, origin, benefit_id, prefix + ".")
+    dates, compiled_dates, date_facts = _dates(doc.get("dates", {}), origin, benefit_id, prefix, criterion_id)
     try:
         compiled = compile_expression(doc["rule"], criterion=criterion_id)
         paths = facts_read(doc["rule"])
@@ -233,14 +182,22 @@ def _criterion(
     if not isinstance(show_value, bool):
         raise CatalogError(origin, benefit_id, f"{prefix}.show_value", "must be true or false")
     texts = {key: _text(doc[key], origin, benefit_id, f"{prefix}.{key}") for key in _TEXT_KEYS}
+    dated_remedy = _optional_text(doc, "dated_remedy", origin, benefit_id, f"{prefix}.dated_remedy")
+    change = _optional_text(doc, "change", origin, benefit_id, f"{prefix}.change")
+    if dated_remedy is not None and not dates:
+        raise CatalogError(origin, benefit_id, f"{prefix}.dated_remedy", "needs the dates it names (field 'dates')")
     allowed = set(facts) if show_value else set()
-    for key, text in texts.items():
+    checked = dict(texts)
+    if dated_remedy is not None:
+        checked["dated_remedy"] = dated_remedy
+    for key, text in checked.items():
+        may_name = allowed | set(dates) if key == "dated_remedy" else allowed
         for language, value in (("zh-CN", text.zh), ("en", text.en)):
             named = _placeholders(value, origin, benefit_id, f"{prefix}.{key}.{language}")
-            if not named <= allowed:
+            if not named <= may_name:
                 raise CatalogError(
                     origin, benefit_id, f"{prefix}.{key}.{language}",
-                    f"names {sorted(named - allowed)}, which it may not show"
+                    f"names {sorted(named - may_name)}, which it may not show"
                     + ("" if show_value else " (show_value is false)"),
                 )
     route = doc["remedy_route"]
@@ -262,16 +219,59 @@ def _criterion(
         remedy_route=route,
         show_value=show_value,
         compiled=compiled,
+        validity=validity,
+        change=change,
+        dates=dates,
+        compiled_dates=compiled_dates,
+        date_facts=tuple(sorted(date_facts)),
+        dated_remedy=dated_remedy,
     )
 
 
+def _validity(doc: dict[str, Any], origin: str, benefit_id: str, prefix: str) -> Validity:
+    try:
+        return parse_validity(doc)
+    except DateFieldError as error:
+        name, _, problem = str(error).partition("|")
+        raise CatalogError(origin, benefit_id, prefix + name, problem) from None
+
+
+def _optional_text(
+    doc: dict[str, Any], key: str, origin: str, benefit_id: str, name: str
+) -> LocalText | None:
+    return _text(doc[key], origin, benefit_id, name) if key in doc else None
+
+
+def _dates(
+    raw: object, origin: str, benefit_id: str, prefix: str, criterion_id: str
+) -> tuple[dict[str, Any], dict[str, CompiledExpression], set[str]]:
+    if not isinstance(raw, dict) or len(raw) > 4:
+        raise CatalogError(origin, benefit_id, f"{prefix}.dates", "must be an object of at most 4 named rules")
+    compiled: dict[str, CompiledExpression] = {}
+    read: set[str] = set()
+    for name, rule in raw.items():
+        if not isinstance(name, str) or not name.isidentifier() or not name.isascii():
+            raise CatalogError(origin, benefit_id, f"{prefix}.dates", f"{name!r} is not a name like repair_from")
+        try:
+            compiled[name] = compile_expression(rule, criterion=criterion_id)
+            paths = facts_read(rule)
+        except RuleError as error:
+            raise CatalogError(origin, benefit_id, f"{prefix}.dates.{name}", error.detail) from None
+        stray = sorted(p for p in paths if not p.startswith(_FACTS_PREFIX) and p != "external.today")
+        if stray:
+            raise CatalogError(origin, benefit_id, f"{prefix}.dates.{name}", f"reads unknown data {stray}")
+        read |= {p[len(_FACTS_PREFIX):].split(".")[0] for p in paths if p.startswith(_FACTS_PREFIX)}
+    return dict(raw), compiled, read
+
+
 def _object(
-    value: object, origin: str, benefit: str | None, name: str, keys: set[str] | None
+    value: object, origin: str, benefit: str | None, name: str, keys: set[str] | None,
+    optional: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise CatalogError(origin, benefit, name, "must be a JSON object")
     if keys is not None:
-        missing, extra = keys - set(value), set(value) - keys
+        missing, extra = keys - set(value), set(value) - keys - optional
         if missing:
             raise CatalogError(origin, benefit, name, f"is missing {sorted(missing)}")
         if extra:

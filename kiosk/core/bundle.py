@@ -9,7 +9,9 @@ File format (one JSON object, UTF-8)::
                  "catalog": {...},                       # Catalog.to_json(): benefits and rules
                  "trust_keys": [{"kid": "<16 hex>", "alg": "Ed25519"|"ES256"|"PS256",
                                  "public_key": "<base64 SubjectPublicKeyInfo DER>"}],
-                 "revoked": ["<64 hex>", ...]},          # revocation_hash() values, sorted
+                 "revoked": ["<64 hex>", ...],           # revocation_hash() values, sorted
+                 "next_authority_key": {"kid": "<16 hex>", "public_key": "<base64 SPKI DER>"}},
+                                                         # optional: see "Key rollover"
      "signature": {"alg": "Ed25519", "kid": "<16 hex>", "value": "<base64 signature>"}}
 
 The signature is Ed25519 by the policy authority over the *canonical bytes* of ``payload``:
@@ -25,6 +27,12 @@ The version is an integer so "newer" has one meaning: a kiosk accepts only a hig
 than the one it holds (the same version is "unchanged" when the bytes match, refused when they
 do not). Key ids follow the trust store's rule: first 8 bytes of SHA-256 of the DER
 SubjectPublicKeyInfo (or certificate), written as hex.
+
+Key rollover: a bundle may announce the authority's *next* Ed25519 key. The announcement is
+part of the payload, so only a key the kiosk already trusts can make it. A kiosk that accepts
+such a bundle remembers the next key and from then on accepts bundles signed by the current
+key or the next one; the first bundle signed by the next key makes it the only one
+(kiosk/adapters/authority_trust.py keeps that state; this module only parses and signs).
 
 Time: a bundle dated up to CLOCK_SKEW (10 min) after the kiosk's clock is accepted (a clock a
 little slow); more than that, minutes to days, is refused as ``issued_in_future``: either the
@@ -52,6 +60,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from kiosk.core.benefits import Catalog, CatalogError, parse_catalog
 from kiosk.core.credentials.trust import IssuerKey, TrustKeyError, TrustStore, key_id_of_public_key
 from kiosk.core.errors import KioskError
+from kiosk.core.key_files import declared_kind
+from kiosk.core.policy_dates import local_day
 from kiosk.core.text import LocalText
 
 BUNDLE_FORMAT = "xinyi-policy-bundle/1"
@@ -77,6 +87,8 @@ Reason = Literal[
 REASONS: tuple[Reason, ...] = get_args(Reason)
 
 _PAYLOAD_KEYS = {"format", "version", "issued_at", "expires_at", "catalog", "trust_keys", "revoked"}
+_OPTIONAL_PAYLOAD_KEYS = {"next_authority_key"}
+_NEXT_KEY_KEYS = {"kid", "public_key"}
 _SIGNATURE_KEYS = {"alg", "kid", "value"}
 _TRUST_KEY_KEYS = {"kid", "alg", "public_key"}
 _KID = re.compile(r"[0-9a-f]{2,64}")
@@ -135,6 +147,12 @@ class PolicyBundle:
     authority_kid: str
     digest: str  # hex SHA-256 of the canonical payload bytes: names this content exactly
     raw: bytes = field(repr=False, compare=False)
+    # The authority's announced next key (see "Key rollover"), signed by `authority_kid`.
+    next_authority: ed25519.Ed25519PublicKey | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def next_authority_kid(self) -> str | None:
+        return authority_key_id(self.next_authority) if self.next_authority is not None else None
 
     def trust_store(self) -> TrustStore:
         return TrustStore({k.kid: k.key for k in self.trust_keys})
@@ -180,14 +198,22 @@ def build_payload(
     valid_for: timedelta,
     trust_keys: Iterable[TrustKey],
     revoked: Iterable[str],
+    next_authority: ed25519.Ed25519PublicKey | None = None,
 ) -> dict[str, Any]:
     """The payload to sign; the catalog is validated and normalised first."""
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise BundleError("malformed", "version must be an integer >= 1")
     catalog = parse_catalog(catalog_document, origin="bundle catalog")
+    # Carry every version in force on some day until the bundle expires, and no other: an
+    # offline kiosk then switches versions on their date without a new bundle.
+    catalog = catalog.within(
+        local_day(issued_at, catalog.time_zone), local_day(issued_at + valid_for, catalog.time_zone)
+    )
+    if not catalog.benefits:
+        raise BundleError("malformed", "no benefit is in force while the bundle is valid")
     hashes = sorted({h.lower() for h in revoked})
     _check_revoked(hashes)
-    return {
+    payload: dict[str, Any] = {
         "format": BUNDLE_FORMAT,
         "version": version,
         "issued_at": iso_utc(issued_at),
@@ -196,6 +222,30 @@ def build_payload(
         "trust_keys": [k.to_json() for k in trust_keys],
         "revoked": hashes,
     }
+    if next_authority is not None:
+        payload["next_authority_key"] = {
+            "kid": authority_key_id(next_authority),
+            "public_key": authority_public_key_text(next_authority),
+        }
+    return payload
+
+
+def authority_public_key_text(key: ed25519.Ed25519PublicKey) -> str:
+    """base64 of the DER SubjectPublicKeyInfo: how a bundle (and the kiosk's store) writes it."""
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode("ascii")
+
+
+def authority_public_key_from_text(value: object) -> ed25519.Ed25519PublicKey:
+    """The inverse of :func:`authority_public_key_text`; BundleError ("malformed") if not one."""
+    der = _b64(value, "next_authority_key.public_key")
+    try:
+        key = serialization.load_der_public_key(der)
+    except (ValueError, TypeError):
+        raise BundleError("malformed", "next_authority_key is not a readable public key") from None
+    if not isinstance(key, ed25519.Ed25519PublicKey):
+        raise BundleError("malformed", "next_authority_key must be an Ed25519 key")
+    return key
 
 
 def sign_bundle(payload: Mapping[str, Any], authority: ed25519.Ed25519PrivateKey) -> bytes:
@@ -222,6 +272,15 @@ def verify_bundle(
     """
     if len(raw) > MAX_BUNDLE_BYTES:
         raise BundleError("too_large", f"{len(raw)} bytes, the limit is {MAX_BUNDLE_BYTES}")
+    try:
+        return _verify(raw, authorities)
+    except BundleError:
+        raise
+    except Exception as error:  # the bytes are untrusted: whatever breaks is a refusal
+        raise BundleError("malformed", f"unreadable ({type(error).__name__})") from None
+
+
+def _verify(raw: bytes, authorities: Mapping[str, ed25519.Ed25519PublicKey]) -> PolicyBundle:
     payload, signed_bytes, signature = _split(raw)
     kid, value = _signature_fields(signature)
     authority = authorities.get(kid)
@@ -277,7 +336,8 @@ def _split(raw: bytes) -> tuple[dict[str, Any], bytes, object]:
 def _loads(data: bytes) -> Any:
     try:
         return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
+        # ValueError: not UTF-8, not JSON, or an integer longer than Python converts (4300 digits).
         raise BundleError("malformed", "not UTF-8 JSON") from None
 
 
@@ -314,6 +374,9 @@ def load_authority_keys(pem_blobs: Iterable[bytes]) -> dict[str, ed25519.Ed25519
     """Authority public keys from PEM (public key or private key; the public half is kept)."""
     keys: dict[str, ed25519.Ed25519PublicKey] = {}
     for blob in pem_blobs:
+        declared = declared_kind(blob)
+        if declared not in (None, "authority"):
+            raise TrustKeyError(f"the key file is marked as kind {declared!r}; the bundle authority's key is needed")
         key: object
         try:
             if b"PRIVATE KEY" in blob:
@@ -345,11 +408,11 @@ def _signature_fields(signature: object) -> tuple[str, bytes]:
 
 
 def _parse_payload(payload: dict[str, Any], raw: bytes, kid: str, digest: str) -> PolicyBundle:
-    if set(payload) != _PAYLOAD_KEYS:
+    if not _PAYLOAD_KEYS <= set(payload) <= _PAYLOAD_KEYS | _OPTIONAL_PAYLOAD_KEYS:
         raise BundleError(
             "malformed",
             f"payload fields differ: missing {sorted(_PAYLOAD_KEYS - set(payload))}, "
-            f"unexpected {sorted(set(payload) - _PAYLOAD_KEYS)}",
+            f"unexpected {sorted(set(payload) - _PAYLOAD_KEYS - _OPTIONAL_PAYLOAD_KEYS)}",
         )
     if payload["format"] != BUNDLE_FORMAT:
         raise BundleError("malformed", f"format is not {BUNDLE_FORMAT}")
@@ -365,6 +428,7 @@ def _parse_payload(payload: dict[str, Any], raw: bytes, kid: str, digest: str) -
     except CatalogError as error:
         raise BundleError("malformed", f"catalog: {error.detail}") from None
     revoked = _check_revoked(payload["revoked"])
+    next_authority = _next_authority(payload.get("next_authority_key"), kid)
     return PolicyBundle(
         version=version,
         issued_at=issued_at,
@@ -375,7 +439,21 @@ def _parse_payload(payload: dict[str, Any], raw: bytes, kid: str, digest: str) -
         authority_kid=kid,
         digest=digest,
         raw=raw,
+        next_authority=next_authority,
     )
+
+
+def _next_authority(raw: object, signer: str) -> ed25519.Ed25519PublicKey | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) != _NEXT_KEY_KEYS:
+        raise BundleError("malformed", "next_authority_key must have exactly kid and public_key")
+    key = authority_public_key_from_text(raw["public_key"])
+    if raw["kid"] != authority_key_id(key):
+        raise BundleError("malformed", "next_authority_key.kid does not match its key")
+    if raw["kid"] == signer:
+        raise BundleError("malformed", "next_authority_key is the signing key itself")
+    return key
 
 
 def _check_revoked(revoked: object) -> frozenset[str]:

@@ -1,21 +1,25 @@
-"""Every person-facing sentence: gettext .po catalogs for zh_CN and en, read with Babel.
+"""Every person-facing sentence: gettext .po catalogs for zh_CN and en.
 
 Message ids are stable keys (``idle.title``, ``error.scan.too_long``), not English sentences,
 so the English text can be edited like any other translation and a key missing in either
 language is found by a test, not by a person at the kiosk. The catalogs are package data of
 the core, so the core's own errors, the command line and the screens read the same words.
 Only .po files are kept in the tree; nothing is compiled to .mo.
+
+Babel is the tool the catalogs are written and checked with (tests/common/test_i18n.py reads
+both with Babel's `read_po` and holds this module to the same table). At run time the kiosk
+reads them here instead: Babel's general parser costs ~60 ms at every start of `kiosk check`,
+and our catalogs use only the plain subset (no contexts, plurals or fuzzy entries).
 """
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-
-from babel.messages.pofile import read_po
 
 from kiosk.core.text import LOCALES, Locale, LocalText
 
@@ -32,10 +36,40 @@ def po_path(locale: Locale) -> Path:
 @cache
 def messages(locale: Locale) -> MappingProxyType[str, str]:
     """key -> translated text for one locale; entries without a translation are left out."""
-    with po_path(locale).open("rb") as handle:
-        catalog = read_po(handle, locale=_FOLDERS[locale], domain=DOMAIN)
-    table = {str(m.id): str(m.string) for m in catalog if m.id and isinstance(m.string, str) and m.string}
-    return MappingProxyType(table)
+    return MappingProxyType(read_catalog(po_path(locale).read_text(encoding="utf-8")))
+
+
+def read_catalog(text: str) -> dict[str, str]:
+    """msgid -> msgstr of a plain .po file; the header (empty msgid) and empty entries are left out.
+
+    A quoted .po string uses the C escapes that JSON strings use (\\" \\\\ \\n \\t), so each
+    quoted line is read as a JSON string; adjacent lines are concatenated as gettext does.
+    """
+    table: dict[str, str] = {}
+    field: str | None = None
+    parts: dict[str, list[str]] = {"msgid": [], "msgstr": []}
+
+    def flush() -> None:
+        key, value = "".join(parts["msgid"]), "".join(parts["msgstr"])
+        if key and value:
+            table[key] = value
+        parts["msgid"].clear()
+        parts["msgstr"].clear()
+
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith(("msgid ", "msgstr ")):
+            name, _, line = line.partition(" ")
+            if name == "msgid" and field == "msgstr":
+                flush()
+            field = name
+        if field is None or not line.startswith('"'):
+            raise ValueError(f"line {number}: not a plain .po entry")
+        parts[field].append(json.loads(line))
+    flush()
+    return table
 
 
 def translate(key: str, locale: Locale | str, **params: Any) -> str:

@@ -14,8 +14,11 @@ from enum import StrEnum
 from typing import Any
 
 from kiosk.core.benefits import Benefit, Criterion
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
+from kiosk.core.policy_dates import local_day
 from kiosk.core.rules import RuleError
+from kiosk.core.rules.datetimes import DateTime
 from kiosk.core.text import Locale, LocalText
 
 
@@ -50,6 +53,16 @@ class DecisionFormatError(KioskError):
         )
 
 
+class NotInForce(KioskError):
+    """The benefit has no version in force on the decision's day: it is not offered."""
+
+    def __init__(self, benefit_id: str, day: str) -> None:
+        super().__init__(
+            f"benefit {benefit_id!r} is not in force on {day}",
+            message("core.decision.not_in_force"),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class CriterionResult:
     id: str
@@ -59,6 +72,7 @@ class CriterionResult:
     as_of: str | None
     source: str
     remedy: str | None
+    rule_version: str = "-"  # the deciding version's valid_from ("-": undated)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +83,7 @@ class CriterionResult:
             "as_of": self.as_of,
             "source": self.source,
             "remedy": self.remedy,
+            "rule_version": self.rule_version,
         }
 
 
@@ -135,6 +150,11 @@ def judge_criterion(
         reason, remedy = criterion.failed, criterion.remedy
     else:
         reason, remedy = criterion.unknown, criterion.unknown_remedy
+    remedy_text = _fill(remedy.get(locale), shown) if remedy is not None else None
+    if status is Status.FAILED and criterion.dated_remedy is not None:
+        dates = remedy_dates(criterion, data)
+        if dates is not None:
+            remedy_text = criterion.dated_remedy.get(locale).format_map({**(shown or {}), **dates})
     return CriterionResult(
         id=criterion.id,
         title=criterion.title.get(locale),
@@ -142,8 +162,23 @@ def judge_criterion(
         reason=_fill(reason.get(locale), shown),
         as_of=as_of if status is not Status.UNKNOWN else None,
         source=criterion.source.get(locale),
-        remedy=_fill(remedy.get(locale), shown) if remedy is not None else None,
+        remedy=remedy_text,
+        rule_version=criterion.rule_version,
     )
+
+
+def remedy_dates(criterion: Criterion, data: Mapping[str, Any]) -> dict[str, str] | None:
+    """The dates a dated remedy names (YYYY-MM-DD), or None when any cannot be computed."""
+    dates: dict[str, str] = {}
+    for name, expression in criterion.compiled_dates.items():
+        try:
+            value = expression.evaluate(data)
+        except RuleError:
+            return None
+        if not isinstance(value, DateTime):
+            return None
+        dates[name] = value.isoformat()[:10]
+    return dates
 
 
 def _fill(template: str, shown: Mapping[str, Any] | None) -> str:
@@ -172,10 +207,15 @@ def decide(
     """
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     dates = as_of or {}
-    data = {"facts": dict(facts), "external": {"today": moment.date().isoformat()}}
+    # Law is dated in the policy's time zone: "today" and the versions in force follow it.
+    day = local_day(moment, benefit.time_zone)
+    in_force = benefit.criteria_on(day)
+    if not in_force:
+        raise NotInForce(benefit.id, day.isoformat())
+    data = {"facts": dict(facts), "external": {"today": day.isoformat()}}
     results = tuple(
         judge_criterion(criterion, facts, data=data, as_of=dates.get(criterion.source_id), locale=locale)
-        for criterion in benefit.criteria
+        for criterion in in_force
     )
     return Decision(
         decision_id=decision_id or uuid.uuid4().hex,
@@ -193,7 +233,7 @@ def _iso(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-_CRITERION_FIELDS = {"id", "title", "status", "reason", "as_of", "source", "remedy"}
+_CRITERION_FIELDS = {"id", "title", "status", "reason", "as_of", "source", "remedy", "rule_version"}
 _DECISION_FIELDS = {
     "decision_id",
     "benefit",
@@ -245,7 +285,7 @@ def _criterion_from_json(item: object) -> CriterionResult:
         status = Status(item["status"])
     except ValueError:
         raise DecisionFormatError("a criterion status is not passed/failed/unknown") from None
-    for key in ("id", "title", "reason", "source"):
+    for key in ("id", "title", "reason", "source", "rule_version"):
         _require_str(item[key], f"criterion {key}")
     for key in ("as_of", "remedy"):
         if item[key] is not None:
@@ -260,6 +300,7 @@ def _criterion_from_json(item: object) -> CriterionResult:
         as_of=item["as_of"],
         source=item["source"],
         remedy=item["remedy"],
+        rule_version=item["rule_version"],
     )
 
 

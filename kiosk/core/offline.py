@@ -15,18 +15,22 @@ from typing import Literal
 
 from kiosk.core.benefits import Benefit
 from kiosk.core.bundle import CLOCK_SKEW, PolicyBundle, iso_utc
+from kiosk.core.catalog import message
 from kiosk.core.credentials.errors import CredentialError
 from kiosk.core.credentials.model import Presentation, Scheme
 from kiosk.core.credentials.settings import DEFAULT_PREFIX, CredentialSettings, revocation_hash
 from kiosk.core.decision import CriterionResult, Decision, Mode, Outcome, Status, decide
 from kiosk.core.errors import KioskError
+from kiosk.core.policy_dates import local_day
 from kiosk.core.text import Locale, LocalText
 
 # DCC verifiers refresh daily and warn after 24-48 h (research DOMAIN.md §5): two days lets a
 # field team miss one sync without the kiosk going dark, and no more.
 DEFAULT_MAX_AGE = timedelta(hours=48)
 
-UnavailableReason = Literal["no_bundle", "stale", "expired", "clock", "unknown_benefit", "wrong_kind"]
+UnavailableReason = Literal[
+    "no_bundle", "stale", "expired", "clock", "unknown_benefit", "not_in_force", "wrong_kind"
+]
 
 _COUNTER = "请到人工窗口办理，或待本机联网后再试。"
 _COUNTER_EN = "Please go to the staffed counter, or try again when the kiosk is back online."
@@ -44,36 +48,15 @@ _UNAVAILABLE_TEXTS: dict[UnavailableReason, LocalText] = {
         "本机的政策数据已过期，无法离线核验。" + _COUNTER,
         "This kiosk's policy data has expired, so it cannot check offline. " + _COUNTER_EN,
     ),
-    "clock": LocalText(
-        "本机时钟与政策数据不一致，无法离线核验。请工作人员检查本机时钟。",
-        "The kiosk's clock disagrees with its policy data, so it cannot check offline. "
-        "Staff should check the clock.",
-    ),
-    "unknown_benefit": LocalText(
-        "本机的政策数据中没有所选事项。请到人工窗口办理。",
-        "The chosen benefit is not in this kiosk's policy data. Please go to the staffed counter.",
-    ),
-    "wrong_kind": LocalText(
-        "出示的凭证与所选事项的申请对象不符（个人/企业）。请出示相应的凭证。",
-        "The credential shown is for a different kind of applicant (person or business) than "
-        "this benefit. Please show the matching credential.",
-    ),
+    "clock": message("core.offline.clock"),
+    "unknown_benefit": message("core.offline.unknown_benefit"),
+    "not_in_force": message("core.offline.not_in_force"),
+    "wrong_kind": message("core.offline.wrong_kind"),
 }
 
-_ONLINE_ONLY = LocalText(
-    "本机目前离线，这种码只能联网核验（离线只能核验信易电子凭证）。",
-    "The kiosk is offline, and this kind of code can only be checked online (offline, only a "
-    "signed Xinyi credential can be checked).",
-)
-_ONLINE_ONLY_REMEDY = LocalText(
-    "请到人工窗口办理，或出示信易电子凭证，或待本机联网后再试。",
-    "Please go to the staffed counter, show a signed Xinyi credential, or try again when the "
-    "kiosk is back online.",
-)
-_SCHEME_NOT_ACCEPTED = LocalText(
-    "此事项不接受电子凭证核验。",
-    "This benefit is not checked from a signed credential.",
-)
+_ONLINE_ONLY = message("core.offline.online_only")
+_ONLINE_ONLY_REMEDY = message("core.offline.online_only_remedy")
+_SCHEME_NOT_ACCEPTED = message("core.offline.scheme_not_accepted")
 
 
 class OfflineUnavailable(KioskError):
@@ -122,6 +105,9 @@ def decide_offline(
     benefit = usable.catalog.get(benefit_id)
     if benefit is None:
         raise OfflineUnavailable("unknown_benefit", "benefit not in the cached catalog")
+    # The bundle carries every version in force until it expires; the day picks one.
+    if not benefit.in_force(local_day(now, benefit.time_zone)):
+        raise OfflineUnavailable("not_in_force", "no version of the benefit is in force today")
     policy_version = usable.catalog.version
     if presentation.scheme is not Scheme.CREDENTIAL or presentation.facts is None:
         return _undetermined(benefit, policy_version, locale, now, _ONLINE_ONLY)
@@ -162,8 +148,9 @@ def _undetermined(
             as_of=None,
             source=criterion.source.get(locale),
             remedy=_ONLINE_ONLY_REMEDY.get(locale),
+            rule_version=criterion.rule_version,
         )
-        for criterion in benefit.criteria
+        for criterion in benefit.criteria_on(local_day(now, benefit.time_zone))
     )
     return Decision(
         decision_id=uuid.uuid4().hex,

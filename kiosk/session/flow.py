@@ -19,6 +19,7 @@ from kiosk.core.benefits import Benefit, Catalog
 from kiosk.core.credentials import CredentialError, Presentation
 from kiosk.core.decision import Decision, Outcome
 from kiosk.core.errors import KioskError
+from kiosk.core.kiosk_dates import with_birth_dates
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
 
 
@@ -275,6 +276,12 @@ class SessionFlow:
         else:
             self._enter(FlowState.PRESENT, error=None, error_kind=None, error_category=None)
 
+    def internal_error(self) -> None:
+        """Something below the screens failed unexpectedly: whatever the step, end it and show
+        the error (which times out to idle), so the person is never left on a frozen screen."""
+        self._cancel_check()
+        self._fail(_CHECK_FAILED, "internal", ErrorCategory.UNAVAILABLE)
+
     # -- what the devices deliver --------------------------------------------------------
     def device_problem(self, error: KioskError) -> None:
         """A device could not read what the person offered (card misread, code too long)."""
@@ -332,6 +339,8 @@ class SessionFlow:
             self._check_task = None
         if self._view.state is not FlowState.CHECKING:
             return
+        # The ID number in memory dates the age remedy; the birth date never leaves the kiosk.
+        decision = with_birth_dates(decision, benefit, presentation, locale)
         for listener in self._decision_listeners:
             listener(decision)
         self._enter(FlowState.RESULT, decision=decision)

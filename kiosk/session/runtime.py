@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from hardware.base import CardEvent, Device, DeviceEvent, DeviceStatus, ScanEvent, StatusEvent
 from kiosk.core.decision import Decision
 from kiosk.session.flow import FlowState, SessionFlow, SessionView
 from kiosk.session.staff_pin import StaffPin
 
 log = logging.getLogger("kiosk.session.runtime")
 
-# Status names as the drivers report them (hardware.base.DeviceStatus values).
-READY = "ready"
-GONE = frozenset({"disconnected", "no_device", "error"})
+GONE = frozenset({DeviceStatus.DISCONNECTED, DeviceStatus.NO_DEVICE, DeviceStatus.ERROR})
 
 
 class CounterStore(Protocol):
@@ -51,7 +50,7 @@ class NamedDevice:
     """A driver (hardware.base.Device) and what staff call it: "scanner" or "card_reader"."""
 
     name: str
-    device: Any
+    device: Device
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,20 +130,19 @@ class KioskRuntime:
             self.on_device_event(named.name, event)
 
     # -- what devices deliver ----------------------------------------------------------
-    def on_device_event(self, name: str, event: Any) -> None:
-        kind = type(event).__name__
-        if kind == "ScanEvent":
+    def on_device_event(self, name: str, event: DeviceEvent) -> None:
+        if isinstance(event, ScanEvent):
             self.flow.present(event.payload)
-        elif kind == "CardEvent":
+        elif isinstance(event, CardEvent):
             self.flow.present(event.id_number, holder_name_masked=event.name_masked)
-        elif kind == "StatusEvent":
-            status = str(getattr(event.status, "value", event.status))
+        elif isinstance(event, StatusEvent):
+            status = event.status
             was_ready = self._ready.get(name, False)
-            self._ready[name] = status == READY
+            self._ready[name] = status is DeviceStatus.READY
             if was_ready and status in GONE:
-                log.warning("%s went away (%s)", name, status)
+                log.warning("%s went away (%s)", name, status.value)
                 self.flow.device_lost()
-            elif status == READY and event.problem is not None:
+            elif status is DeviceStatus.READY and event.problem is not None:
                 self.flow.device_problem(event.problem)
             self._check_devices(self.flow.view)
 
@@ -164,7 +162,7 @@ class KioskRuntime:
 
     # -- staff -------------------------------------------------------------------------
     def device_statuses(self) -> dict[str, str]:
-        return {d.name: str(getattr(d.device.status, "value", d.device.status)) for d in self.devices}
+        return {d.name: d.device.status.value for d in self.devices}
 
     async def health(self) -> Health:
         reachable: bool | None = None

@@ -25,6 +25,11 @@ LOCKOUT_SECONDS = 300.0
 MAX_PIN_DIGITS = 12
 # n=2**14, r=8 costs ~16 MiB and tens of milliseconds: slow for guessing, fine for one touch.
 _N, _R, _P = 2**14, 8, 1
+# What one check may cost. OpenSSL refuses a hash whose buffers (128*r*p + 128*r*(n+2) bytes)
+# exceed maxmem, or with n >= 2**(16*r); the check runs on the UI loop, so its work (n*r*p) is
+# capped at 4x the default's.
+MAXMEM = 64 * 1024 * 1024
+MAX_WORK = 4 * _N * _R * _P
 
 
 class PinHashError(KioskError):
@@ -41,7 +46,8 @@ def hash_pin(pin: str, *, salt: bytes | None = None, n: int = _N, r: int = _R, p
     if not pin.isdigit() or not 4 <= len(pin) <= MAX_PIN_DIGITS:
         raise ValueError(f"a staff PIN is 4 to {MAX_PIN_DIGITS} digits")
     salt = salt if salt is not None else secrets.token_bytes(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, maxmem=64 * 1024 * 1024, dklen=32)
+    _check_cost(n, r, p)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, maxmem=MAXMEM, dklen=32)
     return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
 
 
@@ -63,11 +69,30 @@ def _parse(stored: str) -> _Parsed:
         salt, digest = bytes.fromhex(parts[4]), bytes.fromhex(parts[5])
     except ValueError:
         raise PinHashError("staff_pin_hash has a non-numeric cost or non-hex salt/hash") from None
+    _check_cost(n, r, p)
+    if not 8 <= len(salt) <= 64 or not 16 <= len(digest) <= 64:
+        raise PinHashError("staff_pin_hash salt (8-64 bytes) or hash (16-64 bytes) has the wrong length")
+    return _Parsed(n, r, p, salt, digest)
+
+
+def scrypt_memory(n: int, r: int, p: int) -> int:
+    """Bytes OpenSSL's scrypt allocates (B and V, X, T of RFC 7914), the figure maxmem bounds."""
+    return 128 * r * p + 128 * r * (n + 2)
+
+
+def _check_cost(n: int, r: int, p: int) -> None:
+    """Exactly the parameters the checker can run: in range, within MAXMEM and MAX_WORK."""
     if n < 2**10 or n > 2**20 or n & (n - 1) or not 1 <= r <= 32 or not 1 <= p <= 16:
         raise PinHashError("staff_pin_hash cost parameters are out of range")
-    if len(salt) < 8 or len(digest) < 16:
-        raise PinHashError("staff_pin_hash salt or hash is too short")
-    return _Parsed(n, r, p, salt, digest)
+    if n >= 2 ** (16 * r):
+        raise PinHashError("staff_pin_hash n must be below 2**(16*r) (scrypt's own rule): raise r")
+    if scrypt_memory(n, r, p) > MAXMEM:
+        raise PinHashError(
+            f"staff_pin_hash needs {scrypt_memory(n, r, p) // (1024 * 1024)} MiB per check, over the "
+            f"{MAXMEM // (1024 * 1024)} MiB limit: lower n or r (e.g. n=16384, r=8)"
+        )
+    if n * r * p > MAX_WORK:
+        raise PinHashError("staff_pin_hash costs more work than one check may take: lower n, r or p")
 
 
 def validate_pin_hash(stored: str) -> None:
@@ -99,7 +124,7 @@ class StaffPin:
         if attempt.isdigit() and len(attempt) <= MAX_PIN_DIGITS:
             digest = hashlib.scrypt(
                 attempt.encode(), salt=parsed.salt, n=parsed.n, r=parsed.r, p=parsed.p,
-                maxmem=64 * 1024 * 1024, dklen=len(parsed.digest),
+                maxmem=MAXMEM, dklen=len(parsed.digest),
             )
             ok = hmac.compare_digest(digest, parsed.digest)
         if ok:

@@ -89,8 +89,7 @@ def build_station(
         return PolicyInfo(version=str(bundle.version), issued_at=bundle.issued_at)
 
     async def sync_now() -> bool:
-        result = await sync.sync_now()
-        return result.outcome in ("updated", "unchanged")
+        return (await sync.sync_now()).ok
 
     runtime = KioskRuntime(
         flow,

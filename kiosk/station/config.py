@@ -7,20 +7,25 @@ config can be shown to support staff.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.errors import KioskError
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText, parse_locale
 from kiosk.session.flow import Timeouts
 from kiosk.session.readout import DEFAULT_TIME_ZONE, Site
+from kiosk.station import paths
 
-DEFAULT_CONFIG_PATH = Path("/etc/xinyi-kiosk/kiosk.toml")
 _MAX_CONFIG_BYTES = 64 * 1024
+_MAX_TOKEN_BYTES = 4096
 
 
 class ConfigError(KioskError):
@@ -79,12 +84,16 @@ class KioskConfig:
         if self.token_file is None:
             return None
         try:
-            value = self.token_file.read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise ConfigError(self.origin, "token_file", f"cannot be read: {error.strerror}") from None
+            raw = read_bounded(self.token_file, _MAX_TOKEN_BYTES)
+        except FileReadError as error:
+            raise ConfigError(self.origin, "token_file", str(error)) from None
+        try:
+            value = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise ConfigError(self.origin, "token_file", "is not UTF-8 text") from None
         if not value:
             raise ConfigError(self.origin, "token_file", "is empty")
-        return value
+        return check_token(value, self.origin, "token_file")
 
 
 _TOP_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -119,15 +128,15 @@ def load_config(path: Path | None) -> KioskConfig:
         return KioskConfig()
     origin = str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise ConfigError(origin, "(file)", f"cannot be read: {error.strerror}") from None
-    if len(raw) > _MAX_CONFIG_BYTES:
-        raise ConfigError(origin, "(file)", f"is larger than {_MAX_CONFIG_BYTES} bytes")
+        raw = read_bounded(path, _MAX_CONFIG_BYTES)
+    except FileReadError as error:
+        raise ConfigError(origin, "(file)", str(error)) from None
     try:
         document = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(origin, "(file)", f"is not valid UTF-8 TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(origin, "(file)", "nests arrays or tables too deeply") from None
     return _parse(document, origin, path.resolve().parent)
 
 
@@ -143,8 +152,8 @@ def _parse(document: dict[str, Any], origin: str, base: Path) -> KioskConfig:
     for key in ("backend_url", "device_id", "credential_prefix", "staff_pin_hash"):
         if key in document:
             changes[key] = _non_empty(document[key], origin, key)
-    if "backend_url" in changes and not changes["backend_url"].startswith(("http://", "https://")):
-        raise ConfigError(origin, "backend_url", "must start with http:// or https://")
+    if "backend_url" in changes:
+        changes["backend_url"] = check_backend_url(changes["backend_url"], origin, "backend_url")
     if "token_file" in document:
         changes["token_file"] = base / _non_empty(document["token_file"], origin, "token_file")
     if "data_dir" in document:
@@ -159,7 +168,7 @@ def _parse(document: dict[str, Any], origin: str, base: Path) -> KioskConfig:
     for key in ("trust_files", "authority_keys"):
         if key in document:
             items = document[key]
-            if not all(isinstance(item, str) and item for item in items):
+            if not all(isinstance(item, str) and item and "\x00" not in item for item in items):
                 raise ConfigError(origin, key, "must be a list of file paths")
             changes[key] = tuple(base / item for item in items)
     if "max_bundle_age_hours" in document:
@@ -238,7 +247,44 @@ def _device(table: dict[str, Any], origin: str, name: str) -> DeviceConfig:
 def _non_empty(value: str, origin: str, key: str) -> str:
     if not value.strip():
         raise ConfigError(origin, key, "must not be empty")
+    if "\x00" in value:
+        raise ConfigError(origin, key, "must not hold a NUL character")
     return value.strip()
+
+
+def check_backend_url(value: str, origin: str, key: str) -> str:
+    """An http(s) URL with a host and, if any, a port 1-65535 and a well-formed IP literal."""
+    url = value.strip()
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(origin, key, "must start with http:// or https://")
+    if any(ch.isspace() or ord(ch) < 0x20 or ch == "\x7f" for ch in url) or not url.isascii():
+        raise ConfigError(origin, key, "must be an ASCII URL without spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:  # a port out of range or not a number, a broken [IPv6]
+        raise ConfigError(origin, key, f"is not a valid URL: {error}") from None
+    if not parts.hostname:
+        raise ConfigError(origin, key, "names no host")
+    if port == 0:
+        raise ConfigError(origin, key, "port must be between 1 and 65535")
+    if "[" in parts.netloc:
+        try:
+            ipaddress.IPv6Address(parts.hostname.split("%")[0])
+        except ValueError:
+            raise ConfigError(origin, key, "holds a malformed IPv6 address") from None
+    if parts.username is not None or parts.query or parts.fragment:
+        raise ConfigError(origin, key, "must not hold a user name, a query or a fragment")
+    return url
+
+
+def check_token(value: str, origin: str, key: str) -> str:
+    """A device token goes into an HTTP header: visible ASCII only."""
+    if not value.isascii() or not value.isprintable() or " " in value:
+        raise ConfigError(origin, key, "must be visible ASCII characters (no spaces)")
+    if len(value) > 1024:
+        raise ConfigError(origin, key, "is longer than 1024 characters")
+    return value
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
@@ -252,23 +298,23 @@ def resolve_config(
     backend_url: str | None = None,
     token: str | None = None,
     data_dir: Path | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> KioskConfig:
     """Config file (explicit, $XINYI_CONFIG, or the system path if it exists) + env + options."""
     env = os.environ if environ is None else environ
-    if path is None and env.get("XINYI_CONFIG"):
-        path = Path(env["XINYI_CONFIG"])
-    if path is None and DEFAULT_CONFIG_PATH.exists():
-        path = DEFAULT_CONFIG_PATH
-    config = load_config(path)
+    config_file: Path | None = paths.config_path(path, env)
+    if path is None and config_file == paths.DEFAULT_CONFIG_PATH and not config_file.exists():
+        config_file = None  # no file at all: the built-in defaults and the environment
+    config = load_config(config_file)
     changes: dict[str, Any] = {}
-    url = backend_url or env.get("XINYI_BACKEND_URL")
-    if url:
-        changes["backend_url"] = url
-    secret = token or env.get("XINYI_DEVICE_TOKEN")
-    if secret:
-        changes["token"] = secret
-    folder = data_dir or (Path(env["XINYI_DATA_DIR"]) if env.get("XINYI_DATA_DIR") else None)
-    if folder is not None:
-        changes["data_dir"] = folder
+    if backend_url:
+        changes["backend_url"] = check_backend_url(backend_url, "--backend", "URL")
+    elif env.get(paths.BACKEND_URL_ENV):
+        changes["backend_url"] = check_backend_url(env[paths.BACKEND_URL_ENV], "environment", paths.BACKEND_URL_ENV)
+    if token:
+        changes["token"] = check_token(token, "--token", "token")
+    elif env.get(paths.DEVICE_TOKEN_ENV):
+        changes["token"] = check_token(env[paths.DEVICE_TOKEN_ENV], "environment", paths.DEVICE_TOKEN_ENV)
+    if data_dir is not None or env.get(paths.DATA_DIR_ENV, "").strip():
+        changes["data_dir"] = paths.data_dir(data_dir, env)
     return replace(config, **changes)

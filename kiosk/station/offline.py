@@ -13,8 +13,10 @@ from pathlib import Path
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from kiosk.adapters.authority_trust import AuthorityTrust
 from kiosk.adapters.bundle_sync import BundleSync, SyncPolicy
 from kiosk.adapters.store import Store
+from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.bundle import PolicyBundle, load_authority_keys, verify_bundle
 from kiosk.core.credentials import DEFAULT_PREFIX, CredentialSettings, TrustStore, read_presentation
 from kiosk.core.credentials.trust import TrustKeyError
@@ -28,6 +30,9 @@ from kiosk.core.offline import (
 )
 from kiosk.core.text import Locale
 from kiosk.session.checkers import Checker, FallbackChecker, OfflineChecker
+
+MAX_KEY_FILE_BYTES = 64 * 1024  # a few PEM public keys
+MAX_TRUST_FILE_BYTES = 1024 * 1024  # a PEM bundle of a few hundred issuer certificates
 
 
 def authority_keys(paths: Iterable[Path] = ()) -> dict[str, ed25519.Ed25519PublicKey]:
@@ -45,10 +50,21 @@ def authority_keys(paths: Iterable[Path] = ()) -> dict[str, ed25519.Ed25519Publi
     blobs = []
     for path in chosen:
         try:
-            blobs.append(Path(path).read_bytes())
-        except OSError as error:
-            raise TrustKeyError(f"cannot read authority key file: {error.strerror}") from None
+            blobs.append(read_bounded(path, MAX_KEY_FILE_BYTES))
+        except FileReadError as error:
+            raise TrustKeyError(f"authority key file {error}") from None
     return load_authority_keys(blobs)
+
+
+def trust_store(paths: Iterable[Path]) -> TrustStore:
+    """Issuer keys from the config's (or --trust) files, each read to MAX_TRUST_FILE_BYTES."""
+    store = TrustStore()
+    for path in paths:
+        try:
+            store = store.merged(TrustStore.from_bytes(read_bounded(Path(path), MAX_TRUST_FILE_BYTES)))
+        except FileReadError as error:
+            raise TrustKeyError(f"trust file {error}") from None
+    return store
 
 
 def cached_bundle(store: Store, authorities: Mapping[str, ed25519.Ed25519PublicKey]) -> PolicyBundle:
@@ -56,7 +72,8 @@ def cached_bundle(store: Store, authorities: Mapping[str, ed25519.Ed25519PublicK
     stored = store.load_bundle()
     if stored is None:
         raise OfflineUnavailable("no_bundle", "no bundle in the data folder; run `kiosk sync`")
-    return verify_bundle(stored.raw, authorities)
+    # The configured keys plus what a key rollover taught the kiosk (authority_trust.py).
+    return verify_bundle(stored.raw, AuthorityTrust(authorities, store).keys())
 
 
 def decide_from_cache(

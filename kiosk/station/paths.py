@@ -12,18 +12,18 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
-from kiosk.core.text import LocalText
 
 DEFAULT_CONFIG_PATH = Path("/etc/xinyi-kiosk/kiosk.toml")
 DEFAULT_DATA_DIR = Path("/var/lib/xinyi-kiosk")
+# The environment kiosk.service (and a technician) may set; the command line beats each of them.
 CONFIG_ENV = "XINYI_CONFIG"
 DATA_DIR_ENV = "XINYI_DATA_DIR"
+BACKEND_URL_ENV = "XINYI_BACKEND_URL"
+DEVICE_TOKEN_ENV = "XINYI_DEVICE_TOKEN"
 
-_PATH_TEXT = LocalText(
-    "本机的文件位置设置有误，无法启动，请联系运维人员。",
-    "This kiosk's file locations are set wrongly, so it cannot start. Please contact IT support.",
-)
+_PATH_TEXT = message("station.paths.path")
 
 
 class PathSettingError(KioskError):

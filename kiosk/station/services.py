@@ -17,10 +17,20 @@ from kiosk.adapters.backend_client import BackendClient, OnlineChecker
 from kiosk.adapters.store import Store
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.benefits import Catalog
-from kiosk.core.credentials import Presentation, TrustStore, read_presentation
+from kiosk.core.credentials import CredentialError, Presentation, read_presentation
+from kiosk.core.offline import OfflineUnavailable
 from kiosk.session.flow import Checker, SessionFlow, Timeouts
 from kiosk.station.config import KioskConfig
-from kiosk.station.offline import OfflineParts, offline_parts
+from kiosk.station.offline import OfflineParts, offline_parts, trust_store
+
+# The backend gets the configured checking time less this, so an offline answer can still be
+# given before the session's own checking timeout ends it (the config allows >= 5 s).
+OFFLINE_RESERVE_SECONDS = 1.0
+
+
+def check_deadline(checking: float) -> float:
+    """The backend's share of the checking time (half of it, if that is under two seconds)."""
+    return max(checking - OFFLINE_RESERVE_SECONDS, checking / 2)
 
 
 @dataclass
@@ -32,9 +42,25 @@ class KioskServices:
     offline: OfflineParts
 
     def presentation_reader(self, clock: Callable[[], datetime] | None = None) -> Callable[[bytes | str], Presentation]:
-        """Reads with the trust keys and revocations of the bundle current at each read."""
+        """Reads with the trust keys and revocations of the bundle current at each read.
+
+        A signed code whose key the kiosk does not know, while it holds no policy bundle (never
+        synced, or its data folder was damaged), says nothing about the code: the kiosk lacks
+        the trust list. That is "cannot check right now", never blamed on the person's code.
+        """
         now = clock or (lambda: datetime.now(UTC))
-        return lambda raw: read_presentation(raw, self.offline.credential_settings(), now=now())
+
+        def read(raw: bytes | str) -> Presentation:
+            try:
+                return read_presentation(raw, self.offline.credential_settings(), now=now())
+            except CredentialError as error:
+                if error.step == "unknown_key" and self.offline.sync.current is None:
+                    raise OfflineUnavailable(
+                        "no_bundle", "a signed code, and no policy bundle to know its key by"
+                    ) from None
+                raise
+
+        return read
 
     def new_flow(self, *, timeouts: Timeouts | None = None) -> SessionFlow:
         return SessionFlow(
@@ -60,10 +86,11 @@ def build_services(
     checker; `store` lets a caller share one store with the runtime's counters."""
     only_offline = config.offline_only if offline_only is None else offline_only
     token = config.device_token()
-    client = (
-        None if only_offline else BackendClient(config.backend_url, token or "", config.device_id, transport=transport)
+    client = None if only_offline else BackendClient(
+        config.backend_url, token or "", config.device_id, transport=transport,
+        check_deadline=check_deadline(config.timeouts.checking),
     )
-    trust = TrustStore.from_files(config.trust_files) if config.trust_files else TrustStore()
+    trust = trust_store(config.trust_files)
     online: Checker | None = OnlineChecker(client) if client is not None else None
     if online is not None and online_wrapper is not None:
         online = online_wrapper(online)

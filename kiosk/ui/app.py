@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
+from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
@@ -40,6 +42,7 @@ STATE_SCREENS = {
     FlowState.RESULT: "result",
     FlowState.ERROR: "error",
 }
+log = logging.getLogger("kiosk.ui.app")
 KEY_ESCAPE, KEY_F1 = 27, 282
 STAFF_IDLE_SECONDS = 120.0
 WARN_SECONDS = 15  # "Need more time?" this long before a step times out
@@ -70,6 +73,26 @@ class KioskRoot(FloatLayout):
     def on_touch_down(self, touch: Any) -> bool:
         App.get_running_app().any_touch()
         return bool(super().on_touch_down(touch))
+
+
+class LastResort(ExceptionHandler):
+    """Kivy's loop hands it any exception a screen's handler raised; the kiosk shows the error
+    screen and carries on instead of ending (systemd would restart it, but the person at the
+    screen would see it vanish). Only KeyboardInterrupt / SystemExit, or a failed recovery, end it."""
+
+    def __init__(self, app: KioskApp) -> None:
+        self._app = app
+
+    def handle_exception(self, inst: BaseException) -> int:
+        if not isinstance(inst, Exception):
+            return int(ExceptionManager.RAISE)
+        # The type only: an exception's message may hold what was scanned.
+        log.error("a screen handler failed (%s); showing the error screen", type(inst).__name__)
+        try:
+            self._app.recover()
+        except Exception:
+            return int(ExceptionManager.RAISE)
+        return int(ExceptionManager.PASS)
 
 
 class KioskApp(App):
@@ -111,6 +134,7 @@ class KioskApp(App):
         self._speaking: asyncio.Future[bool] | None = None
         self._ticket: Any = None
         self._warning: Any = None
+        self._last_resort = LastResort(self)
         super().__init__(**kwargs)
         self.set_elder(self.default_elder)
         self.speech_enabled = bool(speaker and speaker.available)
@@ -131,6 +155,7 @@ class KioskApp(App):
         self._staff_timer = Clock.schedule_interval(lambda _dt: self.check_staff_timeout(), 1.0)
         if self.hardened:
             self.harden()
+        ExceptionManager.add_handler(self._last_resort)
         return root
 
     def detach(self) -> None:
@@ -143,6 +168,8 @@ class KioskApp(App):
             self._staff_timer = None
         Window.unbind(size=self._on_window_size)
         self.stop_speaking()
+        if self._last_resort in ExceptionManager.handlers:
+            ExceptionManager.remove_handler(self._last_resort)
         self.unharden()
 
     # -- hardening -------------------------------------------------------------------------
@@ -322,6 +349,12 @@ class KioskApp(App):
         button.role = "secondary"
         button.bind(on_release=lambda *_: code.present())
         return button
+
+    def recover(self) -> None:
+        """After an unexpected failure: leave staff mode, show the error screen (it returns to idle)."""
+        self.staff_mode = ""
+        self.flow.internal_error()
+        self._show()
 
     # -- staff -------------------------------------------------------------------------------
     def open_staff(self) -> None:

@@ -89,8 +89,8 @@ def test_sign_and_verify_commands(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--key", str(ISSUER_PUBLIC)], "authority key"),
-        (["--key", str(DEMO_KEYS / "issuer-p256-DEMO-private.pem")], "not an Ed25519"),
+        (["--key", str(ISSUER_PUBLIC)], "no PEM private key"),
+        (["--key", str(DEMO_KEYS / "issuer-p256-DEMO-private.pem")], "must be ed25519"),
         (["--key", str(AUTHORITY_PRIVATE_PEM), "--policy", "/nonexistent"], "cannot be read"),
         (["--key", str(AUTHORITY_PRIVATE_PEM), "--revoked", "/nonexistent"], "revocation file"),
     ],

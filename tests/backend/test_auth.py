@@ -45,7 +45,7 @@ def test_the_tokens_file_round_trips_and_never_holds_a_token(tmp_path: Path) -> 
 
 
 _SALT, _HASH = "0" * 32, "0" * 64
-_ENTRY = '{"device": "k", "salt": "' + _SALT + '", "hmac_sha256": "' + _HASH + '"}'
+_ENTRY = '{"device": "k", "token_id": "' + "a" * 16 + '", "salt": "' + _SALT + '", "hmac_sha256": "' + _HASH + '"}'
 
 
 @pytest.mark.parametrize(
@@ -60,6 +60,9 @@ _ENTRY = '{"device": "k", "salt": "' + _SALT + '", "hmac_sha256": "' + _HASH + '
         '{"devices": [' + _ENTRY.replace(_HASH, "zz") + "]}",
         '{"devices": [' + _ENTRY.replace('"k"', '"bad id!"') + "]}",
         '{"devices": [' + _ENTRY + ", " + _ENTRY + "]}",
+        '{"devices": [' + _ENTRY.replace("a" * 16, "A" * 16) + "]}",
+        '{"devices": [' + _ENTRY.replace('"k"', '"k1"') + ", " + _ENTRY.replace('"k"', '"k2"') + "]}",
+        '{"devices": [' + "[" * 5000 + "]" * 5000 + "]}",
     ],
 )
 def test_a_faulty_tokens_file_is_refused_by_name(tmp_path: Path, content: str) -> None:
@@ -73,8 +76,11 @@ def test_a_faulty_tokens_file_is_refused_by_name(tmp_path: Path, content: str) -
 
 def _config(tmp_path: Path, extra: str = "") -> Path:
     write_demo_database(tmp_path / "records.sqlite3")
+    assert backend_main(["keys", "new", "--kind", "authority", "--out", str(tmp_path / "authority")]) == 0
     config = tmp_path / "backend.toml"
-    config.write_text(f'db = "records.sqlite3"\ndevice_tokens = "devices.json"\n{extra}')
+    config.write_text(
+        f'db = "records.sqlite3"\ndevice_tokens = "devices.json"\nauthority_key = "authority-private.pem"\n{extra}'
+    )
     return config
 
 
@@ -83,10 +89,10 @@ def test_device_token_command_and_config_file_run_a_real_service(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], preload: bool
 ) -> None:
     tokens = tmp_path / "devices.json"
-    assert backend_main(["device-token", "--device", "kiosk-0042", "--tokens", str(tokens)]) == 0
+    assert backend_main(["device-token", "issue", "--device", "kiosk-0042", "--tokens", str(tokens)]) == 0
     issued = capsys.readouterr().out.strip()
     assert len(issued) >= 40 and issued not in tokens.read_text()
-    assert backend_main(["device-token", "--device", "kiosk-0043", "--tokens", str(tokens)]) == 0
+    assert backend_main(["device-token", "issue", "--device", "kiosk-0043", "--tokens", str(tokens)]) == 0
     capsys.readouterr()
     assert [c.device for c in read_tokens_file(tokens)] == ["kiosk-0042", "kiosk-0043"]
     extra = f"rate_per_second = 50\nrate_burst = 1000\nlog_requests = false\npreload_records = {str(preload).lower()}\n"
@@ -106,7 +112,7 @@ def test_device_token_command_and_config_file_run_a_real_service(
 
 
 def test_device_token_refuses_a_bad_device_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert backend_main(["device-token", "--device", "no spaces", "--tokens", str(tmp_path / "d.json")]) == 2
+    assert backend_main(["device-token", "issue", "--device", "no spaces", "--tokens", str(tmp_path / "d.json")]) == 2
     assert not (tmp_path / "d.json").exists()
 
 
@@ -119,7 +125,7 @@ def test_device_token_refuses_a_bad_device_id(tmp_path: Path, capsys: pytest.Cap
         ('db = "records.sqlite3"\ndevice_tokens = "devices.json"\nlog_requests = 1\n', "log_requests"),
         ('db = "records.sqlite3"\ndevice_tokens = "devices.json"\ncolour = "red"\n', "colour"),
         ('db = "missing.sqlite3"\ndevice_tokens = "devices.json"\n', "db"),
-        ('db = "records.sqlite3"\ndevice_tokens = "devices.json"\nrate_burst = 0\n', "rate_per_second"),
+        ('db = "records.sqlite3"\ndevice_tokens = "devices.json"\nrate_burst = 0\n', "rate_burst"),
         ("db = [\n", "(file)"),
     ],
 )

@@ -72,6 +72,7 @@ def test_the_openapi_document_is_served_without_a_token(client: httpx.Client) ->
     assert document["openapi"].startswith("3.1")
     assert set(document["paths"]) == {
         "/v1/eligibility",
+        "/v1/simulate",
         "/v1/bundle",
         "/v1/health",
         "/v1/openapi.json",

@@ -85,9 +85,9 @@ def test_plain_output_in_chinese_and_english(demo: tuple[str, list[DemoSubject]]
     en = check(url, "expedited-permit", subject.value, "--locale", "en")
     assert zh.returncode == en.returncode == 0
     assert zh.stdout.startswith("结果: 不符合条件")
-    assert "[未通过]" in zh.stdout and "可以这样做" in zh.stdout
+    assert "× 不满足" in zh.stdout and "可以这样做" in zh.stdout
     assert en.stdout.startswith("Outcome: Not eligible")
-    assert "[not passed]" in en.stdout and "What you can do" in en.stdout
+    assert "× Not met" in en.stdout and "What you can do" in en.stdout
     assert "staffed counter" in en.stdout  # the route to a human review
     assert subject.value not in zh.stdout + en.stdout, "the code itself is never echoed"
 

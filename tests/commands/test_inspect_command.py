@@ -85,8 +85,12 @@ def test_minted_credential_inspects_as_valid_with_the_subjects_facts(
     found = result["presentation"]
     assert found["subject"]["scheme"] == "uscc" and found["subject"]["masked"] is True
     assert subjects["uscc"].value not in json.dumps(result)
-    assert found["facts"] == json.loads(json.dumps(dict(subjects["uscc"].facts)))
+    # Issue #18 item 15: the facts are the subject's too; names only, unless --show-subject.
+    facts = json.loads(json.dumps(dict(subjects["uscc"].facts)))
+    assert found["facts"] == dict.fromkeys(facts, "<masked>") and found["facts_masked"] is True
     assert found["offline_capable"] is True
+    _, shown = inspect(minted["uscc"], "--trust", str(ED_PUBLIC), "--show-subject")
+    assert shown["presentation"]["facts"] == facts and shown["presentation"]["facts_masked"] is False
     assert [layer["layer"] for layer in result["layers"]][-1] == "content"
 
 
@@ -154,6 +158,8 @@ def test_human_output_masks_the_subject(minted: dict[str, str], subjects: dict[s
     out = done.stdout.decode()
     assert "result       VALID" in out and "layer signature" in out
     assert subjects["uscc"].value not in out
+    fact_lines = out.split("\nfacts\n")[1].split("\nresult")[0].splitlines()
+    assert fact_lines and all(line.endswith('= "<masked>"') for line in fact_lines)
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,12 @@ import string
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 
+from kiosk.core.catalog import read_catalog
+from kiosk.core.text import Locale
 from kiosk.i18n import keys, messages, po_path, translate
+from tests.support.paths import REPO
 
 UI_DIR = Path(__file__).resolve().parents[2] / "kiosk" / "ui"
 KEY_USE = re.compile(r"""(?:tr|tap_key|translate)\(\s*f?['"]([a-z_]+\.[a-z_.{}]+)['"]""")
@@ -62,3 +66,33 @@ def test_no_layout_hard_codes_words() -> None:
 def test_translate_fills_parameters_and_falls_back_to_the_key(locale: str) -> None:
     assert "42" in translate("bar.countdown", locale, seconds=42)
     assert translate("no.such.key", locale) == "no.such.key"
+
+
+SOURCE_DIRS = [REPO / name for name in ("kiosk", "backend", "hardware", "demo")]
+MESSAGE_USE = re.compile(r"""\bmessage\(\s*['"]([a-z_0-9]+(?:\.[a-z_0-9]+)+)['"]""")
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_run_time_reader_gives_what_babel_reads(locale: Locale) -> None:
+    folder = "zh_CN" if locale == "zh-CN" else "en"
+    with po_path(locale).open("rb") as handle:
+        catalog = read_po(handle, locale=folder, domain="kiosk")
+    expected = {str(m.id): str(m.string) for m in catalog if m.id and isinstance(m.string, str) and m.string}
+    assert dict(messages(locale)) == expected
+
+
+def test_every_message_key_in_the_code_is_in_both_catalogs() -> None:
+    used: dict[str, Path] = {}
+    for folder in SOURCE_DIRS:
+        for path in folder.rglob("*.py"):
+            for key in MESSAGE_USE.findall(path.read_text(encoding="utf-8")):
+                used[key] = path
+    assert len(used) > 60
+    missing = {key: str(path.relative_to(REPO)) for key, path in used.items() if key not in keys("zh-CN") & keys("en")}
+    assert not missing
+
+
+def test_the_reader_refuses_what_is_not_a_plain_po_entry() -> None:
+    with pytest.raises(ValueError, match="line 2"):
+        read_catalog('msgid "a"\nmsgctxt "b"\nmsgstr "c"\n')
+    assert read_catalog('# c\nmsgid "a.b"\nmsgstr ""\n"one "\n"two"\n') == {"a.b": "one two"}

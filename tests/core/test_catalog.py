@@ -121,7 +121,7 @@ def test_facts_md_lists_every_fact_with_its_source_and_readers(catalog: Catalog)
     read: dict[str, tuple[str, set[str]]] = {}
     for benefit in catalog.benefits:
         for criterion in benefit.criteria:
-            for fact in criterion.facts:
+            for fact in (*criterion.facts, *criterion.date_facts):
                 _, readers = read.setdefault(fact, (criterion.source_id, set()))
                 readers.add(benefit.id)
     assert _facts_table() == read

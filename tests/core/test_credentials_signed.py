@@ -218,16 +218,47 @@ def test_cose_tags_and_header_buckets() -> None:
     assert read(_rewrap(items, tag=None)).offline_capable  # untagged COSE_Sign1
     assert read(_rewrap(items, outer=61)).offline_capable  # CWT tag around it
     assert step_of(_rewrap(items, tag=99)) == "cose"
-    # alg and kid only in the unprotected bucket: still found
-    protected = cbor2.loads(items[0])
-    payload = items[2]
-    message = sig_structure(b"", payload)
-    signature = ED_KEY.sign(message)
-    assert read(_rewrap([b"", protected, payload, signature])).offline_capable
     # a wrong protected kid loses even when the unprotected one is right
     wrong = cbor2.dumps({1: -8, 4: b"\x00" * 8})
-    bad = [wrong, {4: protected[4]}, payload, ED_KEY.sign(sig_structure(wrong, payload))]
+    payload, kid = items[2], cbor2.loads(items[0])[4]
+    bad = [wrong, {4: kid}, payload, ED_KEY.sign(sig_structure(wrong, payload))]
     assert step_of(_rewrap(bad)) == "unknown_key"
+
+
+@pytest.mark.parametrize(
+    ("protected_header", "unprotected_header", "names"),
+    [
+        ({}, {1: -8, 4: "kid"}, "alg"),  # both outside the signature
+        ({4: "kid"}, {1: -8}, "alg"),
+        ({1: -8}, {4: "kid"}, "kid"),
+        ({}, {1: -8}, "alg"),
+    ],
+)
+def test_alg_or_kid_only_in_the_unprotected_header_is_refused(
+    protected_header: dict[int, Any], unprotected_header: dict[int, Any], names: str
+) -> None:
+    """RFC 9052 §3.1: alg must be protected. Correctly signed, and still refused, by name."""
+    items = _cose_array(issue())
+    kid = cbor2.loads(items[0])[4]
+    fill = {label: (kid if value == "kid" else value) for label, value in protected_header.items()}
+    loose = {label: (kid if value == "kid" else value) for label, value in unprotected_header.items()}
+    protected = cbor2.dumps(fill) if fill else b""
+    text = _rewrap([protected, loose, items[2], ED_KEY.sign(sig_structure(protected, items[2]))])
+    with pytest.raises(CredentialError) as caught:
+        read(text)
+    assert caught.value.step == "unprotected_header"
+    assert names in caught.value.detail and "unprotected" in caught.value.detail
+
+
+def test_an_unprotected_kid_is_allowed_only_where_the_reader_says_so() -> None:
+    """The EU DCC lets kid travel unprotected; its reader turns the check off, alg stays protected."""
+    items = _cose_array(issue())
+    kid = cbor2.loads(items[0])[4]
+    protected = cbor2.dumps({1: -8})
+    text = _rewrap([protected, {4: kid}, items[2], ED_KEY.sign(sig_structure(protected, items[2]))])
+    loose = CredentialSettings(trust=SETTINGS.trust, limits=CredentialLimits(protected_kid=False))
+    assert read(text, loose).offline_capable
+    assert step_of(text) == "unprotected_header"
 
 
 def test_unsupported_algorithm_and_missing_kid() -> None:

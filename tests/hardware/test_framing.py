@@ -114,3 +114,21 @@ def test_any_split_of_the_byte_stream_gives_the_same_scans(scans: list[bytes], d
     framed = frame_all(chunks)
     assert framed == [RawScan(b"]Q1" + p) for p in scans]
     assert [split_aim(f.data)[1] for f in framed if isinstance(f, RawScan)] == scans
+
+
+@pytest.mark.parametrize("configured", [b"\r", b"\n", b"\r\n"])
+@pytest.mark.parametrize("sent", [b"\r", b"\n", b"\r\n"])
+@pytest.mark.parametrize("cut", [1, 3, 10, 21, 22])
+def test_any_line_end_the_scanner_sends_ends_the_scan_whatever_is_configured(
+    configured: bytes, sent: bytes, cut: int
+) -> None:
+    """Issue #18 item 13, as a class: CR, LF or CR LF, in any two writes 30 ms apart."""
+    raw = b"]Q191110000600037341L" + sent
+    frames = frame_all([(0.0, raw[:cut]), (0.03, raw[cut:])], terminator=configured)
+    assert frames == [RawScan(b"]Q191110000600037341L")]
+
+
+def test_a_lone_line_end_after_a_finished_scan_is_no_scan() -> None:
+    framer = ScanFramer(terminator=b"\r", terminator_gap=GAP, idle_gap=IDLE, is_complete=lambda _: True)
+    assert framer.feed(b"]Q1CODE\r", 0.0) == [RawScan(b"]Q1CODE")]
+    assert framer.feed(b"\n", 0.03) + framer.flush_due(1.0) == []

@@ -179,3 +179,21 @@ async def test_a_path_that_is_not_a_serial_port_is_an_error_with_advice(tmp_path
         failed = await status_of(aiter(device), DeviceStatus.ERROR)
         assert failed.problem is not None
         assert "dialout" in failed.problem.message("en")
+
+
+async def test_a_crlf_after_an_aim_prefix_in_two_writes_is_not_kept_in_the_payload() -> None:
+    """Issue #18 item 13: a scanner set for CR that sends CR LF, its scan in two writes 30 ms
+    apart. Neither the CR LF nor a lone LF arriving after the CR may reach the payload."""
+    code = b"91110000600037341L"
+    with SimulatedScanner() as sim:
+        async with scanner(sim.port_path, terminator="cr") as device:
+            events = aiter(device)
+            await status_of(events, DeviceStatus.READY)
+            sim.present(code, terminator=b"\r\n", chunk_size=12, gap=0.03, pause_after=PAUSE)
+            sim.send(b"]Q1SECOND-CODE\r", pause_after=0.03)  # ...and its LF in a write of its own
+            sim.send(b"\n", pause_after=PAUSE)
+            sim.present(b"text that ends in LF\n", terminator=b"\r\n", chunk_size=9, gap=0.03, pause_after=PAUSE)
+            first = await next_of(events, ScanEvent)
+            assert (first.payload, first.symbology) == (code, "]Q1")
+            assert (await next_of(events, ScanEvent)).payload == b"SECOND-CODE"  # and no scan of "\n"
+            assert (await next_of(events, ScanEvent)).payload == b"text that ends in LF\n"

@@ -17,26 +17,23 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.image import REPO, STAGE, TOKEN, kiosk_wheel_dir, run_build, write_operator_files
+from tests.support.image import CACHE, REPO, STAGE, TOKEN, cached_wheelhouse, run_build, write_operator_files
 
 pytestmark = pytest.mark.slow
 
 SUITE = "bookworm"
 MIRROR = os.environ.get("XINYI_DEBIAN_MIRROR", "http://deb.debian.org/debian")
-CACHE = Path(os.environ.get("XINYI_DEBOOTSTRAP_CACHE", "/var/cache/xinyi-debootstrap"))
 # Beyond the stage's own list: what pi-gen's earlier stages already give Raspberry Pi OS Lite.
 BASE_PACKAGES = ["systemd", "systemd-sysv", "python3", "passwd"]
 SUB_STAGES = ["01-kiosk-user", "02-kiosk-app", "03-kiosk-config", "04-system"]
@@ -59,48 +56,6 @@ def mirror_reachable() -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
-
-
-def cached_wheelhouse(timings: dict[str, float]) -> Path:
-    """Our wheel plus wheels of all its dependencies, made once per dependency set on the host
-    (same Python and libc as the bookworm root), so the chroot's pip needs no index."""
-    kiosk_wheel = next(kiosk_wheel_dir().glob("xinyi_kiosk-*.whl"))
-    with zipfile.ZipFile(kiosk_wheel) as wheel:
-        metadata = next(name for name in wheel.namelist() if name.endswith(".dist-info/METADATA"))
-        requirements = sorted(
-            line for line in wheel.read(metadata).decode().splitlines() if line.startswith("Requires-Dist:")
-        )
-    key = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
-    wheelhouse = CACHE / f"wheelhouse-{key}"
-    if not (wheelhouse / ".complete").exists():
-        started = time.monotonic()
-        shutil.rmtree(wheelhouse, ignore_errors=True)
-        built = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--quiet",
-                "--prefer-binary",
-                "-w",
-                str(wheelhouse),
-                str(kiosk_wheel),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        if built.returncode != 0:
-            pytest.fail(f"could not fetch the kiosk's dependencies:\n{built.stdout[-3000:]}\n{built.stderr[-3000:]}")
-        for own in wheelhouse.glob("xinyi_kiosk-*.whl"):
-            own.unlink()
-        (wheelhouse / ".complete").write_text("\n".join(requirements) + "\n")
-        timings["wheelhouse"] = time.monotonic() - started
-    folder = Path(tempfile.mkdtemp(prefix="xinyi-wheels-"))
-    for wheel_file in [kiosk_wheel, *wheelhouse.glob("*.whl")]:
-        shutil.copy(wheel_file, folder)
-    return folder
 
 
 def root_packages() -> list[str]:
@@ -284,6 +239,15 @@ def test_kiosk_help_runs_as_the_kiosk_user(installed_root: Path) -> None:
     result = in_chroot(installed_root, "runuser", "-u", "kiosk", "--", "/opt/xinyi-kiosk/venv/bin/kiosk", "--help")
     assert result.returncode == 0, result.stderr
     assert "doctor" in result.stdout
+
+
+def test_the_installed_kiosk_loads_its_policy(installed_root: Path) -> None:
+    # The wheel carries the policy as package data: the catalog loads in the image's own venv.
+    result = in_chroot(
+        installed_root, "runuser", "-u", "kiosk", "--", "/opt/xinyi-kiosk/venv/bin/kiosk", "benefits", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["benefits"]) == 7
 
 
 def test_kiosk_doctor_runs_and_explains(installed_root: Path) -> None:

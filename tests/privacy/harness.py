@@ -21,7 +21,7 @@ from typing import Any
 from backend.auth import DeviceCredential
 from backend.db import SeedSubject, create_database
 from backend.settings import Settings
-from demo.issuer import DEMO_KEYS_DIR, load_demo_issuer
+from demo.issuer import DEMO_KEYS_DIR, demo_backend_keys, load_demo_issuer
 from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN, DemoSubject, demo_subjects, seed_subjects
 from hardware.simulators import SimulatedCardReader, SimulatedScanner, SyntheticCard
 from kiosk.session.flow import FlowState, SessionView, Timeouts
@@ -88,6 +88,7 @@ def canary_backend_settings(folder: Path, **overrides: Any) -> Settings:
         db_path=folder / "canary.sqlite3",
         devices=(DeviceCredential.from_token(DEMO_DEVICE_ID, DEMO_TOKEN),),
         rate_per_second=None,
+        **demo_backend_keys(),  # type: ignore[arg-type]
     )
     from dataclasses import replace
 

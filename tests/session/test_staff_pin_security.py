@@ -11,7 +11,16 @@ from typing import Any
 
 import pytest
 
-from kiosk.session.staff_pin import LOCKOUT_SECONDS, MAX_FAILURES, StaffPin, hash_pin
+from kiosk.session.staff_pin import (
+    LOCKOUT_SECONDS,
+    MAX_FAILURES,
+    MAXMEM,
+    PinHashError,
+    StaffPin,
+    hash_pin,
+    scrypt_memory,
+    validate_pin_hash,
+)
 from kiosk.station.config import ConfigError, load_config
 
 
@@ -65,3 +74,56 @@ def test_a_locked_out_pin_is_refused_without_hashing_and_unlocks_after_the_locko
     assert calls == 0  # no hashing while locked: no timing to learn from, no CPU to burn
     clock.now += LOCKOUT_SECONDS
     assert pin.check("97531")
+
+
+# -- issue #18 item 7: validation accepts exactly what the checker can run --------------------
+
+def _hash_line(n: int, r: int, p: int) -> str:
+    return f"scrypt${n}${r}${p}${'00' * 16}${'11' * 32}"
+
+
+@pytest.mark.parametrize(("n", "r"), [(65536, 8), (16384, 32), (65536, 1), (32768, 16)])
+def test_costs_the_checker_cannot_run_are_refused_by_validation_in_one_line(n: int, r: int) -> None:
+    with pytest.raises(PinHashError) as caught:
+        validate_pin_hash(_hash_line(n, r, 1))
+    assert "\n" not in caught.value.detail
+    with pytest.raises(ValueError):  # and OpenSSL indeed refuses them
+        hashlib.scrypt(b"1234", salt=b"0" * 16, n=n, r=r, p=1, maxmem=MAXMEM, dklen=32)
+
+
+def _largest_accepted_n(r: int, p: int) -> int | None:
+    accepted = [1 << e for e in range(10, 21) if _accepts(1 << e, r, p)]
+    return max(accepted) if accepted else None
+
+
+def _accepts(n: int, r: int, p: int) -> bool:
+    try:
+        validate_pin_hash(_hash_line(n, r, p))
+    except PinHashError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("r", [1, 8, 15, 16, 32])
+@pytest.mark.parametrize("p", [1, 16])
+def test_at_the_edge_of_what_validation_accepts_the_check_runs_and_one_step_more_is_refused(r: int, p: int) -> None:
+    """For each r and p: the largest accepted n hashes a PIN; the next n, if refused for its
+    memory, is refused by OpenSSL as well. So validation and the checker agree at the edge."""
+    n = _largest_accepted_n(r, p)
+    if n is None:
+        assert not any(_accepts(1 << e, r, p) for e in range(10, 21))
+        return
+    stored = hash_pin("2468", salt=b"s" * 16, n=n, r=r, p=p)
+    assert StaffPin(stored).check("2468")
+    beyond = n * 2
+    if beyond <= 2**20 and (scrypt_memory(beyond, r, p) > MAXMEM or beyond >= 2 ** (16 * r)):
+        with pytest.raises(ValueError):
+            hashlib.scrypt(b"2468", salt=b"s" * 16, n=beyond, r=r, p=p, maxmem=MAXMEM, dklen=32)
+
+
+def test_the_config_refuses_a_pin_hash_the_checker_cannot_run(tmp_path: Path) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'staff_pin_hash = "{_hash_line(65536, 8, 1)}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    assert caught.value.key == "staff_pin_hash"

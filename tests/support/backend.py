@@ -1,4 +1,5 @@
-"""The real backend on loopback for tests: uvicorn in a thread on a free port, demo data on disk."""
+"""The real backend on loopback for tests: uvicorn in a thread on a free port, demo data on disk,
+built by the same code as `kiosk-backend serve`."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from backend.app import create_app
 from backend.commands.serve import demo_settings
+from backend.server import build_server, listen
 from backend.settings import Settings
 from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN, DemoSubject, demo_subjects
 
@@ -31,15 +32,10 @@ SECURITY_HEADERS = {
 @contextmanager
 def running_server(settings: Settings) -> Iterator[str]:
     """Serve `settings` on 127.0.0.1 and yield the base URL; stop the server afterwards."""
-    app = create_app(settings)
-    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only when the
-    # listener says it is TCP; without it every keep-alive answer waits ~40 ms for an ACK.
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
+    # The same protocol, limits and socket set-up as `kiosk-backend serve` (backend/server.py).
+    listener = listen("127.0.0.1", 0)
     port = listener.getsockname()[1]
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", server_header=False)
-    server = uvicorn.Server(config)
+    server = build_server(create_app(settings), settings)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,7 @@ def payload(
     valid_for: timedelta = timedelta(days=2),
     revoked: Iterable[str] = (),
     trust: Mapping[bytes, Any] | None = None,
+    next_authority: ed25519.Ed25519PublicKey | None = None,
 ) -> dict[str, Any]:
     return build_payload(
         catalog_document(),
@@ -62,6 +64,7 @@ def payload(
         valid_for=valid_for,
         trust_keys=trust_keys_from_store(demo_trust_store() if trust is None else trust),
         revoked=revoked,
+        next_authority=next_authority,
     )
 
 
@@ -82,7 +85,9 @@ class LoopbackBackend:
 
     ``mode``: "serve" (GET /v1/bundle with ETag / 304; POST /v1/eligibility answers
     ``decision_body``), "drop" (read the request, close without a word), "stall" (read the
-    request, never answer), "error" (HTTP 503), "huge" (declare a body over the size limit).
+    request, never answer), "error" (HTTP 503), "huge" (declare a body over the size limit),
+    "raw" (write ``raw_answer`` as it is: any hostile bytes), "trickle" (the "serve" answer, one
+    byte every ``trickle_seconds``).
     """
 
     def __init__(self, body: bytes = b"", etag: str | None = None) -> None:
@@ -92,6 +97,8 @@ class LoopbackBackend:
         self.body = body
         self.etag = etag
         self.decision_body: bytes = b"{}"
+        self.raw_answer: bytes = b""
+        self.trickle_seconds = 1.0
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._server: asyncio.base_events.Server | None = None
         self._stalled: list[asyncio.StreamWriter] = []
@@ -145,7 +152,19 @@ class LoopbackBackend:
         if mode == "stall":
             self._stalled.append(writer)
             return
-        if mode == "error":
+        if mode == "raw":
+            writer.write(self.raw_answer)
+        elif mode == "trickle":
+            answer = self._answer(path, headers)
+            self._stalled.append(writer)
+            with contextlib.suppress(ConnectionError):
+                for index in range(len(answer)):
+                    if writer.is_closing() or reader.at_eof():
+                        break
+                    writer.write(answer[index:index + 1])
+                    await writer.drain()
+                    await asyncio.sleep(self.trickle_seconds)
+        elif mode == "error":
             self._respond(writer, "503 Service Unavailable", b"{}", {})
         elif mode == "huge":
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\nConnection: close\r\n\r\n{")
@@ -159,8 +178,15 @@ class LoopbackBackend:
             self._respond(writer, "200 OK", self.decision_body, {})
         else:
             self._respond(writer, "404 Not Found", b"{}", {})
-        await writer.drain()
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
         writer.close()
+
+    def _answer(self, path: str, headers: Mapping[str, str]) -> bytes:
+        body = self.body if path == "/v1/bundle" else self.decision_body
+        head = ["HTTP/1.1 200 OK", f"Content-Length: {len(body)}", "Connection: close",
+                "Content-Type: application/json"]
+        return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
     @staticmethod
     def _respond(writer: Any, status: str, body: bytes, headers: Mapping[str, str]) -> None:

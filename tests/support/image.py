@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import zipfile
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -18,6 +23,8 @@ BUILD_SH = IMAGE_BUILD / "build.sh"
 STAGE = IMAGE_BUILD / "stage-kiosk"
 UNITS = STAGE / "04-system" / "files"
 MOUNT_UNIT = "var-lib-xinyi\\x2dkiosk.mount"
+# Kept between runs: the debootstrap root and the wheels of the kiosk's dependencies.
+CACHE = Path(os.environ.get("XINYI_DEBOOTSTRAP_CACHE", "/var/cache/xinyi-debootstrap"))
 
 TOKEN = "tok-5b1f0c9e2d7a4c3b8e6f1a2d"
 SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEm3Sgx6M1kR9dbgzW2SPdYdYk6Dq0dGm0lUvX8Xq0Rz ops@centre\n"
@@ -85,3 +92,45 @@ def unit_environment(unit: str = "kiosk.service") -> dict[str, str]:
                 name, value = assignment.split("=", 1)
                 environment[name] = value
     return environment
+
+
+def cached_wheelhouse(timings: dict[str, float]) -> Path:
+    """Our wheel plus wheels of all its dependencies, made once per dependency set on the host
+    (same Python and libc as the bookworm root), so the chroot's pip needs no index."""
+    kiosk_wheel = next(kiosk_wheel_dir().glob("xinyi_kiosk-*.whl"))
+    with zipfile.ZipFile(kiosk_wheel) as wheel:
+        metadata = next(name for name in wheel.namelist() if name.endswith(".dist-info/METADATA"))
+        requirements = sorted(
+            line for line in wheel.read(metadata).decode().splitlines() if line.startswith("Requires-Dist:")
+        )
+    key = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
+    wheelhouse = CACHE / f"wheelhouse-{key}"
+    if not (wheelhouse / ".complete").exists():
+        started = time.monotonic()
+        shutil.rmtree(wheelhouse, ignore_errors=True)
+        built = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--prefer-binary",
+                "-w",
+                str(wheelhouse),
+                str(kiosk_wheel),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if built.returncode != 0:
+            pytest.fail(f"could not fetch the kiosk's dependencies:\n{built.stdout[-3000:]}\n{built.stderr[-3000:]}")
+        for own in wheelhouse.glob("xinyi_kiosk-*.whl"):
+            own.unlink()
+        (wheelhouse / ".complete").write_text("\n".join(requirements) + "\n")
+        timings["wheelhouse"] = time.monotonic() - started
+    folder = Path(tempfile.mkdtemp(prefix="xinyi-wheels-"))
+    for wheel_file in [kiosk_wheel, *wheelhouse.glob("*.whl")]:
+        shutil.copy(wheel_file, folder)
+    return folder

@@ -98,3 +98,13 @@ async def test_the_countdown_is_shown_and_a_touch_extends_it(ui: ScreenDriver) -
     assert ui.shows(translate("bar.seconds", "zh-CN", seconds=int(flow.view.seconds_left or 0)))
     ui.tap(ui.by_id("title"))
     assert ui.shows(translate("bar.seconds", "zh-CN", seconds=60))
+
+
+async def test_the_criteria_screen_says_since_when_each_rule_is_in_force(ui: ScreenDriver) -> None:
+    await open_present(ui)
+    ui.tap_key("action.back")
+    assert ui.screen.name == "criteria"
+    benefit = ui.app.flow.view.benefit
+    assert benefit is not None
+    since = benefit.criteria[0].validity.valid_from
+    assert since is not None and ui.shows(translate("policy.in_force_since", "zh-CN", date=since.isoformat()))

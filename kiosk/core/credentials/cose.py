@@ -2,8 +2,10 @@
 
 Headers are read from the protected bucket first, then the unprotected one (what DCC verifiers
 do: a correct protected kid wins over a wrong unprotected one, and a wrong protected kid fails
-even if the unprotected one is right). Algorithms: ES256 (-7), EdDSA with Ed25519 (-8), and
-PS256 (-37, salt length 32, used by the public DCC test data).
+even if the unprotected one is right). But ``alg`` is accepted only from the protected bucket
+(RFC 9052 §3.1: it must be authenticated), and ``kid`` too unless the reader allows otherwise
+(the EU DCC does); either found only outside is the step ``unprotected_header``. Algorithms:
+ES256 (-7), EdDSA with Ed25519 (-8), and PS256 (-37, salt length 32, used by the DCC test data).
 """
 
 from __future__ import annotations
@@ -99,8 +101,12 @@ def parse_cose_sign1(data: bytes, *, max_depth: int) -> CoseSign1:
     return CoseSign1(protected_bytes, protected, unprotected, payload, signature, tuple(tags))
 
 
-def verify_signature(cose: CoseSign1, trust: TrustStore) -> bytes:
+def verify_signature(cose: CoseSign1, trust: TrustStore, *, protected_kid: bool = True) -> bytes:
     """Return the kid whose trusted key verified the signature; raise otherwise."""
+    if cose.header(HEADER_ALG)[1] == "unprotected":
+        raise CredentialError("unprotected_header", "alg is only in the unprotected header (RFC 9052)")
+    if protected_kid and cose.header(HEADER_KID)[1] == "unprotected":
+        raise CredentialError("unprotected_header", "kid is only in the unprotected header")
     alg = cose.alg
     if alg not in ALGORITHM_NAMES:
         raise CredentialError("cose", "missing or unsupported signature algorithm")

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from kiosk.core.credentials import token
 from kiosk.core.credentials.trust import TrustStore
 
 DEFAULT_PREFIX = "XK1"
-TOKEN_PREFIX = "XKT"
 _PREFIX_SHAPE = re.compile(r"[A-Z0-9]{2,8}")
 
 
@@ -39,6 +39,9 @@ class CredentialLimits:
     max_fact_list_items: int = 64
     # Issued-at may be a little ahead of a kiosk's clock; nbf and exp are honoured exactly.
     clock_skew: timedelta = timedelta(minutes=5)
+    # RFC 9052 wants alg protected, and it always must be; our issuer protects kid too. The EU
+    # DCC lets kid travel unprotected (several member states do), so its reader turns this off.
+    protected_kid: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,6 @@ class CredentialSettings:
     limits: CredentialLimits = CredentialLimits()
 
     def __post_init__(self) -> None:
-        if not _PREFIX_SHAPE.fullmatch(self.prefix) or self.prefix == TOKEN_PREFIX:
+        if not _PREFIX_SHAPE.fullmatch(self.prefix) or self.prefix + ":" == token.PREFIX:
             raise ValueError("credential prefix must be 2-8 of A-Z0-9 and not the token prefix")
         object.__setattr__(self, "revoked", frozenset(h.lower() for h in self.revoked))

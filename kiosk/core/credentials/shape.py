@@ -10,20 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from kiosk.core.credentials.settings import DEFAULT_PREFIX, TOKEN_PREFIX
-
-_BASE45 = r"[0-9A-Z $%*+\-./:]"
+from kiosk.core.credentials.schemes import complete_line_pattern
+from kiosk.core.credentials.settings import DEFAULT_PREFIX
 
 
 def complete_line_test(prefix: str = DEFAULT_PREFIX) -> Callable[[bytes], bool]:
     """A predicate for `SerialScanner(is_complete=...)` built for this kiosk's prefix."""
-    shape = re.compile(
-        rb"(?:"
-        + re.escape(prefix.encode("ascii"))
-        + rb":"
-        + _BASE45.encode("ascii")
-        + rb"{8,}|"
-        + re.escape(TOKEN_PREFIX.encode("ascii"))
-        + rb":[A-Za-z0-9_\-]{8,}|[0-9A-Za-z]{18})"
-    )
+    shape = re.compile(complete_line_pattern(prefix))
     return lambda line: shape.fullmatch(line) is not None

@@ -126,7 +126,7 @@ def decode_signed(
     with TraceLayer(trace, "signature") as summary:
         if traced:
             summary["trusted_keys"] = len(settings.trust)
-        kid = verify_signature(cose, settings.trust)
+        kid = verify_signature(cose, settings.trust, protected_kid=limits.protected_kid)
         if traced:
             summary["verified_with"] = kid.hex()
     with TraceLayer(trace, "claims") as summary:

@@ -19,18 +19,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
-from kiosk.core.text import LocalText
 
 IssuerKey: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
 KID_LENGTH = 8
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
 
-_TRUST_TEXT = LocalText(
-    "信任密钥配置有误，终端暂时无法核验电子凭证。请联系运维人员。",
-    "The trust key configuration is wrong, so the kiosk cannot verify credentials. Please contact the operator.",
-)
+_TRUST_TEXT = message("core.credentials.trust.trust")
 
 
 class TrustKeyError(KioskError):

@@ -40,9 +40,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.core.rules.compiler import MAX_DEPTH, Compiler, Evaluator
+from kiosk.core.rules.compiler import MAX_DEPTH, Compiler
 from kiosk.core.rules.datetimes import DateTime
-from kiosk.core.rules.values import RuleError, is_falsy, is_truthy
+from kiosk.core.rules.values import Evaluator, RuleError, is_falsy, is_truthy
 
 __all__ = [
     "MAX_DEPTH",

@@ -6,12 +6,10 @@ missing or not drillable (null, a string, a number) gives null; "" is the whole 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from kiosk.core.rules.values import RuleError
-
-Evaluator = Callable[[Any], Any]
+from kiosk.core.rules.values import Evaluator, RuleError
 
 
 def _step(value: Any, key: str, index: int | None) -> Any:

@@ -17,6 +17,7 @@ from kiosk.core.rules.access import data_access
 from kiosk.core.rules.calendar import TIME_UNITS
 from kiosk.core.rules.operands import LITERAL_OPERANDS, check_literal_operands
 from kiosk.core.rules.values import (
+    Evaluator,
     RuleError,
     as_integer,
     require_truthiness,
@@ -25,7 +26,6 @@ from kiosk.core.rules.values import (
     type_name,
 )
 
-Evaluator = dateops.Evaluator
 MomentOf = dateops.MomentOf
 
 # Deeper than any real rule; keeps compiling and evaluating far from Python's stack limit.

@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kiosk.core.rules.datetimes import DateTime, parse, parse_date_of_birth, plus_calendar
-from kiosk.core.rules.values import RuleError, type_name
+from kiosk.core.rules.values import Evaluator, RuleError, type_name
 
-Evaluator = Callable[[Any], Any]
 MomentOf = Callable[[Any], datetime]
 _OUT_OF_RANGE = "date-time outside the years 0001-9999"
 _datetime = datetime

@@ -9,16 +9,18 @@ nor falsy, an error wherever a number is needed).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
 from kiosk.core.rules.datetimes import DateTime
 from kiosk.core.text import LocalText
 
-_RULE_TEXT = LocalText(
-    "此项规则有误，请联系工作人员", "This rule is faulty; please ask a member of staff"
-)
+# A compiled expression: the data -> its value. Every operation compiles to one.
+Evaluator = Callable[[Any], Any]
+
+_RULE_TEXT = message("core.rules.values.rule")
 
 
 class RuleError(KioskError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
@@ -24,7 +26,8 @@ class BenefitsScreen(KioskScreen):
     def show(self, view: SessionView, locale: str) -> None:
         app = self.kiosk
         # The list only changes with the language, the view size or the catalog: keep it.
-        key = (locale, app.font_scale, id(app.flow.catalog))
+        today = app.flow.catalog.day_of(datetime.now(UTC))
+        key = (locale, app.font_scale, id(app.flow.catalog), today)
         if key == self._built_for:
             return
         self._built_for = key
@@ -32,7 +35,8 @@ class BenefitsScreen(KioskScreen):
         box.clear_widgets()
         for kind, heading_key in SECTIONS:
             box.add_widget(Factory.Heading(text=app.tr(heading_key, locale)))
-            benefits = [b for b in app.flow.catalog.benefits if b.kind == kind]
+            # A benefit with no version in force today is not offered at all.
+            benefits = [b for b in app.flow.catalog.offered(today) if b.kind == kind]
             if not benefits:
                 box.add_widget(Factory.Body(text=app.tr("benefits.none", locale)))
             for benefit in benefits:

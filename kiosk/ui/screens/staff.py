@@ -6,6 +6,7 @@ It shows aggregate numbers only; there is no list of people to show, because non
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from kivy.factory import Factory
@@ -64,7 +65,7 @@ class StaffScreen(KioskScreen):
         self.ids.sync.disabled = not app.runtime.can_sync
         box = self.ids.benefits
         box.clear_widgets()
-        for benefit in app.flow.catalog.benefits:
+        for benefit in app.flow.catalog.offered(app.flow.catalog.day_of(datetime.now(UTC))):
             button = Factory.KioskButton(text=benefit.title.get(locale))
             button.benefit_id = benefit.id
             button.bind(on_release=lambda b: app.staff_choose(b.benefit_id))

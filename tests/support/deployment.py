@@ -1,0 +1,64 @@
+"""A deployment as an operator makes one, nothing from the demo: own keys, a config file, an
+(initially empty) records database and a device token — through the real commands."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from backend.cli import main as backend_main
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "records"
+BUSINESS = "91990000MA01DEPL0U"  # listed as seriously dishonest until the repair feed
+PENALISED = "91990000MA01DEPL1Y"
+PERSON = "990101195608151231"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    folder: Path
+    config: Path
+    token: str
+    device: str = "kiosk-0001"
+
+    @property
+    def authority_public(self) -> Path:
+        return self.folder / "authority-public.pem"
+
+    def backend(self, *argv: str) -> tuple[int, str, str]:
+        """Run `kiosk-backend ARGV` in-process; (exit code, stdout, stderr)."""
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = backend_main(list(argv))
+        return code, out.getvalue(), err.getvalue()
+
+    def records_import(self, source: str, feed: Path, *extra: str, as_of: str = "2026-11-30") -> tuple[int, str, str]:
+        return self.backend("records", "import", "--config", str(self.config), "--source", source,
+                            "--as-of", as_of, *extra, str(feed))
+
+
+def make_deployment(folder: Path, extra_config: str = "", *, feeds: bool = True) -> Deployment:
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind in ("authority", "issuer"):
+        code = backend_main(["keys", "new", "--kind", kind, "--out", str(folder / kind)])
+        assert code == 0
+    config = folder / "backend.toml"
+    config.write_text(
+        'db = "records.sqlite3"\n'
+        'device_tokens = "devices.json"\n'
+        'authority_key = "authority-private.pem"\n'
+        'issuer_key = "issuer-private.pem"\n'
+        'issuer_trust = ["issuer-public.pem"]\n'
+        "log_requests = false\n"
+        "rate_per_second = 100\nrate_burst = 1000\n" + extra_config,
+        encoding="utf-8",
+    )
+    partial = Deployment(folder, config, "")
+    if feeds:
+        assert partial.records_import("credit-china", FIXTURES / "credit-china.csv")[0] == 0
+        assert partial.records_import("market-regulation", FIXTURES / "market-regulation.jsonl")[0] == 0
+    code, token, err = partial.backend("device-token", "issue", "--config", str(config), "--device", partial.device)
+    assert code == 0, err
+    return Deployment(folder, config, token.strip())
