@@ -49,8 +49,8 @@ async def test_staff_see_health_and_counts_sync_and_pick_a_benefit(ui: ScreenDri
     assert ui.screen.name == "staff"
     await ui.wait_for(lambda: ui.screen.health is not None)
     health = ui.screen.ids.health.text
-    assert translate("staff.device.scanner", "zh-CN") + ": " + translate("device.ready", "zh-CN") in health
-    assert translate("staff.device.card_reader", "zh-CN") + ": " + translate("device.ready", "zh-CN") in health
+    assert translate("staff.device.scanner", "zh-CN") + "：" + translate("device.ready", "zh-CN") in health
+    assert translate("staff.device.card_reader", "zh-CN") + "：" + translate("device.ready", "zh-CN") in health
     assert translate("staff.reachable", "zh-CN") in health
     counts = ui.screen.ids.counters.text
     assert translate("outcome.eligible", "zh-CN") in counts
