@@ -59,7 +59,6 @@ async def _run(config: object) -> int:
     except KioskError as error:
         print(f"kiosk run: {error.detail}", file=sys.stderr)
         return EXIT_USAGE
-    station.runtime.flow.set_locale(config.locale)
     from kiosk.adapters.watchdog import SystemdNotifier
 
     notifier = SystemdNotifier()
@@ -72,7 +71,8 @@ async def _run(config: object) -> int:
     app = KioskApp(
         station.runtime,
         hardened=True,
-        speaker=Speaker() if config.speech else None,
+        speaker=Speaker() if config.speech or config.speak_results else None,
+        site=config.site(),
         on_ready=lambda: notifier.ready("idle screen up"),
         heartbeat=(notifier.ping, interval) if interval else None,
     )

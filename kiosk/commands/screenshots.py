@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from kiosk.common.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, demo_installed
 
@@ -19,6 +20,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
     parser.add_argument("--size", help="only this size, WIDTHxHEIGHT (default: all four)")
+    parser.add_argument("--check", action="store_true",
+                        help="also check every layout (clipped text, mid-word breaks, small targets); "
+                             "exit 1 on a problem")
     parser.set_defaults(run=run)
 
 
@@ -35,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         # created with, so each size gets a fresh window.
         for width, height in SIZES:
             command = [sys.executable, "-m", "kiosk.cli", "screenshots", "--out", str(args.out),
-                       "--size", f"{width}x{height}"]
+                       "--size", f"{width}x{height}"] + (["--check"] if args.check else [])
             if subprocess.run(command, check=False).returncode != EXIT_OK:
                 return EXIT_FAILED
         print(f"kiosk screenshots: all sizes done in {args.out.resolve()}")
@@ -49,10 +53,10 @@ def run(args: argparse.Namespace) -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="xinyi-screens-"))
     configure_kivy(size=(width, height), offscreen=True, kivy_home=workdir / "kivy", max_fps=0)
-    return asyncio.run(_render(args.out, workdir, (width, height)))
+    return asyncio.run(_render(args.out, workdir, (width, height), check=args.check))
 
 
-async def _render(out_dir: Path, workdir: Path, size: tuple[int, int]) -> int:
+async def _render(out_dir: Path, workdir: Path, size: tuple[int, int], *, check: bool = False) -> int:
     from demo.world import start_demo_world
     from kiosk.ui.app import KioskApp
     from kiosk.ui.gallery import Gallery
@@ -60,12 +64,23 @@ async def _render(out_dir: Path, workdir: Path, size: tuple[int, int]) -> int:
 
     world = await start_demo_world(workdir)
     app = KioskApp(world.station.runtime, hardened=True, demo_codes=world.codes_for)
+    galleries: list[Gallery] = []
+
+    def gallery_for(driver: Any) -> Gallery:
+        galleries.append(Gallery(driver, world, out_dir, print, check=check))
+        return galleries[-1]
+
     try:
-        count = await run_on_window(app, lambda driver: Gallery(driver, world, out_dir, print).run(size))
+        count = await run_on_window(app, lambda driver: gallery_for(driver).run(size))
     except Exception as error:
         print(f"kiosk screenshots: stopped: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         await asyncio.wait_for(world.aclose(), timeout=30)
     print(f"kiosk screenshots: {size[0]}x{size[1]}: {count} screenshots in {out_dir.resolve()}")
-    return EXIT_OK
+    problems = galleries[0].problems if galleries else []
+    for problem in problems:
+        print(f"layout: {problem}")
+    if check:
+        print(f"kiosk screenshots: {size[0]}x{size[1]}: {len(problems)} layout problems")
+    return EXIT_FAILED if problems else EXIT_OK

@@ -78,7 +78,7 @@ class Timeouts:
     criteria: float = 180.0
     present: float = 60.0
     checking: float = 20.0
-    result: float = 60.0
+    result: float = 120.0  # a full readout of five criteria takes ~45 s, reading more
     error: float = 30.0
 
     def for_state(self, state: FlowState) -> float | None:
@@ -155,6 +155,7 @@ class SessionFlow:
         timeouts: Timeouts | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_decision: Callable[[Decision], None] | None = None,
+        default_locale: Locale = DEFAULT_LOCALE,
     ) -> None:
         self._catalog = catalog
         self._read_presentation = read_presentation
@@ -163,7 +164,8 @@ class SessionFlow:
         self._clock = clock
         self._decision_listeners: list[Callable[[Decision], None]] = [on_decision] if on_decision else []
         self._listeners: list[Callable[[SessionView], None]] = []
-        self._view = SessionView()
+        self._default_locale: Locale = default_locale
+        self._view = SessionView(locale=default_locale)
         self._deadline: float | None = None
         self._presentation: Presentation | None = None
         self._check_task: asyncio.Task[None] | None = None
@@ -205,6 +207,16 @@ class SessionFlow:
         """Switching language keeps the step; a decision already made stays in its language."""
         self.touch()
         self._publish(replace(self._view, locale=locale))
+
+    @property
+    def default_locale(self) -> Locale:
+        return self._default_locale
+
+    def set_default_locale(self, locale: Locale) -> None:
+        """The site's language: every session ends back in it, whatever the last person chose."""
+        self._default_locale = locale
+        if self._view.state is FlowState.IDLE:
+            self._publish(replace(self._view, locale=locale))
 
     def touch(self) -> None:
         """Any touch gives the person the full time again, except while checking."""
@@ -376,7 +388,8 @@ class SessionFlow:
         self._cancel_check()
         self._presentation = None
         self._deadline = None
-        self._publish(SessionView(locale=self._view.locale, last_end=reason))
+        # The next person starts in the site's language, not in the last person's choice.
+        self._publish(SessionView(locale=self._default_locale, last_end=reason))
 
     @property
     def holds_personal_data(self) -> bool:

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.errors import KioskError
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText, parse_locale
 from kiosk.session.flow import Timeouts
+from kiosk.session.readout import DEFAULT_TIME_ZONE, Site
 from kiosk.station import paths
 
 _MAX_CONFIG_BYTES = 64 * 1024
@@ -64,7 +66,16 @@ class KioskConfig:
     printer: DeviceConfig = field(default_factory=DeviceConfig)
     timeouts: Timeouts = field(default_factory=Timeouts)
     speech: bool = False
+    speak_results: bool = False
+    elder_view: bool = False
+    time_zone: str = DEFAULT_TIME_ZONE
+    counter_name: LocalText | None = None
     origin: str = "(defaults)"
+
+    def site(self) -> Site:
+        """What the screen needs to know about the site it stands in."""
+        return Site(time_zone=self.time_zone, counter=self.counter_name, elder_view=self.elder_view,
+                    speak_results=self.speak_results)
 
     def device_token(self) -> str | None:
         """The token itself, read from the token file when the config names one."""
@@ -102,6 +113,10 @@ _TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "printer": dict,
     "timeouts": dict,
     "speech": bool,
+    "speak_results": bool,
+    "elder_view": bool,
+    "time_zone": str,
+    "counter_name": (str, dict),
 }
 _TIMEOUT_KEYS = ("choose_benefit", "criteria", "present", "checking", "result", "error")
 _DEVICE_KEYS: dict[str, type] = {"port": str, "baud": int}
@@ -166,8 +181,13 @@ def _parse(document: dict[str, Any], origin: str, base: Path) -> KioskConfig:
             changes[key] = _device(document[key], origin, key)
     if "timeouts" in document:
         changes["timeouts"] = _timeouts(document["timeouts"], origin)
-    if "speech" in document:
-        changes["speech"] = document["speech"]
+    for key in ("speech", "speak_results", "elder_view"):
+        if key in document:
+            changes[key] = document[key]
+    if "time_zone" in document:
+        changes["time_zone"] = _time_zone(document["time_zone"], origin)
+    if "counter_name" in document:
+        changes["counter_name"] = _counter_name(document["counter_name"], origin)
     if "staff_pin_hash" in changes:
         from kiosk.session.staff_pin import PinHashError, validate_pin_hash
 
@@ -176,6 +196,24 @@ def _parse(document: dict[str, Any], origin: str, base: Path) -> KioskConfig:
         except PinHashError as error:
             raise ConfigError(origin, "staff_pin_hash", error.detail) from None
     return replace(config, **changes)
+
+
+def _time_zone(name: str, origin: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(origin, "time_zone", f"{name!r} is not a time zone name, e.g. Asia/Shanghai") from None
+    return name
+
+
+def _counter_name(value: str | dict[str, Any], origin: str) -> LocalText:
+    """One name for both languages ("3号窗口"), or a table with zh-CN and en."""
+    if isinstance(value, str):
+        name = _non_empty(value, origin, "counter_name")[:40]
+        return LocalText(name, name)
+    if set(value) != {"zh-CN", "en"} or not all(isinstance(v, str) and v.strip() for v in value.values()):
+        raise ConfigError(origin, "counter_name", 'must be a name or a table with "zh-CN" and "en" names')
+    return LocalText(value["zh-CN"].strip()[:40], value["en"].strip()[:40])
 
 
 def _timeouts(table: dict[str, Any], origin: str) -> Timeouts:

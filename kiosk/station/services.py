@@ -66,7 +66,8 @@ class KioskServices:
 
     def new_flow(self, *, timeouts: Timeouts | None = None) -> SessionFlow:
         return SessionFlow(
-            self.catalog, self.presentation_reader(), self.checker, timeouts=timeouts or self.config.timeouts
+            self.catalog, self.presentation_reader(), self.checker, timeouts=timeouts or self.config.timeouts,
+            default_locale=self.config.locale,
         )
 
     async def aclose(self) -> None:

@@ -14,7 +14,8 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.metrics import dp, sp
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -23,6 +24,7 @@ from kiosk.core.benefits import Benefit
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
 from kiosk.i18n import translate
 from kiosk.session.flow import FlowState, SessionFlow, SessionView
+from kiosk.session.readout import Site, short_reference, spoken
 from kiosk.session.runtime import KioskRuntime
 from kiosk.ui import theme
 from kiosk.ui.fonts import register_default_font
@@ -43,6 +45,7 @@ STATE_SCREENS = {
 log = logging.getLogger("kiosk.ui.app")
 KEY_ESCAPE, KEY_F1 = 27, 282
 STAFF_IDLE_SECONDS = 120.0
+WARN_SECONDS = 15  # "Need more time?" this long before a step times out
 _kv_loaded = False
 _screen_kv_loaded: set[str] = set()
 
@@ -108,6 +111,7 @@ class KioskApp(App):
     font_scale = NumericProperty(1.0)
     elder = BooleanProperty(False)
     view = ObjectProperty(SessionView())
+    window_size = ListProperty([800, 480])
     staff_mode = StringProperty("")
     speech_enabled = BooleanProperty(False)
     use_kivy_settings = False
@@ -122,6 +126,7 @@ class KioskApp(App):
         speaker: Speaker | None = None,
         on_ready: Callable[[], None] | None = None,
         heartbeat: tuple[Callable[[], None], float] | None = None,
+        site: Site | None = None,
         **kwargs: Any,
     ) -> None:
         self.runtime = runtime
@@ -135,8 +140,14 @@ class KioskApp(App):
         self._on_ready = on_ready
         self._heartbeat = heartbeat
         self._screen_classes: dict[str, type] = {}
+        self.site = site or Site()
+        self.default_elder = self.site.elder_view
+        self._speaking: asyncio.Future[bool] | None = None
+        self._ticket: Any = None
+        self._warning: Any = None
         self._last_resort = LastResort(self)
         super().__init__(**kwargs)
+        self.set_elder(self.default_elder)
         self.speech_enabled = bool(speaker and speaker.available)
 
     # -- building --------------------------------------------------------------------------
@@ -150,6 +161,8 @@ class KioskApp(App):
         load_screen_kv("idle")
         manager.add_widget(self._screen_classes["idle"](name="idle"))
         self.root = root
+        self.window_size = list(Window.size)
+        Window.bind(size=self._on_window_size)
         self._unsubscribe = self.flow.subscribe(self._on_view)
         self._staff_timer = Clock.schedule_interval(lambda _dt: self.check_staff_timeout(), 1.0)
         if self.hardened:
@@ -165,6 +178,8 @@ class KioskApp(App):
         if self._staff_timer is not None:
             self._staff_timer.cancel()
             self._staff_timer = None
+        Window.unbind(size=self._on_window_size)
+        self.stop_speaking()
         if self._last_resort in ExceptionManager.handlers:
             ExceptionManager.remove_handler(self._last_resort)
         self.unharden()
@@ -203,11 +218,39 @@ class KioskApp(App):
 
     def _on_view(self, view: SessionView) -> None:
         changed_state = view.state is not self.view.state
+        if changed_state and view.state is FlowState.IDLE:
+            self.session_ended()
         self.view = view
         self.locale = view.locale
         if self.staff_mode and view.state is not FlowState.IDLE:
             self.staff_mode = ""
         self._show(refresh=changed_state or view.state in (FlowState.RESULT, FlowState.ERROR))
+        self._warn_if_time_runs_out(view)
+        if changed_state and view.state is FlowState.RESULT and self.site.speak_results:
+            self.speak_result()
+
+    def _warn_if_time_runs_out(self, view: SessionView) -> None:
+        left = view.seconds_left
+        due = left is not None and left <= WARN_SECONDS and view.state not in (FlowState.IDLE, FlowState.CHECKING)
+        if due and self._warning is None and self.root is not None:
+            self._warning = Factory.TimeWarning()
+            self._warning.open(animation=False)
+        elif not due and self._warning is not None:
+            warning, self._warning = self._warning, None
+            warning.dismiss(animation=False)
+
+    def extend_time(self) -> None:
+        self.flow.touch()
+
+    def call_staff(self) -> None:
+        """A ticket naming the counter and the reference; it goes when the session does."""
+        self.flow.touch()
+        decision = self.view.decision
+        if self._ticket is None:
+            self._ticket = Factory.HelpTicket()
+            self._ticket.bind(on_dismiss=lambda *_: setattr(self, "_ticket", None))
+        self._ticket.reference = short_reference(decision.decision_id) if decision else ""
+        self._ticket.open(animation=False)
 
     def _show(self, *, refresh: bool = True) -> None:
         name = self.staff_mode or STATE_SCREENS[self.view.state]
@@ -216,6 +259,7 @@ class KioskApp(App):
             load_screen_kv(name)
             manager.add_widget(self._screen_classes[name](name=name))
         if manager.current != name:
+            manager.get_screen(name).reset_scroll()
             manager.current = name
             refresh = True
         if refresh:
@@ -228,6 +272,21 @@ class KioskApp(App):
     def on_font_scale(self, *_: Any) -> None:
         if self.root is not None:
             self._show()
+
+    def _on_window_size(self, _window: Any, size: Sequence[int]) -> None:
+        self.window_size = list(size)
+
+    # -- layout the .kv files ask for --------------------------------------------------------
+    def column_width(self, font_scale: float) -> float:
+        """A reading column of about 38 CJK characters (or ~75 Latin): lines stay short."""
+        return float(sp(theme.BODY_SP) * font_scale * theme.MAX_LINE_CHARS)
+
+    def side_padding(self, width: float, font_scale: float) -> float:
+        """Horizontal padding that centres one reading column on a wide screen."""
+        return max(dp(16), (width - self.column_width(font_scale)) / 2)
+
+    def portrait(self, size: Sequence[float]) -> bool:
+        return size[1] > size[0]
 
     # -- helpers the .kv files call --------------------------------------------------------
     def tr(self, key: str, locale: str | None = None, **params: Any) -> str:
@@ -249,22 +308,41 @@ class KioskApp(App):
         name = view.holder_name_masked
         return self.tr("checking.holder", locale, name=name) if name else ""
 
+    def card_text(self, view: SessionView, locale: str) -> str:
+        """Only a card read carries a holder name: then remind the person to take the card."""
+        return self.tr("card.take", locale) if view.holder_name_masked else ""
+
     def wiped_text(self, view: SessionView, locale: str) -> str:
         return self.tr("idle.wiped", locale) if view.last_end else ""
 
     def countdown_text(self, view: SessionView, locale: str) -> str:
         if view.seconds_left is None or view.state is FlowState.CHECKING:
             return ""
-        return self.tr("bar.countdown", locale, seconds=int(view.seconds_left))
+        return self.tr("bar.seconds", locale, seconds=int(view.seconds_left))
 
     def toggle_locale(self) -> None:
         locale: Locale = "en" if self.locale == "zh-CN" else "zh-CN"
         self.flow.set_locale(locale)
 
     def toggle_elder(self) -> None:
-        self.elder = not self.elder
-        self.font_scale = theme.ELDER_SCALE if self.elder else 1.0
+        self.set_elder(not self.elder)
         self.flow.touch()
+
+    def set_elder(self, elder: bool) -> None:
+        self.elder = elder
+        self.font_scale = theme.ELDER_SCALE if elder else 1.0
+
+    def session_ended(self) -> None:
+        """Nothing of this person reaches the next: speech, view, scroll, built lists."""
+        self.stop_speaking()
+        if self._ticket is not None:
+            self._ticket.dismiss(animation=False)
+        if self.elder != self.default_elder:
+            self.set_elder(self.default_elder)
+        if self.root is not None:
+            for screen in self.screens.screens:
+                screen.forget()
+                screen.reset_scroll()
 
     def any_touch(self) -> None:
         self.flow.touch()
@@ -281,7 +359,7 @@ class KioskApp(App):
 
     def demo_button(self, code: DemoCode, locale: str) -> Any:
         button = Factory.KioskButton(text=self.tr("demo.present", locale, label=code.label.get(locale)))
-        button.background_color = theme.SECONDARY
+        button.role = "secondary"
         button.bind(on_release=lambda *_: code.present())
         return button
 
@@ -320,16 +398,21 @@ class KioskApp(App):
         decision = self.view.decision
         if decision is None:
             return ""
-        parts = [self.tr(f"outcome.{decision.outcome.value}")]
-        for criterion in decision.criteria:
-            parts.append(f"{self.tr(f'status.{criterion.status.value}')}: {criterion.title}. {criterion.reason}")
-        return "\n".join(parts)
+        return spoken(decision, self.locale, self.site, self.view.holder_name_masked)
 
-    def speak_result(self) -> asyncio.Task[bool] | None:
+    def speak_result(self) -> asyncio.Future[bool] | None:
         if self.speaker is None or not self.speaker.available:
             return None
         self.flow.touch()
-        return asyncio.ensure_future(self.speaker.say(self.spoken_result(), self.locale))
+        self._speaking = asyncio.ensure_future(self.speaker.say(self.spoken_result(), self.locale))
+        return self._speaking
+
+    def stop_speaking(self) -> None:
+        # Not task.cancel(): a cancel while espeak-ng is starting could orphan the process;
+        # the speaker's own stop also silences a readout that is still starting.
+        if self.speaker is not None:
+            self.speaker.stop_now()
+        self._speaking = None
 
 
 async def run_app(app: KioskApp) -> None:

@@ -5,18 +5,32 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from kivy.graphics import Color, Ellipse, Line
-from kivy.properties import ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
+from kivy.uix.modalview import ModalView
 from kivy.uix.widget import Widget
 
 from kiosk.ui import theme
+from kiosk.ui.cjk_lines import wrap
 
 
 class Body(Label):
-    """Wrapping text whose height follows its content."""
+    """Wrapping text whose height follows its content, broken the way CJK text is set.
+
+    Kivy breaks only at spaces and cuts anything longer at whatever character fits, so it
+    would start a line with "，" or split "100". Body breaks the lines itself (kiosk.ui.cjk_lines)
+    and hands Kivy text that already fits; `text` stays the sentence as written.
+    """
+
+    def texture_update(self, *largs: Any) -> None:
+        width = self.text_size[0] if self.text_size else None
+        if self.text and width and width > 0 and not self.markup:
+            core = self._label
+            core.text = wrap(self.text, width - self.padding[0] - self.padding[2], core.get_extents)
+        super().texture_update(*largs)
 
 
 class Heading(Body):
@@ -24,7 +38,10 @@ class Heading(Body):
 
 
 class KioskButton(Button):
-    pass
+    """A large button whose colour follows its role (primary, secondary, danger), pressed or not."""
+
+    role = StringProperty("primary")
+    shown = BooleanProperty(True)
 
 
 class Card(BoxLayout):
@@ -41,6 +58,23 @@ class ActionRow(BoxLayout):
 
 class TappableCard(ButtonBehavior, Card):
     pass
+
+
+class HelpTicket(ModalView):
+    """What "call staff" shows: where to go and the reference staff look the case up by."""
+
+    reference = StringProperty("")
+
+
+class Progress(Widget):
+    """A progress bar drawn in theme colours: Kivy's stock bar is 2.2:1 on the background."""
+
+    value = NumericProperty(0.0)
+    max = NumericProperty(100.0)
+
+
+class TimeWarning(ModalView):
+    """Shown while the last seconds run out; one large button gives the full time again."""
 
 
 class StatusIcon(Widget):

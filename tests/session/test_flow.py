@@ -196,7 +196,7 @@ async def test_the_result_countdown_clears_the_result() -> None:
     task = flow.present(fs.ELIGIBLE_USCC)
     assert task is not None
     await task
-    clock.now += 61
+    clock.now += Timeouts().result + 1
     flow.tick()
     assert flow.view.state is FlowState.IDLE and flow.view.last_end is EndReason.DONE
     assert not flow.holds_personal_data
@@ -261,7 +261,19 @@ def test_back_steps_and_language_switch_keep_the_step() -> None:
     flow.back()
     assert flow.view.state is FlowState.CHOOSE_BENEFIT and flow.view.benefit is None
     flow.back()
-    assert flow.view.state is FlowState.IDLE and flow.view.locale == "en"
+    # Leaving the session hands the next person the site's language, not this person's choice.
+    assert flow.view.state is FlowState.IDLE and flow.view.locale == "zh-CN"
+
+
+def test_every_ending_returns_to_the_site_language() -> None:
+    flow, _ = make_flow()
+    flow.set_default_locale("en")
+    assert flow.view.locale == "en"
+    for end in (flow.cancel, lambda: (flow.tick(), flow.cancel())):
+        flow.start()
+        flow.set_locale("zh-CN")
+        end()
+        assert flow.view.state is FlowState.IDLE and flow.view.locale == "en"
 
 
 def test_staff_can_pick_the_benefit_straight_from_idle() -> None:

@@ -42,6 +42,11 @@ def test_the_example_config_loads_and_resolves_paths_next_to_it() -> None:
         ("[idcard]\nport = ''", "idcard.port"),
         ("device_id = '   '", "device_id"),
         ("this is not toml", "(file)"),
+        ("time_zone = 'Mars/Olympus'", "time_zone"),
+        ("time_zone = '../../etc/passwd'", "time_zone"),
+        ("counter_name = ''", "counter_name"),
+        ("counter_name = {zh-CN = '3号窗口'}", "counter_name"),
+        ("elder_view = 'yes'", "elder_view"),
     ],
 )
 def test_mistakes_name_their_key(tmp_path: Path, text: str, key: str) -> None:
@@ -50,6 +55,16 @@ def test_mistakes_name_their_key(tmp_path: Path, text: str, key: str) -> None:
     assert caught.value.key == key
     assert key in caught.value.detail
     assert caught.value.text.zh and caught.value.text.en
+
+
+def test_site_settings_reach_the_screen(tmp_path: Path) -> None:
+    defaults = load_config(None).site()
+    assert defaults.time_zone == "Asia/Shanghai" and defaults.counter_name("en") == "the staffed counter"
+    config = load_config(write(tmp_path, "time_zone = 'Europe/Berlin'\nelder_view = true\nspeak_results = true\n"
+                                          "counter_name = {zh-CN = '3号窗口', en = 'Counter 3'}\n"))
+    site = config.site()
+    assert site.time_zone == "Europe/Berlin" and site.elder_view and site.speak_results
+    assert site.counter_name("zh-CN") == "3号窗口" and site.counter_name("en") == "Counter 3"
 
 
 def test_a_missing_file_and_a_binary_file_are_config_errors(tmp_path: Path) -> None:

@@ -40,11 +40,14 @@ def test_kiosk_screenshots_renders_every_screen_in_both_languages(tmp_path: Path
                           env=headless_env(tmp_path), capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     names = {p.name for p in out.glob("*.png")}
+    # Both languages x both views; the layout test (test_ui_layout.py) checks what they show.
     for locale in ("zh-CN", "en"):
-        for screen in ("01-idle", "02-benefits", "03-criteria", "04-present", "05-checking", "06-result-eligible",
-                       "07-result-not-eligible", "08-result-undetermined", "09-result-offline", "10-error-expired",
-                       "12-staff-pin", "13-staff", "14-criteria-large-view"):
-            assert f"480x800-{locale}-{screen}.png" in names
+        for view in ("standard", "large"):
+            for screen in ("01-idle", "02-benefits", "03-criteria", "04-present", "05-checking",
+                           "06-result-eligible", "07-result-not-eligible", "08-result-undetermined",
+                           "09-result-offline", "10-error-expired", "11-error-unreadable", "12-call-staff",
+                           "13-staff-pin", "14-staff"):
+                assert f"480x800-{locale}-{view}-{screen}.png" in names
 
 
 def test_kiosk_run_names_the_faulty_config_key_and_stops(tmp_path: Path) -> None:

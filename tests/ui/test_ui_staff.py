@@ -20,15 +20,22 @@ def type_pin(ui: ScreenDriver, pin: str) -> None:
     ui.tap_key("pin.ok")
 
 
-async def test_the_pin_screen_never_shows_how_many_digits_were_typed(ui: ScreenDriver, world: DemoWorld) -> None:
+async def test_the_pin_pad_is_a_phone_pad_showing_a_dot_per_press(ui: ScreenDriver, world: DemoWorld) -> None:
     ui.tap_key("idle.staff")
     assert ui.screen.name == "staff_pin"
-    before = sorted(ui.texts())
-    for digit in "13579":
+    keys = [w.text for w in reversed(ui.by_id("keypad").children)]
+    assert keys == ["1", "2", "3", "4", "5", "6", "7", "8", "9",
+                    translate("pin.clear", "zh-CN"), "0", translate("pin.ok", "zh-CN")]
+    for count, digit in enumerate("13579", start=1):
         ui.tap_text(digit)
-        assert sorted(ui.texts()) == before
+        assert ui.by_id("dots").text == "●" * count  # never the digits themselves
+    ui.tap_key("pin.clear")
+    assert ui.by_id("dots").text == ""
+    for digit in "9753":
+        ui.tap_text(digit)
     ui.tap_key("pin.ok")
     assert ui.screen.name == "staff_pin" and ui.shows(translate("pin.wrong", "zh-CN"))
+    assert ui.by_id("dots").text == ""
 
 
 async def test_staff_see_health_and_counts_sync_and_pick_a_benefit(ui: ScreenDriver, world: DemoWorld) -> None:
@@ -42,8 +49,8 @@ async def test_staff_see_health_and_counts_sync_and_pick_a_benefit(ui: ScreenDri
     assert ui.screen.name == "staff"
     await ui.wait_for(lambda: ui.screen.health is not None)
     health = ui.screen.ids.health.text
-    assert translate("staff.device.scanner", "zh-CN") + ": " + translate("device.ready", "zh-CN") in health
-    assert translate("staff.device.card_reader", "zh-CN") + ": " + translate("device.ready", "zh-CN") in health
+    assert translate("staff.device.scanner", "zh-CN") + "：" + translate("device.ready", "zh-CN") in health
+    assert translate("staff.device.card_reader", "zh-CN") + "：" + translate("device.ready", "zh-CN") in health
     assert translate("staff.reachable", "zh-CN") in health
     counts = ui.screen.ids.counters.text
     assert translate("outcome.eligible", "zh-CN") in counts

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from demo.world import DemoWorld
+from kiosk.core.decision import Status
 from kiosk.i18n import translate
 from kiosk.session.flow import FlowState
+from kiosk.session.readout import local_time, short_reference, summary
 from kiosk.ui.driver import ScreenDriver
 from tests.ui.steps import BUSINESS, code_text, open_present
 
@@ -25,13 +27,20 @@ async def test_a_session_for_each_outcome(ui: ScreenDriver, world: DemoWorld, lo
     decision = ui.app.flow.view.decision
     assert decision is not None and decision.outcome.value == outcome
     assert ui.shows(translate(f"outcome.{outcome}", locale))
+    assert ui.shows(summary(decision, locale, ui.app.site))
     for criterion in decision.criteria:
-        assert ui.shows(criterion.title) and ui.shows(criterion.reason)
+        assert ui.shows(criterion.title)
+        if criterion.status is Status.PASSED:
+            continue  # one line each: the reasons that matter are the ones that did not pass
+        assert ui.shows(criterion.reason)
         if criterion.remedy:
             assert ui.shows(translate("result.remedy", locale, remedy=criterion.remedy))
-    assert ui.shows(decision.decision_id)
+    # The short reference, not the 32-digit id; times in the kiosk's zone, not UTC.
+    assert ui.shows(short_reference(decision.decision_id)) and not ui.shows(decision.decision_id)
+    assert ui.shows(local_time(decision.decided_at, ui.app.site.zone(), locale))
     ui.tap_key("result.done")
-    assert ui.screen.name == "idle" and ui.shows(translate("idle.wiped", locale))
+    # The next person meets the site's language (zh-CN here), whatever this one chose.
+    assert ui.screen.name == "idle" and ui.shows(translate("idle.wiped", "zh-CN"))
     assert not ui.app.flow.holds_personal_data
 
 
@@ -83,12 +92,12 @@ async def test_the_language_switches_on_any_screen_and_keeps_the_step(ui: Screen
 
 async def test_the_countdown_is_shown_and_a_touch_extends_it(ui: ScreenDriver) -> None:
     await open_present(ui)
-    assert ui.shows(translate("bar.countdown", "zh-CN", seconds=60))
+    assert ui.shows(translate("bar.seconds", "zh-CN", seconds=60))
     flow = ui.app.flow
     await ui.wait_for(lambda: (flow.view.seconds_left or 60) < 60, timeout=5)
-    assert ui.shows(translate("bar.countdown", "zh-CN", seconds=int(flow.view.seconds_left or 0)))
+    assert ui.shows(translate("bar.seconds", "zh-CN", seconds=int(flow.view.seconds_left or 0)))
     ui.tap(ui.by_id("title"))
-    assert ui.shows(translate("bar.countdown", "zh-CN", seconds=60))
+    assert ui.shows(translate("bar.seconds", "zh-CN", seconds=60))
 
 
 async def test_the_criteria_screen_says_since_when_each_rule_is_in_force(ui: ScreenDriver) -> None:

@@ -1,19 +1,28 @@
-"""The decision: outcome in words and a shape, then every criterion and what to do about it."""
+"""The decision, summary first: outcome word and shape, one sentence saying why and what to do
+first, then what failed or is unknown in full, what passed in one line each, the reference."""
 
 from __future__ import annotations
 
 from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.core.decision import Mode, Outcome
+from kiosk.core.decision import Mode, Outcome, Status
 from kiosk.session.flow import SessionView
+from kiosk.session.readout import local_time, ordered, short_reference, summary
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import Card
 
 
+class StatusLine(BoxLayout):
+    """Icon and one bold line: a passed criterion, or the headline of a card."""
+
+    status = StringProperty("unknown")
+    text = StringProperty("")
+
+
 class CriterionResultCard(Card):
     status = StringProperty("unknown")
-    status_word = StringProperty("")
-    title = StringProperty("")
+    headline = StringProperty("")
     reason = StringProperty("")
     remedy = StringProperty("")
     meta = StringProperty("")
@@ -21,33 +30,53 @@ class CriterionResultCard(Card):
 
 class ResultScreen(KioskScreen):
     outcome = StringProperty("undetermined")
+    _built_for: tuple[object, ...] | None = None
+
+    def forget(self) -> None:
+        self._built_for = None
 
     def show(self, view: SessionView, locale: str) -> None:
         decision = view.decision
-        box = self.ids.criteria
+        app = self.kiosk
+        # The view changes every second (countdown); rebuild only for a new decision or look.
+        key = (id(decision), locale, app.font_scale)
+        if key == self._built_for:
+            return
+        self._built_for = key
+        box, passed = self.ids.criteria, self.ids.passed
         box.clear_widgets()
+        passed.clear_widgets()
         if decision is None:
             return
-        app = self.kiosk
+        site = app.site
         self.outcome = decision.outcome.value
         self.ids.outcome.text = app.tr(f"outcome.{decision.outcome.value}", locale)
-        self.ids.outcome_hint.text = app.tr(f"outcome.{decision.outcome.value}.hint", locale)
+        self.ids.summary.text = summary(decision, locale, site)
+        benefit = view.benefit.title.get(locale) if view.benefit else decision.benefit
+        holder = view.holder_name_masked
+        self.ids.holder.text = benefit + (" · " + app.tr("result.holder", locale, name=holder) if holder else "")
         self.ids.offline.text = app.tr("result.offline", locale) if decision.mode is Mode.OFFLINE else ""
-        self.ids.decision_id.text = app.tr(
-            "result.decision_id", locale, id=decision.decision_id, decided=decision.decided_at,
-            valid=decision.valid_until,
+        self.ids.reference.text = app.tr("result.reference", locale, reference=short_reference(decision.decision_id))
+        zone = site.zone()
+        self.ids.times.text = app.tr(
+            "result.times", locale, decided=local_time(decision.decided_at, zone, locale),
+            valid=local_time(decision.valid_until, zone, locale),
         )
         review_key = "result.review" if decision.outcome is not Outcome.ELIGIBLE else "result.review_any"
         self.ids.review.text = app.tr(review_key, locale)
-        for criterion in decision.criteria:
+        colon = ": " if locale == "en" else "："
+        for criterion in ordered(decision.criteria):
+            headline = app.tr(f"status.{criterion.status.value}", locale) + colon + criterion.title
+            if criterion.status is Status.PASSED:
+                passed.add_widget(StatusLine(status=criterion.status.value, text=headline))
+                continue
             meta = app.tr("result.source", locale, source=criterion.source)
             if criterion.as_of:
                 meta += " · " + app.tr("result.as_of", locale, date=criterion.as_of)
             box.add_widget(
                 CriterionResultCard(
                     status=criterion.status.value,
-                    status_word=app.tr(f"status.{criterion.status.value}", locale),
-                    title=criterion.title,
+                    headline=headline,
                     reason=criterion.reason,
                     remedy=app.tr("result.remedy", locale, remedy=criterion.remedy) if criterion.remedy else "",
                     meta=meta,

@@ -12,6 +12,7 @@ from typing import Any
 from kivy.factory import Factory
 
 from kiosk.session.flow import SessionView
+from kiosk.session.readout import local_time
 from kiosk.session.runtime import Health
 from kiosk.ui.screens.base import KioskScreen
 
@@ -42,22 +43,23 @@ class StaffScreen(KioskScreen):
         app = self.kiosk
         tr = app.tr
         lines: list[str] = []
+        colon = ": " if locale == "en" else "："
         health = self.health
         if health is None:
             lines.append(tr("staff.loading", locale))
         else:
             for name, status in sorted(health.devices.items()):
-                lines.append(tr(f"staff.device.{name}", locale) + ": " + tr(f"device.{status}", locale))
+                lines.append(tr(f"staff.device.{name}", locale) + colon + tr(f"device.{status}", locale))
             if not health.devices:
                 lines.append(tr("staff.no_devices", locale))
             backend = {True: "staff.reachable", False: "staff.unreachable", None: "staff.not_configured"}
-            lines.append(tr("staff.backend", locale) + ": " + tr(backend[health.backend_reachable], locale))
-            age = "—" if health.policy_age_hours is None else f"{health.policy_age_hours:.1f}"
-            lines.append(tr("staff.policy", locale, version=health.policy_version or "—", hours=age))
+            lines.append(tr("staff.backend", locale) + colon + tr(backend[health.backend_reachable], locale))
+            lines.append(tr("staff.policy", locale, version=self._version_text(health.policy_version, locale),
+                            age=self._age_text(health.policy_age_hours, locale)))
         self.ids.health.text = "\n".join(lines)
         counts = health.counters if health else {}
         rows = [
-            f"{self._benefit_title(b, locale)} · {tr(f'outcome.{o}', locale)}: {n}"
+            f"{self._benefit_title(b, locale)} · {tr(f'outcome.{o}', locale)}{colon}{n}"
             for (b, o), n in sorted(counts.items())
         ]
         self.ids.counters.text = "\n".join(rows) or tr("staff.no_counts", locale)
@@ -70,6 +72,23 @@ class StaffScreen(KioskScreen):
             button.benefit_id = benefit.id
             button.bind(on_release=lambda b: app.staff_choose(b.benefit_id))
             box.add_widget(button)
+
+    def _age_text(self, hours: float | None, locale: str) -> str:
+        # "0.0 hours" told staff nothing; whole hours, or "under an hour".
+        if hours is None:
+            return "—"
+        if hours < 1:
+            return self.kiosk.tr("staff.age.under_hour", locale)
+        return self.kiosk.tr("staff.age.hours", locale, hours=int(hours))
+
+    def _version_text(self, version: str | None, locale: str) -> str:
+        """A bundle version that is a Unix time is shown as the time it stands for."""
+        if not version:
+            return "—"
+        if version.isdigit() and len(version) == 10:
+            moment = datetime.fromtimestamp(int(version), UTC).isoformat()
+            return local_time(moment, self.kiosk.site.zone(), locale)
+        return version
 
     def _benefit_title(self, benefit_id: str, locale: str) -> str:
         benefit = self.kiosk.flow.catalog.get(benefit_id)

@@ -1,14 +1,17 @@
-"""Staff PIN entry. Shows no dots and no count, so a bystander learns nothing of the PIN."""
+"""Staff PIN entry in the usual phone layout; a dot per digit shows each press registered."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from kivy.properties import StringProperty
 
 from kiosk.session.flow import SessionView
 from kiosk.ui.screens.base import KioskScreen
 
 
 class StaffPinScreen(KioskScreen):
+    dots = StringProperty("")
     _entered = ""
     message_key = "pin.prompt"
 
@@ -16,19 +19,24 @@ class StaffPinScreen(KioskScreen):
         self.ids.message.text = self.kiosk.tr(self.message_key, locale)
 
     def on_pre_enter(self, *_: Any) -> None:
-        self._entered = ""
+        self._set("")
         self.message_key = "pin.prompt"
 
     def press_digit(self, digit: str) -> None:
         if len(self._entered) < 12:
-            self._entered += digit
+            self._set(self._entered + digit)
 
     def clear(self) -> None:
-        self._entered = ""
+        self._set("")
+
+    def _set(self, entered: str) -> None:
+        self._entered = entered
+        self.dots = "●" * len(entered)
 
     def submit(self) -> None:
         app = self.kiosk
-        attempt, self._entered = self._entered, ""
+        attempt = self._entered
+        self._set("")
         pin = app.runtime.staff_pin
         if not pin.configured:
             self.message_key = "pin.not_configured"

@@ -1,0 +1,34 @@
+"""CJK line breaking without a window: closing punctuation never starts a line, opening
+punctuation never ends one, Latin words and numbers stay whole, nothing is lost."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kiosk.ui.cjk_lines import CLOSING, OPENING, units, wrap
+
+
+def measure(text: str) -> tuple[int, int]:
+    # Every character one em wide (10 px) is close enough to a CJK font for the rules.
+    return len(text) * 10, 10
+
+
+def test_punctuation_sticks_to_its_neighbours() -> None:
+    assert units("申请（第36号）；满100小时。") == ["申", "请", "（第", "36", "号）；", "满", "100", "小", "时。"]
+
+
+def test_a_number_and_a_word_are_never_split() -> None:
+    lines = wrap("累计志愿服务满100小时的注册志愿者 Standard view", 90, measure).split("\n")
+    assert "100" in "".join(line for line in lines if "100" in line)
+    assert all("Stand" not in line or "Standard" in line for line in lines)
+
+
+@given(st.text(alphabet="信用中国，。、（）《》“”满100 abc de", min_size=1, max_size=80), st.integers(3, 20))
+def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(text: str, em: int) -> None:
+    lines = wrap(text, em * 10, measure).split("\n")
+    for line in lines[1:]:
+        assert not line or line[0] not in CLOSING
+    for line in lines[:-1]:
+        assert not line or line[-1] not in OPENING
+    assert "".join(lines).replace(" ", "") == text.replace("\n", "").replace(" ", "")
