@@ -35,10 +35,11 @@ from backend.problems import (
 )
 from backend.subject_ref import SubjectRefError, accepts, canonical_value
 from kiosk.core.benefits import Benefit, Catalog
+from kiosk.core.catalog import message
 from kiosk.core.credentials.schemes import SCHEME_NAMES
 from kiosk.core.decision import CriterionResult, Decision, decide
 from kiosk.core.policy_dates import local_day
-from kiosk.core.text import Locale, LocalText
+from kiosk.core.text import Locale
 
 REQUEST_FIELDS = ("benefit", "subject", "locale", "device")
 SUBJECT_FIELDS = ("scheme", "value")
@@ -49,15 +50,8 @@ MAX_SUBJECT_VALUE_CHARS = 4096
 # A field name we did not ask for is named in the problem only when it looks like a name.
 _SHOWABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}")
 
-NO_RECORD_REASON = LocalText(
-    "{source}没有该申请人的相关记录。",
-    "{source} holds no record for this applicant.",
-)
-NO_RECORD_REMEDY = LocalText(
-    "如果您认为{source}应有您的记录，请向{source}核实并更正登记信息后再试；也可到人工窗口办理。",
-    "If you believe {source} should hold a record for you, ask {source} to check and correct "
-    "its records, then try again; or ask at the staffed counter.",
-)
+NO_RECORD_REASON = message("backend.eligibility.no_record_reason")
+NO_RECORD_REMEDY = message("backend.eligibility.no_record_remedy")
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,8 +44,8 @@ from typing import Any
 from backend.auth import DeviceCredential, read_tokens_file
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
-from kiosk.core.text import LocalText
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_CONFIG_BYTES = 64 * 1024
@@ -59,10 +59,7 @@ class BackendConfigError(KioskError):
     def __init__(self, origin: str, key: str, problem: str) -> None:
         super().__init__(
             f"{origin}: {key}: {problem}",
-            LocalText(
-                "核验服务配置有误，无法启动。",
-                "The eligibility service's configuration is faulty, so it cannot start.",
-            ),
+            message("backend.settings.text"),
         )
 
 

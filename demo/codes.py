@@ -15,7 +15,7 @@ from typing import Any
 
 from kiosk.adapters.backend_client import BackendRejected, BackendUnavailable
 from kiosk.core.benefits import Benefit
-from kiosk.core.catalog import message
+from kiosk.core.catalog import message, translate
 from kiosk.core.credentials import Presentation
 from kiosk.core.credentials.schemes import IDENTIFIER_SCHEME_BY_KIND
 from kiosk.core.decision import Decision
@@ -108,15 +108,15 @@ def demo_codes_for(
         word_zh, word_en = _OUTCOME_WORDS[outcome]
         if identifier == "ric" and card_reader is not None:
             present = _insert_card(card_reader, subject.value)
-            label = LocalText(f"身份证 {zh}（应{word_zh}）", f"ID card of {en} (expect {word_en})")
+            label = _worded("demo.codes.id_card", (zh, word_zh), (en, word_en))
         else:
             present = scan(subject.value)
-            label = LocalText(f"{zh} 的营业执照码（应{word_zh}）", f"{en}'s licence code (expect {word_en})")
+            label = _worded("demo.codes.licence", (zh, word_zh), (en, word_en))
         codes.append(DemoCode(label, present, outcome))
     token = next((s for s in fitting if s.scheme == "token"), None)
     if token is not None and "token" in benefit.schemes:
         word_zh, word_en = _OUTCOME_WORDS[token.expected[benefit.id]]
-        codes.append(DemoCode(LocalText(f"信易码（应{word_zh}）", f"Xinyi app code (expect {word_en})"),
+        codes.append(DemoCode(_worded("demo.codes.token", ("", word_zh), ("", word_en)),
                               scan(token.value), token.expected[benefit.id]))
     eligible = next((s for s in fitting if s.scheme == identifier and s.expected[benefit.id] == "eligible"), None)
     if issuer is not None and eligible is not None and "credential" in benefit.schemes:
@@ -144,3 +144,8 @@ def _insert_card(card_reader: Any, id_number: str) -> Callable[[], None]:
         card_reader.insert_card(SyntheticCard(name="演示居民", id_number=id_number))
 
     return insert
+
+
+def _worded(key: str, zh: tuple[str, str], en: tuple[str, str]) -> LocalText:
+    """A catalog label whose name and outcome word differ by language (name, word) each."""
+    return LocalText(translate(key, "zh-CN", name=zh[0], word=zh[1]), translate(key, "en", name=en[0], word=en[1]))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kiosk.adapters.bounded_http import IDENTITY_HEADERS, BodyRefused, DeadlinePassed, read_body, within
+from kiosk.core.catalog import message
 from kiosk.core.credentials import Presentation, SubjectRef
 from kiosk.core.decision import Decision, DecisionFormatError, Mode, decision_from_json
 from kiosk.core.errors import KioskError
@@ -44,11 +45,7 @@ class BackendUnavailable(BackendError):
     def __init__(self, detail: str) -> None:
         super().__init__(
             detail,
-            LocalText(
-                "暂时连不上核验服务，请稍后再试，或到人工窗口办理。",
-                "The eligibility service cannot be reached right now. Please try again later, "
-                "or go to the staffed counter.",
-            ),
+            message("adapters.backend_client.text_5"),
         )
 
 
@@ -69,24 +66,12 @@ class InvalidResponse(BackendError):
 
 def _rejection_text(status: int) -> LocalText:
     if status in (401, 403):
-        return LocalText(
-            "本机未获授权使用核验服务，请联系工作人员。",
-            "This kiosk is not authorised by the eligibility service. Please ask a member of staff.",
-        )
+        return message("adapters.backend_client.text_2")
     if status == 404:
-        return LocalText(
-            "核验服务不提供所选事项，请联系工作人员。",
-            "The eligibility service does not offer the chosen benefit. Please ask a member of staff.",
-        )
+        return message("adapters.backend_client.text_3")
     if status == 429:
-        return LocalText(
-            "核验请求过于频繁，请稍候片刻再试。",
-            "Too many checks in a short time. Please wait a moment and try again.",
-        )
-    return LocalText(
-        "核验服务未能处理这个码，请到人工窗口办理。",
-        "The eligibility service could not process this code. Please go to the staffed counter.",
-    )
+        return message("adapters.backend_client.text_4")
+    return message("adapters.backend_client.text")
 
 
 class BackendClient:

@@ -43,9 +43,10 @@ from kiosk.core.bundle import (
     authority_public_key_from_text,
     iso_utc,
 )
+from kiosk.core.catalog import message
 from kiosk.core.decision import Outcome
 from kiosk.core.errors import KioskError
-from kiosk.core.text import LOCALES, LocalText
+from kiosk.core.text import LOCALES
 
 log = logging.getLogger("kiosk.adapters.store")
 
@@ -67,7 +68,7 @@ class StoreRefused(KioskError):
     def __init__(self, detail: str) -> None:
         super().__init__(
             f"store refused: {detail}",
-            LocalText("本机不保存此类信息。", "This kiosk does not keep that kind of information."),
+            message("adapters.store.text"),
         )
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
+from kiosk.core.catalog import message
 from kiosk.core.credentials import (
     DEFAULT_PREFIX,
     CredentialError,
@@ -31,19 +32,13 @@ from kiosk.core.credentials import (
 )
 from kiosk.core.credentials.model import JSON
 from kiosk.core.credentials.token import PREFIX as TOKEN_PREFIX
-from kiosk.core.text import Locale, LocalText, parse_locale
+from kiosk.core.text import Locale, parse_locale
 from kiosk.station.offline import trust_store
 
 MASKED = "<masked>"
 
-_VALID_SIGNED = LocalText(
-    "电子凭证有效：签名、有效期和撤销状态均已核验，可离线判断。",
-    "Valid credential: signature, validity period and revocation status checked; usable offline.",
-)
-_VALID_REFERENCE = LocalText(
-    "号码格式和校验位正确；是否符合条件需联网向后台查询。",
-    "The code's format and check character are correct; eligibility needs the backend (online).",
-)
+_VALID_SIGNED = message("commands.inspect.valid_signed")
+_VALID_REFERENCE = message("commands.inspect.valid_reference")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -58,6 +58,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from kiosk.core.benefits import Catalog, CatalogError, parse_catalog
+from kiosk.core.catalog import message
 from kiosk.core.credentials.trust import IssuerKey, TrustKeyError, TrustStore, key_id_of_public_key
 from kiosk.core.errors import KioskError
 from kiosk.core.key_files import declared_kind
@@ -97,20 +98,10 @@ _SIGNATURE_MARK = b',"signature":'
 _LOWER_HEX = b"0123456789abcdef"
 
 
-_REFUSED = LocalText(
-    "收到的政策数据包未通过校验，本机继续使用上一份有效的政策数据。",
-    "The policy bundle received did not pass its checks; the kiosk keeps using the last good one.",
-)
+_REFUSED = message("core.bundle.refused")
 _TEXTS: dict[Reason, LocalText] = {reason: _REFUSED for reason in REASONS}
-_TEXTS["expired"] = LocalText(
-    "政策数据包已过期，需联网更新后才能离线核验。",
-    "The policy bundle has expired; the kiosk must go online to update it before it can check "
-    "offline.",
-)
-_TEXTS["issued_in_future"] = LocalText(
-    "政策数据包的签发时间晚于本机时间，请工作人员检查本机时钟。",
-    "The policy bundle is dated later than this kiosk's clock; staff should check the clock.",
-)
+_TEXTS["expired"] = message("core.bundle.text")
+_TEXTS["issued_in_future"] = message("core.bundle.text_2")
 
 
 class BundleError(KioskError):

@@ -19,7 +19,7 @@ from kiosk.core.errors import KioskError
 from kiosk.core.policy_dates import local_day
 from kiosk.core.rules import RuleError, is_truthy
 from kiosk.core.rules.datetimes import DateTime
-from kiosk.core.text import Locale, LocalText
+from kiosk.core.text import Locale
 
 
 class Outcome(StrEnum):
@@ -45,11 +45,7 @@ class DecisionFormatError(KioskError):
     def __init__(self, detail: str) -> None:
         super().__init__(
             detail,
-            LocalText(
-                "核验服务返回的结果无法读取，请稍后再试或联系工作人员。",
-                "The eligibility service sent an answer we cannot read. Please try again later "
-                "or ask a member of staff.",
-            ),
+            message("core.decision.text"),
         )
 
 

@@ -32,22 +32,10 @@ UnavailableReason = Literal[
     "no_bundle", "stale", "expired", "clock", "unknown_benefit", "not_in_force", "wrong_kind"
 ]
 
-_COUNTER = "请到人工窗口办理，或待本机联网后再试。"
-_COUNTER_EN = "Please go to the staffed counter, or try again when the kiosk is back online."
 _UNAVAILABLE_TEXTS: dict[UnavailableReason, LocalText] = {
-    "no_bundle": LocalText(
-        "本机尚未取得政策数据，无法离线核验。" + _COUNTER,
-        "This kiosk has no policy data yet, so it cannot check offline. " + _COUNTER_EN,
-    ),
-    "stale": LocalText(
-        "本机的政策数据太久没有更新，无法离线核验。" + _COUNTER,
-        "This kiosk's policy data has not been updated for too long, so it cannot check "
-        "offline. " + _COUNTER_EN,
-    ),
-    "expired": LocalText(
-        "本机的政策数据已过期，无法离线核验。" + _COUNTER,
-        "This kiosk's policy data has expired, so it cannot check offline. " + _COUNTER_EN,
-    ),
+    "no_bundle": message("core.offline.no_bundle"),
+    "stale": message("core.offline.stale"),
+    "expired": message("core.offline.expired"),
     "clock": message("core.offline.clock"),
     "unknown_benefit": message("core.offline.unknown_benefit"),
     "not_in_force": message("core.offline.not_in_force"),

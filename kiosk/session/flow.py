@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from kiosk.core.benefits import Benefit, Catalog
+from kiosk.core.catalog import message
 from kiosk.core.credentials import CredentialError, Presentation
 from kiosk.core.decision import Decision, Outcome
 from kiosk.core.errors import KioskError
@@ -121,28 +122,14 @@ class FlowError(KioskError):
     """The person did something the current step does not take (e.g. wrong kind of code)."""
 
 
-_WRONG_KIND = LocalText(
-    "这个码不适用于所选事项：{need}。请出示{need}，或返回重新选择事项。",
-    "This code does not fit the chosen benefit: it needs {need_en}. Please present one, or go "
-    "back and choose another benefit.",
-)
+_WRONG_KIND = message("session.flow.wrong_kind")
 _NEEDS = {
     "business": ("企业统一社会信用代码或企业信用码", "a business's Unified Social Credit Code or credential"),
     "person": ("居民身份证或个人信用码", "a resident ID card or a personal credential"),
 }
-_DEVICE_UNAVAILABLE = LocalText(
-    "扫码器和读卡器暂时都不能使用，请到人工窗口办理，或请工作人员检查设备。",
-    "The code scanner and the card reader are both unavailable right now. Please go to the "
-    "staffed counter, or ask a member of staff to check the devices.",
-)
-_CHECK_FAILED = LocalText(
-    "暂时无法完成核验，请稍后再试或到人工窗口办理。",
-    "The check could not be completed right now. Please try again later or go to the staffed counter.",
-)
-_TIMED_OUT = LocalText(
-    "核验用时过长，已取消。请稍后再试或到人工窗口办理。",
-    "The check took too long and was stopped. Please try again later or go to the staffed counter.",
-)
+_DEVICE_UNAVAILABLE = message("session.flow.device_unavailable")
+_CHECK_FAILED = message("session.flow.check_failed")
+_TIMED_OUT = message("session.flow.timed_out")
 
 
 class SessionFlow:
@@ -317,7 +304,7 @@ class SessionFlow:
         kind_ok = presentation.subject_kind in (None, benefit.kind)
         if presentation.scheme.value not in benefit.schemes or not kind_ok:
             zh, en = _NEEDS[benefit.kind]
-            text = LocalText(_WRONG_KIND.zh.format(need=zh), _WRONG_KIND.en.format(need_en=en))
+            text = LocalText(_WRONG_KIND.zh.format(need=zh), _WRONG_KIND.en.format(need=en))
             raise FlowError("presented scheme does not fit the benefit", text)
 
     async def _run_check(self, benefit: Benefit, presentation: Presentation) -> None:

@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
-from kiosk.core.text import LocalText
 
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 300.0
@@ -36,9 +36,7 @@ class PinHashError(KioskError):
     def __init__(self, detail: str) -> None:
         super().__init__(
             detail,
-            LocalText(
-                "工作人员密码配置有误，请联系运维人员。", "The staff PIN setting is faulty. Please contact IT support."
-            ),
+            message("session.staff_pin.text"),
         )
 
 

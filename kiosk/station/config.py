@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.common.bounded_file import FileReadError, read_bounded
+from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText, parse_locale
 from kiosk.session.flow import Timeouts
@@ -32,10 +33,7 @@ class ConfigError(KioskError):
     def __init__(self, origin: str, key: str, problem: str) -> None:
         super().__init__(
             f"{origin}: {key}: {problem}",
-            LocalText(
-                "本机配置有误，无法启动，请联系运维人员。",
-                "This kiosk's configuration is faulty, so it cannot start. Please contact IT support.",
-            ),
+            message("station.config.text"),
         )
         self.origin = origin
         self.key = key

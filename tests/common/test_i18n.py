@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 from pathlib import Path
@@ -96,3 +97,16 @@ def test_the_reader_refuses_what_is_not_a_plain_po_entry() -> None:
     with pytest.raises(ValueError, match="line 2"):
         read_catalog('msgid "a"\nmsgctxt "b"\nmsgstr "c"\n')
     assert read_catalog('# c\nmsgid "a.b"\nmsgstr ""\n"one "\n"two"\n') == {"a.b": "one two"}
+
+
+def test_no_person_sentence_is_written_inline_outside_the_catalogs() -> None:
+    # LocalText is the carrier; its words come from the catalogs (or from the signed policy).
+    inline = []
+    for folder in SOURCE_DIRS:
+        for path in folder.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "LocalText":
+                    args = [*node.args, *(k.value for k in node.keywords)]
+                    if any(isinstance(a, (ast.Constant, ast.JoinedStr)) for a in args):
+                        inline.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert not inline

@@ -33,28 +33,14 @@ Step = Literal[
 ]
 STEPS: tuple[Step, ...] = get_args(Step)
 
-_DAMAGED_ADVICE_ZH = "请重新扫描；如仍失败，请到服务窗口办理。"
-_DAMAGED_ADVICE_EN = "Please scan again; if it still fails, please go to the service counter."
 
 STEP_TEXTS: dict[Step, LocalText] = {
-    "encoding": LocalText(
-        "无法识别扫描到的内容的文字编码。" + _DAMAGED_ADVICE_ZH,
-        "The scanned code uses a text encoding the kiosk cannot read. " + _DAMAGED_ADVICE_EN,
-    ),
+    "encoding": message("core.credentials.errors.encoding"),
     "too_large": message("core.credentials.errors.too_large"),
     "prefix": message("core.credentials.errors.prefix"),
-    "base45": LocalText(
-        "凭证内容已损坏（编码错误）。" + _DAMAGED_ADVICE_ZH,
-        "The credential is damaged (bad encoding). " + _DAMAGED_ADVICE_EN,
-    ),
-    "decompression": LocalText(
-        "凭证内容已损坏（无法解压）。" + _DAMAGED_ADVICE_ZH,
-        "The credential is damaged (cannot be unpacked). " + _DAMAGED_ADVICE_EN,
-    ),
-    "cose": LocalText(
-        "凭证结构无效。" + _DAMAGED_ADVICE_ZH,
-        "The credential's structure is not valid. " + _DAMAGED_ADVICE_EN,
-    ),
+    "base45": message("core.credentials.errors.base45"),
+    "decompression": message("core.credentials.errors.decompression"),
+    "cose": message("core.credentials.errors.cose"),
     "unknown_key": message("core.credentials.errors.unknown_key"),
     "bad_signature": message("core.credentials.errors.bad_signature"),
     "claims": message("core.credentials.errors.claims"),

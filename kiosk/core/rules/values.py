@@ -15,7 +15,6 @@ from typing import Any
 from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
 from kiosk.core.rules.datetimes import DateTime
-from kiosk.core.text import LocalText
 
 # A compiled expression: the data -> its value. Every operation compiles to one.
 Evaluator = Callable[[Any], Any]
@@ -37,9 +36,7 @@ class RuleError(KioskError):
             detail, text = reason, _RULE_TEXT
         else:
             detail = f"criterion {criterion!r}: {reason}"
-            text = LocalText(
-                f"{_RULE_TEXT.zh}（规则 {criterion}）", f"{_RULE_TEXT.en} (rule {criterion})."
-            )
+            text = message("core.rules.values.rule_in_criterion", criterion=criterion)
         super().__init__(detail, text)
 
     def for_criterion(self, criterion: str | None) -> RuleError:
