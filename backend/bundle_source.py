@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from backend.keys import KINDS, KeyFileError, load_private_key, load_public_key
 from backend.settings import BackendConfigError, Settings
+from kiosk.common import trust_files
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.common.policy_folder import read_policy_document
 from kiosk.core.bundle import (
@@ -100,13 +101,7 @@ def signing_inputs(settings: Settings) -> tuple[
 
 def read_trust_files(paths: Iterable[Path]) -> TrustStore:
     """Issuer keys and certificates (PEM or DER), each file read bounded."""
-    store = TrustStore()
-    for path in paths:
-        try:
-            store = store.merged(TrustStore.from_bytes(read_bounded(Path(path), MAX_TRUST_FILE_BYTES)))
-        except FileReadError as error:
-            raise TrustKeyError(f"trust file {Path(path).name} {error}") from None
-    return store
+    return trust_files.read_trust_files(paths, MAX_TRUST_FILE_BYTES)
 
 
 def read_revocations(path: Path) -> list[str]:

@@ -15,7 +15,6 @@ answered the same way, so tokens reveal nothing about whom they stand for.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -34,6 +33,7 @@ from backend.problems import (
     ProblemError,
 )
 from backend.subject_ref import SubjectRefError, accepts, canonical_value
+from kiosk.common.strict_json import STRICT_JSON
 from kiosk.core.benefits import Benefit, Catalog
 from kiosk.core.catalog import message
 from kiosk.core.credentials.schemes import SCHEME_NAMES
@@ -90,24 +90,11 @@ def parse_request(body: bytes) -> EligibilityRequest:
 def decode_body(body: bytes) -> Any:
     """One UTF-8 JSON document with no repeated key and no NaN; 400 problem otherwise."""
     try:
-        return _DECODER.decode(body.decode("utf-8"))
+        return STRICT_JSON.decode(body.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise ProblemError(MALFORMED_JSON, "the body is not one UTF-8 JSON document") from None
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    document = dict(pairs)
-    if len(document) != len(pairs):
-        raise ValueError("duplicate key")
-    return document
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-# Built once: json.loads with options builds a new decoder on every call.
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)
 
 
 def _object(value: Any, name: str, fields: tuple[str, ...]) -> dict[str, Any]:

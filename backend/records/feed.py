@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import stat
 from collections.abc import Iterator, Mapping
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.records.facts import FactSpec
+from kiosk.common.strict_json import STRICT_JSON
 from kiosk.core.catalog import message
 from kiosk.core.credentials import CredentialError, ric, uscc
 from kiosk.core.errors import KioskError
@@ -200,18 +200,6 @@ def _csv_rows(
         yield FeedRow(number, scheme, value, new)
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    document = dict(pairs)
-    if len(document) != len(pairs):
-        raise ValueError("duplicate key")
-    return document
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)
 
 
 def _json_rows(
@@ -222,7 +210,7 @@ def _json_rows(
         if not text.strip():
             continue
         try:
-            document = _DECODER.decode(text)
+            document = STRICT_JSON.decode(text)
         except (ValueError, RecursionError):
             raise FeedError(path, number, None, "is not one JSON object") from None
         if not isinstance(document, dict):

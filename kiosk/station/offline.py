@@ -17,6 +17,7 @@ from kiosk.adapters.authority_trust import AuthorityTrust
 from kiosk.adapters.bundle_sync import BundleSync, SyncPolicy
 from kiosk.adapters.store import Store
 from kiosk.common.bounded_file import FileReadError, read_bounded
+from kiosk.common.trust_files import read_trust_files
 from kiosk.core.bundle import PolicyBundle, load_authority_keys, verify_bundle
 from kiosk.core.credentials import DEFAULT_PREFIX, CredentialSettings, TrustStore, read_presentation
 from kiosk.core.credentials.trust import TrustKeyError
@@ -61,13 +62,7 @@ def authority_keys(paths: Iterable[Path] = ()) -> dict[str, ed25519.Ed25519Publi
 
 def trust_store(paths: Iterable[Path]) -> TrustStore:
     """Issuer keys from the config's (or --trust) files, each read to MAX_TRUST_FILE_BYTES."""
-    store = TrustStore()
-    for path in paths:
-        try:
-            store = store.merged(TrustStore.from_bytes(read_bounded(Path(path), MAX_TRUST_FILE_BYTES)))
-        except FileReadError as error:
-            raise TrustKeyError(f"trust file {error}") from None
-    return store
+    return read_trust_files(paths, MAX_TRUST_FILE_BYTES)
 
 
 def cached_bundle(store: Store, authorities: Mapping[str, ed25519.Ed25519PublicKey]) -> PolicyBundle:
