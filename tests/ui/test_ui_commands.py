@@ -40,7 +40,7 @@ def test_kiosk_screenshots_renders_every_screen_in_both_languages(tmp_path: Path
                           env=headless_env(tmp_path), capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     names = {p.name for p in out.glob("*.png")}
-    # Both languages x both views; the layout test (test_ui_layout.py) checks what they show.
+    # Both languages x both views; the layout test (tests/ui_layout/test_layout.py) checks what they show.
     for locale in ("zh-CN", "en"):
         for view in ("standard", "large"):
             for screen in ("01-idle", "02-benefits", "03-criteria", "04-present", "05-checking",

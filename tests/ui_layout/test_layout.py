@@ -4,6 +4,10 @@ Each size renders in its own process (an offscreen GL window renders cleanly onl
 it was made with), through `kiosk screenshots --check`, which puts every rendered screen
 through kiosk.ui.layout_check: clipped or overflowing labels, words broken mid-word, targets
 under 60x60 dp in the large view, a result whose first screen lacks the outcome and summary.
+
+Kept out of tests/ui on purpose: each size blocks for a minute or more, and inside tests/ui that
+froze the shared window's event loop between two UI tests (the next one then tapped a PIN pad
+laid out for a stale frame).
 """
 
 from __future__ import annotations
