@@ -4,7 +4,7 @@ A key file is PEM as OpenSSL writes it, with one line before it naming what the 
 (kiosk/core/key_files.py)::
 
     Xinyi-Key-Kind: authority
-    -----BEGIN PRIVATE KEY-----
+    (the PEM block of the private key, as OpenSSL writes it)
 
 OpenSSL and `cryptography` skip text before the PEM block, so the files stay ordinary PEM;
 the line lets the service refuse an issuer key named as the authority key (or the reverse)

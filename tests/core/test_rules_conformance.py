@@ -1,7 +1,7 @@
 """The official CertLogic test suites (spec 1.3.3), every active assertion, type-strict.
 
-Data: shared/conformance/certlogic/ beside the repository (README.md §2 there describes the
-format and the skip directives). CI clones the repository next to a copy of shared/.
+Data: tests/conformance/certlogic/, copied with its upstream licence (tests/conformance/README.md
+names the upstream commit; the suite's own README describes the format and skip directives).
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ def _require_suite(folder: Path) -> list[Path]:
     files = sorted(folder.glob("*.json"))
     if not files:
         pytest.fail(
-            f"CertLogic conformance data not found in {folder}: the shared/ folder must sit "
-            "beside the repository checkout (see shared/conformance/README.md)",
+            f"CertLogic conformance data not found in {folder} (see tests/conformance/README.md)",
             pytrace=False,
         )
     return files

@@ -3,7 +3,7 @@
 CertLogic is the JsonLogic subset written for EU DCC business rules: total, side-effect free,
 evaluable offline. Written from the specification (ehn-dcc-development/dgc-business-rules,
 ``certlogic/specification/README.md``) and checked against its test suite in
-``shared/conformance/certlogic/``.
+``tests/conformance/certlogic/``.
 
 >>> compiled = compile_expression({"and": [{"var": "facts.registered"},
 ...                                        {">=": [{"var": "facts.employees"}, 10]}]})
