@@ -29,7 +29,7 @@ from backend.bundle_source import (
     read_trust_files,
 )
 from kiosk.common.bounded_file import FileReadError, read_bounded
-from kiosk.common.cli import EXIT_FAILED, EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
+from kiosk.common.cli import EXIT_FAILED, EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, usage
 from kiosk.common.policy_checks import check_policy
 from kiosk.core.bundle import MAX_BUNDLE_BYTES, BundleError, iso_utc, load_authority_keys, verify_bundle
 from kiosk.core.credentials import TrustKeyError, TrustStore
@@ -64,12 +64,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     verify.add_argument("--authority", required=True, action="append", type=Path, metavar="PEM",
                         help="authority public key (PEM; repeatable)")
     verify.set_defaults(run=run_verify)
-    parser.set_defaults(run=lambda _args: _usage(parser))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return EXIT_USAGE
+    parser.set_defaults(run=lambda _args: usage(parser))
 
 
 def run_sign(args: argparse.Namespace) -> int:

@@ -29,7 +29,7 @@ from backend.auth import (
     write_tokens_file,
 )
 from backend.settings import load_settings
-from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, usage
 from kiosk.core.errors import KioskError
 
 EXIT_UNKNOWN = EXIT_INVALID_INPUT  # revoke: no such device
@@ -51,12 +51,7 @@ def register(subparsers: Any) -> None:
         if name != "list":
             action.add_argument("--device", required=True, help="device id, e.g. kiosk-0042")
         action.set_defaults(run=run)
-    parser.set_defaults(run=lambda _args: _usage(parser))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return EXIT_USAGE
+    parser.set_defaults(run=lambda _args: usage(parser))
 
 
 def _fail(detail: str, code: int = EXIT_USAGE) -> int:

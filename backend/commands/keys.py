@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.keys import ALGORITHMS, KINDS, KeyFileError, generate, key_id, write_key_pair
-from kiosk.common.cli import EXIT_OK, EXIT_USAGE
+from kiosk.common.cli import EXIT_OK, EXIT_USAGE, usage
 
 
 def register(subparsers: Any) -> None:
@@ -33,12 +33,7 @@ def register(subparsers: Any) -> None:
     new.add_argument("--out", required=True, type=Path, metavar="PREFIX",
                      help="writes PREFIX-private.pem and PREFIX-public.pem")
     new.set_defaults(run=run_new)
-    parser.set_defaults(run=lambda _args: _usage(parser))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return EXIT_USAGE
+    parser.set_defaults(run=lambda _args: usage(parser))
 
 
 def run_new(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.simulation import SimulationError, Simulator, parse_on
+from kiosk.common.cli import usage
 from kiosk.common.facts_table import read_facts_table
 from kiosk.common.policy_checks import CheckReport, check_policy
 from kiosk.common.policy_diff import diff_catalogs, load_side
@@ -55,12 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     diff.add_argument("new", type=Path, metavar="NEW", help="policy folder or bundle file")
     diff.add_argument("--json", action="store_true", help="print the changes as JSON")
     diff.set_defaults(run=run_diff)
-    parser.set_defaults(run=lambda _args: _usage(parser))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return EXIT_USAGE
+    parser.set_defaults(run=lambda _args: usage(parser))
 
 
 def report_lines(report: CheckReport) -> list[str]:

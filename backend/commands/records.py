@@ -32,7 +32,7 @@ from backend.records.facts import FactTableError, facts_of, read_fact_table
 from backend.records.feed import VALIDATORS, FeedError, read_feed
 from backend.records.importer import apply_feed, open_for_import
 from backend.settings import Settings, load_settings
-from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
+from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, usage
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.credentials import CredentialError
 from kiosk.core.errors import KioskError
@@ -63,12 +63,7 @@ def register(subparsers: Any) -> None:
     show.add_argument("--show", action="store_true", help="show the identifier and the values")
     show.add_argument("--json", action="store_true", help="one JSON object on stdout")
     show.set_defaults(run=run_export)
-    parser.set_defaults(run=lambda _args: _usage(parser))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return EXIT_USAGE
+    parser.set_defaults(run=lambda _args: usage(parser))
 
 
 def _fail(verb: str, detail: str, code: int) -> int:

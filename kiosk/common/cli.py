@@ -75,3 +75,9 @@ def demo_installed(prog: str) -> bool:
         file=sys.stderr,
     )
     return False
+
+
+def usage(parser: argparse.ArgumentParser) -> int:
+    """What a command group does when no action is named: its help on stderr, exit 2."""
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
