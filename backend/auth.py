@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.common.bounded_file import FileReadError, read_bounded
+from kiosk.common.strict_json import STRICT_JSON
 from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
 
@@ -204,9 +205,7 @@ class ReloadingRegistry:
 def read_tokens_file(path: Path) -> list[DeviceCredential]:
     origin = str(path)
     try:
-        document: Any = json.loads(
-            read_bounded(path, MAX_TOKENS_FILE_BYTES).decode("utf-8"), object_pairs_hook=_unique_keys
-        )
+        document: Any = STRICT_JSON.decode(read_bounded(path, MAX_TOKENS_FILE_BYTES).decode("utf-8"))
     except FileReadError as error:
         raise DeviceTokensError(origin, str(error)) from None
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -223,14 +222,6 @@ def read_tokens_file(path: Path) -> list[DeviceCredential]:
     if len({c.token_id for c in credentials}) != len(credentials):
         raise DeviceTokensError(origin, "a token id appears twice")
     return credentials
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # A key given twice would silently mean its last value: which device did the author mean?
-    document = dict(pairs)
-    if len(document) != len(pairs):
-        raise ValueError("a key appears twice")
-    return document
 
 
 def _credential(entry: object, origin: str, index: int) -> DeviceCredential:
