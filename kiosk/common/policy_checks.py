@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.common.facts_table import FactSpec, read_facts_table
-from kiosk.common.policy_folder import read_policy_document
+from kiosk.common.policy_folder import SITES_FILE, read_policy_document
 from kiosk.core.benefits import Benefit, Catalog, parse_catalog
 from kiosk.core.decision import NotInForce
 from kiosk.core.example_runs import decide_example, run_example
@@ -60,7 +60,10 @@ def check_policy(folder: Path) -> CheckReport:
     if missing:
         # A text in one language would also stop parsing; say all of them at once instead.
         return CheckReport(None, 0, tuple(missing))
-    catalog = parse_catalog(document, origin=str(folder / "policy.json"), benefit_origins=origins)
+    catalog = parse_catalog(
+        document, origin=str(folder / "policy.json"), benefit_origins=origins,
+        sites_origin=str(folder / SITES_FILE),
+    )
     facts = read_facts_table(folder / "FACTS.md")
     files = dict(zip((b.id for b in catalog.benefits), origins, strict=True))
     problems: list[Problem] = []

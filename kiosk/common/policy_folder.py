@@ -17,6 +17,7 @@ from kiosk.core.benefits import Catalog, CatalogError, parse_catalog
 # installed wheel (which is never zipped: pip installs it as plain files).
 DEFAULT_POLICY_DIR = Path(str(resources.files("kiosk.common").joinpath("policy")))
 _MAX_FILE_BYTES = 256 * 1024
+SITES_FILE = "sites.json"  # a list of site presets (kiosk/core/sites.py)
 
 
 def read_policy_document(folder: Path) -> tuple[dict[str, Any], list[str]]:
@@ -27,16 +28,25 @@ def read_policy_document(folder: Path) -> tuple[dict[str, Any], list[str]]:
         raise CatalogError(str(head), None, "(file)", "must hold a JSON object")
     if "benefits" in document:
         raise CatalogError(str(head), None, "benefits", "belong in benefits/*.json, one per file")
+    if "sites" in document:
+        raise CatalogError(str(head), None, "sites", f"belong in {SITES_FILE}")
     files = sorted((folder / "benefits").glob("*.json"))
     if not files:
         raise CatalogError(str(folder / "benefits"), None, "(folder)", "holds no benefit files")
     document = {**document, "benefits": [_read_json(path) for path in files]}
+    sites = folder / SITES_FILE
+    # Optional: a policy without site presets offers every benefit on every kiosk.
+    if sites.exists():
+        document["sites"] = _read_json(sites)
     return document, [str(path) for path in files]
 
 
 def load_catalog(folder: Path = DEFAULT_POLICY_DIR) -> Catalog:
     document, origins = read_policy_document(folder)
-    return parse_catalog(document, origin=str(folder / "policy.json"), benefit_origins=origins)
+    return parse_catalog(
+        document, origin=str(folder / "policy.json"), benefit_origins=origins,
+        sites_origin=str(folder / SITES_FILE),
+    )
 
 
 def _read_json(path: Path) -> Any:

@@ -18,6 +18,7 @@ from kiosk.core.examples import ExampleError, parse_examples
 from kiosk.core.policy_dates import DEFAULT_TIME_ZONE, DateFieldError, Validity, parse_validity, zone
 from kiosk.core.policy_model import Benefit, Catalog, Criterion
 from kiosk.core.rules import CompiledExpression, RuleError, compile_expression, facts_read
+from kiosk.core.sites import SiteError, parse_sites
 from kiosk.core.text import LocalText
 
 REMEDY_ROUTES = ("correct_record", "objection", "credit_repair", "retry_after", "register")
@@ -27,8 +28,13 @@ __all__ = ["Benefit", "Catalog", "CatalogError", "Criterion", "parse_catalog"]
 
 
 class CatalogError(KioskError):
-    def __init__(self, origin: str, benefit: str | None, field_name: str, problem: str) -> None:
-        where = origin + (f", benefit {benefit!r}" if benefit else "") + f", field {field_name!r}"
+    def __init__(
+        self, origin: str, benefit: str | None, field_name: str, problem: str, *, site: str | None = None
+    ) -> None:
+        where = (
+            origin + (f", benefit {benefit!r}" if benefit else "") + (f", site {site!r}" if site else "")
+            + f", field {field_name!r}"
+        )
         super().__init__(
             f"{where}: {problem}",
             message("core.benefits.text"),
@@ -36,10 +42,12 @@ class CatalogError(KioskError):
         self.origin = origin
         self.benefit = benefit
         self.field_name = field_name
+        self.problem = problem
+        self.site = site
 
 
 _CATALOG_KEYS = {"version", "authorities", "benefits"}
-_CATALOG_OPTIONAL = {"time_zone"}
+_CATALOG_OPTIONAL = {"time_zone", "sites"}
 _BENEFIT_KEYS = {
     "id", "kind", "schemes", "title", "summary", "legal_basis", "authority", "valid_hours",
     "criteria",
@@ -55,11 +63,13 @@ _TEXT_KEYS = ("title", "passed", "failed", "unknown", "remedy", "unknown_remedy"
 
 
 def parse_catalog(
-    document: object, *, origin: str = "catalog", benefit_origins: Sequence[str] | None = None
+    document: object, *, origin: str = "catalog", benefit_origins: Sequence[str] | None = None,
+    sites_origin: str | None = None,
 ) -> Catalog:
-    """Validate a catalog document: {"version", "authorities", "benefits": [...]}.
+    """Validate a catalog document: {"version", "authorities", "benefits": [...], "sites"?: [...]}.
 
-    `benefit_origins[i]` names where benefit i came from (its file) for error messages.
+    `benefit_origins[i]` names where benefit i came from (its file), `sites_origin` where the
+    site presets did, for error messages.
     """
     doc = _object(document, origin, None, "(catalog)", _CATALOG_KEYS, _CATALOG_OPTIONAL)
     time_zone = doc.get("time_zone", DEFAULT_TIME_ZONE)
@@ -85,9 +95,13 @@ def parse_catalog(
         if any(b.id == benefit.id for b in benefits):
             raise CatalogError(where, benefit.id, "id", "is used by another benefit")
         benefits.append(benefit)
+    try:
+        sites = parse_sites(doc.get("sites", []), {b.id for b in benefits})
+    except SiteError as error:
+        raise CatalogError(sites_origin or origin, None, error.field_name, error.problem, site=error.site) from None
     return Catalog(
         version=version.strip(), authorities=authorities, benefits=tuple(benefits),
-        time_zone=time_zone,
+        time_zone=time_zone, sites=sites,
     )
 
 

@@ -202,6 +202,9 @@ def build_payload(
     )
     if not catalog.benefits:
         raise BundleError("malformed", "no benefit is in force while the bundle is valid")
+    for site in catalog.sites:
+        if not site.benefits:
+            raise BundleError("malformed", f"site {site.id!r} offers no benefit in force while the bundle is valid")
     hashes = sorted({h.lower() for h in revoked})
     _check_revoked(hashes)
     payload: dict[str, Any] = {

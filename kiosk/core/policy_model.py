@@ -14,6 +14,7 @@ from typing import Any
 from kiosk.core.examples import Example
 from kiosk.core.policy_dates import DEFAULT_TIME_ZONE, Validity, local_day
 from kiosk.core.rules import CompiledExpression, is_truthy
+from kiosk.core.sites import SitePreset
 from kiosk.core.text import LocalText
 
 _ALWAYS = Validity()
@@ -160,6 +161,7 @@ class Catalog:
     authorities: Mapping[str, LocalText]
     benefits: tuple[Benefit, ...]
     time_zone: str = DEFAULT_TIME_ZONE
+    sites: tuple[SitePreset, ...] = ()
 
     def get(self, benefit_id: str) -> Benefit | None:
         for benefit in self.benefits:
@@ -171,14 +173,27 @@ class Catalog:
         """The policy-local calendar day of ``moment``: the day that picks versions."""
         return local_day(moment, self.time_zone)
 
-    def offered(self, day: date) -> tuple[Benefit, ...]:
-        """The benefits in force on ``day``; the others are not offered at all."""
-        return tuple(b for b in self.benefits if b.in_force(day))
+    def site(self, site_id: str) -> SitePreset | None:
+        return next((s for s in self.sites if s.id == site_id), None)
+
+    def offered(self, day: date, only: tuple[str, ...] | None = None) -> tuple[Benefit, ...]:
+        """The benefits in force on ``day`` (the others are not offered at all): all of them
+        in catalog order, or, for a site, only those ``only`` names, in its order."""
+        if only is None:
+            return tuple(b for b in self.benefits if b.in_force(day))
+        chosen = (self.get(benefit_id) for benefit_id in only)
+        return tuple(b for b in chosen if b is not None and b.in_force(day))
 
     def within(self, first: date, last: date) -> Catalog:
-        """The versions in force on some day from ``first`` to ``last``: what a bundle carries."""
+        """The versions in force on some day from ``first`` to ``last``: what a bundle carries.
+
+        A site keeps only the benefits still carried: a benefit whose law has ended leaves its
+        sites' lists, so the bundle never names what it does not hold.
+        """
         kept = tuple(b for b in (b.within(first, last) for b in self.benefits) if b is not None)
-        return Catalog(self.version, self.authorities, kept, self.time_zone)
+        ids = {b.id for b in kept}
+        sites = tuple(s.keeping(ids) for s in self.sites)
+        return Catalog(self.version, self.authorities, kept, self.time_zone, sites)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -188,4 +203,6 @@ class Catalog:
         }
         if self.time_zone != DEFAULT_TIME_ZONE:
             body["time_zone"] = self.time_zone
+        if self.sites:
+            body["sites"] = [s.to_json() for s in self.sites]
         return body
