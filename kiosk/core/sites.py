@@ -56,8 +56,14 @@ class SitePreset:
         """The same preset offering only those of its benefits that are in ``benefit_ids``."""
         kept = tuple(b for b in self.benefits if b in benefit_ids)
         return SitePreset(
-            self.id, kept, self.name, self.single_benefit and len(kept) == 1, self.locale,
-            self.elder_view, self.speak_results, self.counter_name,
+            self.id,
+            kept,
+            self.name,
+            self.single_benefit and len(kept) == 1,
+            self.locale,
+            self.elder_view,
+            self.speak_results,
+            self.counter_name,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -110,8 +116,9 @@ def _site(raw: object, index: int, benefit_ids: Collection[str]) -> SitePreset:
         raise SiteError(site_id, f"{where}.benefits", "must be a non-empty list of benefit ids")
     for position, benefit in enumerate(benefits):
         if benefit not in benefit_ids:
-            raise SiteError(site_id, f"{where}.benefits[{position}]",
-                            f"names {benefit!r}, which is not a benefit of this policy")
+            raise SiteError(
+                site_id, f"{where}.benefits[{position}]", f"names {benefit!r}, which is not a benefit of this policy"
+            )
         if benefit in benefits[:position]:
             raise SiteError(site_id, f"{where}.benefits[{position}]", f"names {benefit!r} twice")
     single = doc.get("single_benefit", False)

@@ -23,8 +23,10 @@ def _write_sites(folder: Path, sites: Any) -> None:
     [
         ([{"id": "hall", "benefits": ["no-such-benefit"]}], "names 'no-such-benefit', which is not a benefit"),
         ([{"id": "hall", "benefits": ["expedited-permit", "expedited-permit"]}], "names 'expedited-permit' twice"),
-        ([{"id": "hall", "benefits": ["expedited-permit"]}, {"id": "hall", "benefits": ["bid-bond-waiver"]}],
-         "is used by another site"),
+        (
+            [{"id": "hall", "benefits": ["expedited-permit"]}, {"id": "hall", "benefits": ["bid-bond-waiver"]}],
+            "is used by another site",
+        ),
         ([{"id": "hall", "benefits": ["expedited-permit"], "locale": "zh-TW"}], "must be one of zh-CN, en"),
     ],
 )

@@ -45,14 +45,20 @@ def test_the_shipped_policy_has_a_single_benefit_demo_site_and_an_ordered_hall()
         ({"id": "a", "benefits": [RENTAL, RENTAL]}, "sites[0].benefits[1]", "twice"),
         ({"id": "a", "benefits": [RENTAL], "locale": "fr"}, "sites[0].locale", "zh-CN, en"),
         ({"id": "a", "benefits": [RENTAL], "view": "huge"}, "sites[0].view", "standard, elder"),
-        ({"id": "a", "benefits": [RENTAL, "expedited-permit"], "single_benefit": True},
-         "sites[0].single_benefit", "exactly one benefit"),
+        (
+            {"id": "a", "benefits": [RENTAL, "expedited-permit"], "single_benefit": True},
+            "sites[0].single_benefit",
+            "exactly one benefit",
+        ),
         ({"id": "a", "benefits": []}, "sites[0].benefits", "non-empty"),
         ({"id": "A b", "benefits": [RENTAL]}, "sites[0].id", "lower-case"),
         ({"id": "a", "benefits": [RENTAL], "speak_results": "yes"}, "sites[0].speak_results", "true or false"),
         ({"id": "a", "benefits": [RENTAL], "counter_name": {"zh-CN": "三号"}}, "sites[0].counter_name", "en"),
-        ({"id": "a", "benefits": [RENTAL], "counter_name": {"zh-CN": "窗" * 41, "en": "x"}},
-         "sites[0].counter_name", "at most 40"),
+        (
+            {"id": "a", "benefits": [RENTAL], "counter_name": {"zh-CN": "窗" * 41, "en": "x"}},
+            "sites[0].counter_name",
+            "at most 40",
+        ),
         ({"id": "a", "benefits": [RENTAL], "colour": "red"}, "sites[0]", "unknown field"),
     ],
 )
@@ -75,8 +81,14 @@ def test_sites_travel_in_the_signed_bundle() -> None:
     document = catalog_document()
     now = datetime.now(UTC).replace(microsecond=0)
     body = sign_bundle(
-        build_payload(document, version=5, issued_at=now, valid_for=timedelta(days=1),
-                      trust_keys=trust_keys_from_store({}), revoked=[]),
+        build_payload(
+            document,
+            version=5,
+            issued_at=now,
+            valid_for=timedelta(days=1),
+            trust_keys=trust_keys_from_store({}),
+            revoked=[],
+        ),
         authority_private(),
     )
     bundle = verify_bundle(body, authorities())
@@ -95,11 +107,11 @@ def test_a_benefit_that_has_ended_leaves_its_sites_and_an_empty_site_is_not_sign
     ]
     issued = datetime(2026, 6, 1, tzinfo=UTC)
     with pytest.raises(BundleError, match="site 'rental-only' offers no benefit"):
-        build_payload(document, version=1, issued_at=issued, valid_for=timedelta(days=1),
-                      trust_keys=[], revoked=[])
+        build_payload(document, version=1, issued_at=issued, valid_for=timedelta(days=1), trust_keys=[], revoked=[])
     document["sites"] = document["sites"][:1]
-    payload = build_payload(document, version=1, issued_at=issued, valid_for=timedelta(days=1),
-                            trust_keys=[], revoked=[])
+    payload = build_payload(
+        document, version=1, issued_at=issued, valid_for=timedelta(days=1), trust_keys=[], revoked=[]
+    )
     assert payload["catalog"]["sites"] == [{"id": "mixed", "benefits": ["expedited-permit"]}]
 
 
@@ -109,12 +121,18 @@ _json = st.recursive(
     max_leaves=12,
 )
 _field_values = st.fixed_dictionaries(
-    {"id": st.sampled_from(["a", "hall-1", "", "X"]),
-     "benefits": st.lists(st.sampled_from([RENTAL, "expedited-permit", "nope"]), max_size=3) | _json},
-    optional={"locale": st.sampled_from(["zh-CN", "en", "de", 3]) | _json,
-              "view": st.sampled_from(["standard", "elder", "x"]),
-              "single_benefit": st.booleans() | _json, "speak_results": st.booleans() | _json,
-              "counter_name": _json, "name": _json},
+    {
+        "id": st.sampled_from(["a", "hall-1", "", "X"]),
+        "benefits": st.lists(st.sampled_from([RENTAL, "expedited-permit", "nope"]), max_size=3) | _json,
+    },
+    optional={
+        "locale": st.sampled_from(["zh-CN", "en", "de", 3]) | _json,
+        "view": st.sampled_from(["standard", "elder", "x"]),
+        "single_benefit": st.booleans() | _json,
+        "speak_results": st.booleans() | _json,
+        "counter_name": _json,
+        "name": _json,
+    },
 )
 
 
