@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,8 +30,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kiosk.adapters.authority_trust import AuthorityTrust
 from kiosk.adapters.bounded_http import IDENTITY_HEADERS, BodyRefused, DeadlinePassed, read_body, within
+from kiosk.adapters.clock_watch import ClockWatch
 from kiosk.adapters.store import Store
 from kiosk.core.bundle import (
+    CLOCK_SKEW,
     MAX_BUNDLE_BYTES,
     BundleError,
     PolicyBundle,
@@ -38,7 +41,7 @@ from kiosk.core.bundle import (
     check_acceptable,
     verify_bundle,
 )
-from kiosk.core.offline import DEFAULT_MAX_AGE, ensure_usable
+from kiosk.core.offline import DEFAULT_MAX_AGE, OfflineUnavailable, ensure_usable
 
 log = logging.getLogger("kiosk.adapters.bundle_sync")
 
@@ -138,12 +141,14 @@ class BundleSync:
         clock: Callable[[], datetime] | None = None,
         rng: random.Random | None = None,
         tracker: HealthTracker | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         # The configured keys, then what a key rollover taught (authority_trust.py).
         self.trust = AuthorityTrust(authorities, store)
         self.policy = policy or SyncPolicy()
         self.tracker = tracker or HealthTracker(self.policy.offline_after)
+        self.clock = ClockWatch(monotonic)
         self.last_result: SyncResult | None = None
         self.load_problem: BundleError | None = None
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -163,6 +168,7 @@ class BundleSync:
         )
         self._client: httpx.AsyncClient | None = None
         self._closed = False
+        self._listeners: list[Callable[[PolicyBundle], None]] = []
         self._current, self._etag = self._load_cached()
         # The digest of the bundle on disk: until the held one is saved, every attempt
         # downloads it again (no If-None-Match) and tries to save it again.
@@ -180,7 +186,30 @@ class BundleSync:
 
     def offline_bundle(self) -> PolicyBundle:
         """The bundle if offline decisions may use it now; else OfflineUnavailable says why."""
+        self._refuse_if_clock_wrong()
         return ensure_usable(self._current, self._clock(), self.policy.max_age)
+
+    def held_for_offline(self) -> PolicyBundle | None:
+        """The held bundle for an offline decision (which judges its age and expiry itself),
+        refused while the kiosk's clock is known to be wrong."""
+        self._refuse_if_clock_wrong()
+        return self._current
+
+    @property
+    def clock_skew_seconds(self) -> float | None:
+        """Seconds the kiosk's clock is ahead of the server's (negative: behind), as the last
+        sync measured it and corrected for any jump of the clock since; None if unknown."""
+        return self.clock.skew(self._clock())
+
+    def _refuse_if_clock_wrong(self) -> None:
+        # The bundle's own tolerance: a kiosk clock wrong by more than it can neither judge a
+        # bundle's dates nor a credential's validity, so it must not decide alone.
+        skew = self.clock_skew_seconds
+        if self._current is not None and skew is not None and abs(skew) > CLOCK_SKEW.total_seconds():
+            raise OfflineUnavailable(
+                "clock_skew", f"the kiosk's clock is {skew:+.0f} s off the server's (tolerance "
+                f"{CLOCK_SKEW.total_seconds():.0f} s)"
+            )
 
     def next_delay(self) -> float:
         return self.policy.delay(self.tracker.consecutive_failures, self._rng)
@@ -189,6 +218,7 @@ class BundleSync:
     async def sync_now(self) -> SyncResult:
         """One attempt now (staff's "sync now" button, `kiosk sync`, and the background loop)."""
         async with self._lock:
+            held = self._current
             try:
                 result = await self._attempt()
             except Exception as error:  # last resort: no answer may end the sync for good
@@ -198,7 +228,20 @@ class BundleSync:
             self.last_result = result
             self.tracker.record(result.reachable, result.at)
             self._remember(result)
+            if self._current is not None and self._current is not held:
+                self._tell_new_bundle(self._current)
             return result
+
+    def on_new_bundle(self, listener: Callable[[PolicyBundle], None]) -> None:
+        """Told after each sync that brought a newer bundle (its catalog and site presets)."""
+        self._listeners.append(listener)
+
+    def _tell_new_bundle(self, bundle: PolicyBundle) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(bundle)
+            except Exception as error:  # a listener's bug must not stop the sync loop
+                log.error("a new-bundle listener failed (%s)", type(error).__name__)
 
     def start(self) -> asyncio.Task[None]:
         if self._task is None or self._task.done():
@@ -261,6 +304,8 @@ class BundleSync:
             headers["If-None-Match"] = self._etag
         try:
             async with self._http().stream("GET", "/v1/bundle", headers=headers) as response:
+                # Any answer's Date tells the server's time, whatever its status.
+                self.clock.record(response.headers.get("Date"), self._clock())
                 if response.status_code == 304 and headers:
                     return self._result("unchanged", "not modified (ETag matched)", now)
                 if response.status_code == 304:
@@ -337,6 +382,10 @@ class BundleSync:
         }
         if result.reachable:
             state["last_sync_success_at"] = stamp
+        skew = self.clock_skew_seconds
+        if skew is not None:
+            state["clock_skew_seconds"] = round(skew)
+            state["clock_checked_at"] = stamp
         if result.outcome == "refused" and result.refusal is not None:
             state["last_refusal_reason"] = result.refusal.reason
         elif result.outcome in ("updated", "unchanged"):

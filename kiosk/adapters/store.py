@@ -108,6 +108,12 @@ DEVICE_KEYS: Mapping[str, Callable[[object], bool]] = {
     "last_sync_outcome": _one_of("updated", "unchanged", "refused", "unreachable", "rejected", "not_saved"),
     "last_refusal_reason": _one_of(None, *REASONS),
     "health": _one_of("online", "degraded", "offline"),
+    # Seconds the kiosk's clock was ahead of the server's (negative: behind) at the last sync
+    # that could tell (bundle_sync.py), for staff and the heartbeat; None: never measured.
+    "clock_skew_seconds": lambda v: v is None or (
+        isinstance(v, int) and not isinstance(v, bool) and abs(v) <= 100 * 366 * 86400
+    ),
+    "clock_checked_at": _is_timestamp,
     # Key rollover (kiosk/adapters/authority_trust.py): public keys, never anything personal.
     "authority_current_key": _authority_key_or_none,
     "authority_next_key": _authority_key_or_none,

@@ -71,8 +71,8 @@ async def _run(config: object) -> int:
     app = KioskApp(
         station.runtime,
         hardened=True,
-        speaker=Speaker() if config.speech or config.speak_results else None,
-        site=config.site(),
+        # A site's preset may turn reading results aloud on at a later sync.
+        speaker=Speaker() if config.speech or config.speak_results or config.site else None,
         on_ready=lambda: notifier.ready("idle screen up"),
         heartbeat=(notifier.ping, interval) if interval else None,
     )

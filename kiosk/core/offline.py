@@ -29,7 +29,7 @@ from kiosk.core.text import Locale, LocalText
 DEFAULT_MAX_AGE = timedelta(hours=48)
 
 UnavailableReason = Literal[
-    "no_bundle", "stale", "expired", "clock", "unknown_benefit", "not_in_force", "wrong_kind"
+    "no_bundle", "stale", "expired", "clock", "clock_skew", "unknown_benefit", "not_in_force", "wrong_kind"
 ]
 
 _UNAVAILABLE_TEXTS: dict[UnavailableReason, LocalText] = {
@@ -37,6 +37,7 @@ _UNAVAILABLE_TEXTS: dict[UnavailableReason, LocalText] = {
     "stale": message("core.offline.stale"),
     "expired": message("core.offline.expired"),
     "clock": message("core.offline.clock"),
+    "clock_skew": message("core.offline.clock_skew"),
     "unknown_benefit": message("core.offline.unknown_benefit"),
     "not_in_force": message("core.offline.not_in_force"),
     "wrong_kind": message("core.offline.wrong_kind"),

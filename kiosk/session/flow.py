@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -22,6 +23,7 @@ from kiosk.core.decision import Decision, Outcome
 from kiosk.core.errors import KioskError
 from kiosk.core.kiosk_dates import with_birth_dates
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
+from kiosk.session.site import Site
 
 
 class FlowState(StrEnum):
@@ -142,9 +144,17 @@ class SessionFlow:
         timeouts: Timeouts | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_decision: Callable[[Decision], None] | None = None,
-        default_locale: Locale = DEFAULT_LOCALE,
+        default_locale: Locale | None = None,
+        site: Site | None = None,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._catalog = catalog
+        self._site = site or Site(locale=default_locale or DEFAULT_LOCALE)
+        if default_locale is None:
+            default_locale = self._site.locale
+        self._pending: tuple[Catalog, Site] | None = None
+        self._site_listeners: list[Callable[[Site], None]] = []
+        self._wall_clock = wall_clock
         self._read_presentation = read_presentation
         self._checker = checker
         self._timeouts = timeouts or Timeouts()
@@ -165,6 +175,36 @@ class SessionFlow:
     @property
     def catalog(self) -> Catalog:
         return self._catalog
+
+    @property
+    def site(self) -> Site:
+        return self._site
+
+    def offered(self, day: date | None = None) -> tuple[Benefit, ...]:
+        """The benefits this site offers on ``day`` (default: today), in its order."""
+        when = day if day is not None else self._catalog.day_of(self._wall_clock())
+        return self._catalog.offered(when, self._site.benefits)
+
+    def subscribe_site(self, listener: Callable[[Site], None]) -> Callable[[], None]:
+        """Told whenever another site takes effect (between two people, never during one)."""
+        self._site_listeners.append(listener)
+        return lambda: self._site_listeners.remove(listener)
+
+    def apply_policy(self, catalog: Catalog, site: Site) -> None:
+        """A new policy (and the site it gives) from a sync: at once if nobody is at the
+        kiosk, else when the current session ends, so no one's screen changes under them."""
+        self._pending = (catalog, site)
+        if self._view.state is FlowState.IDLE:
+            self._apply_pending()
+            self._publish(SessionView(locale=self._default_locale, last_end=self._view.last_end))
+
+    def _apply_pending(self) -> None:
+        if self._pending is None:
+            return
+        (self._catalog, self._site), self._pending = self._pending, None
+        self._default_locale = self._site.locale
+        for listener in list(self._site_listeners):
+            listener(self._site)
 
     def subscribe(self, listener: Callable[[SessionView], None]) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -202,6 +242,7 @@ class SessionFlow:
     def set_default_locale(self, locale: Locale) -> None:
         """The site's language: every session ends back in it, whatever the last person chose."""
         self._default_locale = locale
+        self._site = replace(self._site, locale=locale)
         if self._view.state is FlowState.IDLE:
             self._publish(replace(self._view, locale=locale))
 
@@ -216,8 +257,18 @@ class SessionFlow:
             self._publish(replace(self._view, seconds_left=limit))
 
     def start(self) -> None:
-        if self._view.state is FlowState.IDLE:
+        if self._view.state is not FlowState.IDLE:
+            return
+        offered = self.offered() if self._site.single_benefit else ()
+        if len(offered) == 1:
+            # A single-benefit site (a 信易租 counter): no list to choose from.
+            self._enter(FlowState.CRITERIA, benefit=offered[0], last_end=None)
+        else:
             self._enter(FlowState.CHOOSE_BENEFIT, last_end=None)
+
+    @property
+    def skips_list(self) -> bool:
+        return self._site.single_benefit and len(self.offered()) == 1
 
     def choose_benefit(self, benefit_id: str) -> None:
         if self._view.state not in (FlowState.IDLE, FlowState.CHOOSE_BENEFIT, FlowState.CRITERIA):
@@ -234,7 +285,9 @@ class SessionFlow:
     def back(self) -> None:
         """One step back where that makes sense; elsewhere the same as cancel."""
         state = self._view.state
-        if state is FlowState.CRITERIA:
+        if state is FlowState.CRITERIA and self.skips_list:
+            self.cancel()  # there is no list to go back to
+        elif state is FlowState.CRITERIA:
             self._enter(FlowState.CHOOSE_BENEFIT, benefit=None)
         elif state is FlowState.PRESENT:
             self._enter(FlowState.CRITERIA)
@@ -375,6 +428,7 @@ class SessionFlow:
         self._cancel_check()
         self._presentation = None
         self._deadline = None
+        self._apply_pending()
         # The next person starts in the site's language, not in the last person's choice.
         self._publish(SessionView(locale=self._default_locale, last_end=reason))
 

@@ -8,47 +8,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha256
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from kiosk.core.catalog import translate
 from kiosk.core.decision import CriterionResult, Decision, Outcome, Status
-from kiosk.core.text import Locale, LocalText
+from kiosk.core.text import Locale
+from kiosk.session.site import Site
 
-DEFAULT_TIME_ZONE = "Asia/Shanghai"
 # 32 symbols without 0/O and 1/I, so a reference read aloud or copied by hand is unambiguous.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _HEX = re.compile(r"[0-9a-fA-F]{10,}")
 _BRACKETS = re.compile(r"（[^（）]*）|\([^()]*\)")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _ORDER = {Status.FAILED: 0, Status.UNKNOWN: 1, Status.PASSED: 2}
-
-
-@dataclass(frozen=True, slots=True)
-class Site:
-    """What the site decides about the screen; `kiosk run` fills it from the config file."""
-
-    time_zone: str = DEFAULT_TIME_ZONE
-    counter: LocalText | None = None  # e.g. "3号窗口 / Counter 3"; None: "the staffed counter"
-    elder_view: bool = False
-    speak_results: bool = False
-
-    def counter_name(self, locale: Locale | str) -> str:
-        if self.counter is not None:
-            return self.counter.get(locale)
-        return translate("site.counter_default", locale)
-
-    def zone(self) -> ZoneInfo:
-        return zone_or_default(self.time_zone)
-
-
-def zone_or_default(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIME_ZONE)
 
 
 def short_reference(decision_id: str) -> str:

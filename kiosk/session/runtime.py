@@ -62,6 +62,8 @@ class Health:
     policy_version: str | None
     policy_age_hours: float | None
     counters: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # Seconds the kiosk's clock is ahead of the server's (negative: behind); None: unknown.
+    clock_skew_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,7 @@ class KioskRuntime:
         backend_probe: Callable[[], Awaitable[bool]] | None = None,
         policy_info: Callable[[], PolicyInfo | None] | None = None,
         sync_now: Callable[[], Awaitable[bool]] | None = None,
+        clock_skew: Callable[[], float | None] | None = None,
         tick_seconds: float = 0.25,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
     ) -> None:
@@ -91,6 +94,7 @@ class KioskRuntime:
         self._backend_probe = backend_probe
         self._policy_info = policy_info
         self._sync_now = sync_now
+        self._clock_skew = clock_skew
         self._tick_seconds = tick_seconds
         self._today = today
         self._tasks: list[asyncio.Task[None]] = []
@@ -181,6 +185,7 @@ class KioskRuntime:
             policy_version=info.version if info else self.flow.catalog.version,
             policy_age_hours=age,
             counters=self.counters.counters(self._today()),
+            clock_skew_seconds=self._clock_skew() if self._clock_skew else None,
         )
 
     @property

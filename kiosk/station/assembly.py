@@ -75,6 +75,7 @@ def build_station(
     services = build_services(config, online_wrapper=online_wrapper, store=store)
     client, sync = services.client, services.offline.sync
     flow = services.new_flow()
+    services.follow_policy(flow)
 
     async def probe() -> bool:
         if client is None:
@@ -99,5 +100,6 @@ def build_station(
         backend_probe=probe if client is not None else None,
         policy_info=policy,
         sync_now=sync_now,
+        clock_skew=lambda: sync.clock_skew_seconds,
     )
     return Station(runtime=runtime, services=services)

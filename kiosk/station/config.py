@@ -22,11 +22,12 @@ from kiosk.core.catalog import message
 from kiosk.core.errors import KioskError
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText, parse_locale
 from kiosk.session.flow import Timeouts
-from kiosk.session.readout import DEFAULT_TIME_ZONE, Site
+from kiosk.session.site import DEFAULT_TIME_ZONE
 from kiosk.station import paths
 
 _MAX_CONFIG_BYTES = 64 * 1024
 _MAX_TOKEN_BYTES = 4096
+_SITE_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
 class ConfigError(KioskError):
@@ -68,12 +69,10 @@ class KioskConfig:
     elder_view: bool = False
     time_zone: str = DEFAULT_TIME_ZONE
     counter_name: LocalText | None = None
+    # The policy's site preset to follow (kiosk/station/site.py); the settings above are the
+    # fallback for whatever the preset leaves out, or for every setting without one.
+    site: str | None = None
     origin: str = "(defaults)"
-
-    def site(self) -> Site:
-        """What the screen needs to know about the site it stands in."""
-        return Site(time_zone=self.time_zone, counter=self.counter_name, elder_view=self.elder_view,
-                    speak_results=self.speak_results)
 
     def device_token(self) -> str | None:
         """The token itself, read from the token file when the config names one."""
@@ -115,6 +114,7 @@ _TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "elder_view": bool,
     "time_zone": str,
     "counter_name": (str, dict),
+    "site": str,
 }
 _TIMEOUT_KEYS = ("choose_benefit", "criteria", "present", "checking", "result", "error")
 _DEVICE_KEYS: dict[str, type] = {"port": str, "baud": int}
@@ -186,6 +186,8 @@ def _parse(document: dict[str, Any], origin: str, base: Path) -> KioskConfig:
         changes["time_zone"] = _time_zone(document["time_zone"], origin)
     if "counter_name" in document:
         changes["counter_name"] = _counter_name(document["counter_name"], origin)
+    if "site" in document:
+        changes["site"] = _site_id(document["site"], origin)
     if "staff_pin_hash" in changes:
         from kiosk.session.staff_pin import PinHashError, validate_pin_hash
 
@@ -202,6 +204,13 @@ def _time_zone(name: str, origin: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(origin, "time_zone", f"{name!r} is not a time zone name, e.g. Asia/Shanghai") from None
     return name
+
+
+def _site_id(value: str, origin: str) -> str:
+    site = _non_empty(value, origin, "site")
+    if len(site) > 64 or not all(ch in _SITE_ID_CHARS for ch in site):
+        raise ConfigError(origin, "site", "must be a site id from the policy: lower-case letters, digits and '-'")
+    return site
 
 
 def _counter_name(value: str | dict[str, Any], origin: str) -> LocalText:

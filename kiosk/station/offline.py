@@ -146,7 +146,7 @@ def offline_parts(
         store, authority_keys(authority_key_files) if authority_key_files else {}, base_url=backend_url, token=token,
         transport=transport, policy=SyncPolicy(max_age=max_age),
     )
-    offline = OfflineChecker(lambda: sync.current, max_age=max_age)
+    offline = OfflineChecker(sync.held_for_offline, max_age=max_age)
     checker: Checker = (
         offline if offline_only or online is None
         else FallbackChecker(online, offline, health=sync.tracker)

@@ -16,11 +16,14 @@ from kiosk.adapters.backend_client import BackendClient, OnlineChecker
 from kiosk.adapters.store import Store
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.benefits import Catalog
+from kiosk.core.bundle import PolicyBundle
 from kiosk.core.credentials import CredentialError, Presentation, read_presentation
 from kiosk.core.offline import OfflineUnavailable
 from kiosk.session.flow import Checker, SessionFlow, Timeouts
+from kiosk.session.site import Site
 from kiosk.station.config import KioskConfig
 from kiosk.station.offline import OfflineParts, offline_parts, trust_store
+from kiosk.station.site import resolve_site
 
 # The backend gets the configured checking time less this, so an offline answer can still be
 # given before the session's own checking timeout ends it (the config allows >= 5 s).
@@ -42,6 +45,7 @@ class KioskServices:
     checker: Checker
     client: BackendClient | None
     offline: OfflineParts
+    site: Site
 
     def presentation_reader(self, clock: Callable[[], datetime] | None = None) -> Callable[[bytes | str], Presentation]:
         """Reads with the trust keys and revocations of the bundle current at each read.
@@ -67,8 +71,19 @@ class KioskServices:
     def new_flow(self, *, timeouts: Timeouts | None = None) -> SessionFlow:
         return SessionFlow(
             self.catalog, self.presentation_reader(), self.checker, timeouts=timeouts or self.config.timeouts,
-            default_locale=self.config.locale,
+            site=self.site,
         )
+
+    def follow_policy(self, flow: SessionFlow) -> None:
+        """Each newer bundle a sync brings replaces the flow's catalog and site preset (the
+        flow applies them between two people)."""
+
+        def apply(bundle: PolicyBundle) -> None:
+            self.catalog = bundle.catalog
+            self.site = resolve_site(self.config, bundle.catalog)
+            flow.apply_policy(self.catalog, self.site)
+
+        self.offline.sync.on_new_bundle(apply)
 
     async def aclose(self) -> None:
         await self.offline.sync.stop()
@@ -113,4 +128,7 @@ def build_services(
     # sync it offers the policy shipped with the software.
     bundle = parts.sync.current
     catalog = bundle.catalog if bundle is not None else load_catalog()
-    return KioskServices(config=config, catalog=catalog, checker=parts.checker, client=client, offline=parts)
+    return KioskServices(
+        config=config, catalog=catalog, checker=parts.checker, client=client, offline=parts,
+        site=resolve_site(config, catalog),
+    )

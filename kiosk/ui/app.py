@@ -24,8 +24,9 @@ from kiosk.core.benefits import Benefit
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
 from kiosk.i18n import translate
 from kiosk.session.flow import FlowState, SessionFlow, SessionView
-from kiosk.session.readout import Site, short_reference, spoken
+from kiosk.session.readout import short_reference, spoken
 from kiosk.session.runtime import KioskRuntime
+from kiosk.session.site import Site
 from kiosk.ui import theme
 from kiosk.ui.fonts import register_default_font
 from kiosk.ui.screens import KV_DIR, screen_classes
@@ -135,13 +136,14 @@ class KioskApp(App):
         self.demo_codes = demo_codes
         self.speaker = speaker
         self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe_site: Callable[[], None] | None = None
         self._staff_deadline = 0.0
         self._staff_timer: Any = None
         self._on_ready = on_ready
         self._heartbeat = heartbeat
         self._screen_classes: dict[str, type] = {}
-        self.site = site or Site()
-        self.default_elder = self.site.elder_view
+        if site is not None:
+            self.flow.apply_policy(self.flow.catalog, site)
         self._speaking: asyncio.Future[bool] | None = None
         self._ticket: Any = None
         self._warning: Any = None
@@ -164,6 +166,7 @@ class KioskApp(App):
         self.window_size = list(Window.size)
         Window.bind(size=self._on_window_size)
         self._unsubscribe = self.flow.subscribe(self._on_view)
+        self._unsubscribe_site = self.flow.subscribe_site(self._on_site)
         self._staff_timer = Clock.schedule_interval(lambda _dt: self.check_staff_timeout(), 1.0)
         if self.hardened:
             self.harden()
@@ -175,6 +178,9 @@ class KioskApp(App):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._unsubscribe_site is not None:
+            self._unsubscribe_site()
+            self._unsubscribe_site = None
         if self._staff_timer is not None:
             self._staff_timer.cancel()
             self._staff_timer = None
@@ -212,6 +218,19 @@ class KioskApp(App):
             Clock.schedule_interval(lambda _dt: beat(), seconds)
 
     # -- following the flow ----------------------------------------------------------------
+    @property
+    def site(self) -> Site:
+        """The site's settings: the flow holds them, so they change only between two people."""
+        return self.flow.site
+
+    @property
+    def default_elder(self) -> bool:
+        return self.site.elder_view
+
+    def _on_site(self, site: Site) -> None:
+        if self.flow.view.state is FlowState.IDLE:
+            self.set_elder(site.elder_view)
+
     @property
     def screens(self) -> ScreenManager:
         return self.root.ids.screens

@@ -7,6 +7,7 @@ returned instead of only pictures: the layout test runs this at all four sizes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,8 @@ class Gallery:
     def set_view(self, elder: bool) -> None:
         # As the site's default, so the endings between shots keep it.
         self._elder = elder
-        self.ui.app.default_elder = elder
+        flow = self.ui.app.flow
+        flow.apply_policy(flow.catalog, replace(flow.site, elder_view=elder))
         self.ui.app.set_elder(elder)
 
     async def run(self, size: tuple[int, int]) -> int:

@@ -14,7 +14,6 @@ from kiosk.core.decision import Decision, Outcome, Status, decide
 from kiosk.core.text import LocalText
 from kiosk.session.readout import (
     REFERENCE_ALPHABET,
-    Site,
     first_step,
     local_time,
     ordered,
@@ -23,6 +22,7 @@ from kiosk.session.readout import (
     spoken,
     summary,
 )
+from kiosk.session.site import Site
 from tests.support import flow as fs
 
 BENEFIT = "expedited-permit"

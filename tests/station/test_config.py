@@ -8,7 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kiosk.common.policy_folder import load_catalog
 from kiosk.station.config import ConfigError, load_config, resolve_config
+from kiosk.station.site import resolve_site
 from tests.support.paths import EXAMPLE_CONFIG as EXAMPLE_CONFIG_PATH
 
 
@@ -58,11 +60,11 @@ def test_mistakes_name_their_key(tmp_path: Path, text: str, key: str) -> None:
 
 
 def test_site_settings_reach_the_screen(tmp_path: Path) -> None:
-    defaults = load_config(None).site()
+    defaults = resolve_site(load_config(None), load_catalog())
     assert defaults.time_zone == "Asia/Shanghai" and defaults.counter_name("en") == "the staffed counter"
     config = load_config(write(tmp_path, "time_zone = 'Europe/Berlin'\nelder_view = true\nspeak_results = true\n"
                                           "counter_name = {zh-CN = '3号窗口', en = 'Counter 3'}\n"))
-    site = config.site()
+    site = resolve_site(config, load_catalog())
     assert site.time_zone == "Europe/Berlin" and site.elder_view and site.speak_results
     assert site.counter_name("zh-CN") == "3号窗口" and site.counter_name("en") == "Counter 3"
 

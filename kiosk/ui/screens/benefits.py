@@ -27,16 +27,21 @@ class BenefitsScreen(KioskScreen):
         app = self.kiosk
         # The list only changes with the language, the view size or the catalog: keep it.
         today = app.flow.catalog.day_of(datetime.now(UTC))
-        key = (locale, app.font_scale, id(app.flow.catalog), today)
+        key = (locale, app.font_scale, id(app.flow.catalog), app.flow.site.benefits, today)
         if key == self._built_for:
             return
         self._built_for = key
         box = self.ids.entries
         box.clear_widgets()
+        # A benefit with no version in force today is not offered at all; a site offers its
+        # own choice in its own order, and a section it offers nothing in is left out.
+        offered = app.flow.offered(today)
+        chosen = app.flow.site.benefits is not None
         for kind, heading_key in SECTIONS:
+            benefits = [b for b in offered if b.kind == kind]
+            if chosen and not benefits and offered:
+                continue
             box.add_widget(Factory.Heading(text=app.tr(heading_key, locale)))
-            # A benefit with no version in force today is not offered at all.
-            benefits = [b for b in app.flow.catalog.offered(today) if b.kind == kind]
             if not benefits:
                 box.add_widget(Factory.Body(text=app.tr("benefits.none", locale)))
             for benefit in benefits:

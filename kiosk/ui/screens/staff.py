@@ -11,10 +11,16 @@ from typing import Any
 
 from kivy.factory import Factory
 
+from kiosk.core.bundle import CLOCK_SKEW
 from kiosk.session.flow import SessionView
 from kiosk.session.readout import local_time
 from kiosk.session.runtime import Health
+from kiosk.session.site import PresetState
 from kiosk.ui.screens.base import KioskScreen
+
+# A clock this far off the server's is shown to staff (issue 17); offline decisions stop only
+# past the bundle's own tolerance (CLOCK_SKEW).
+SHOWN_SKEW_SECONDS = 5 * 60
 
 
 class StaffScreen(KioskScreen):
@@ -56,6 +62,8 @@ class StaffScreen(KioskScreen):
             lines.append(tr("staff.backend", locale) + colon + tr(backend[health.backend_reachable], locale))
             lines.append(tr("staff.policy", locale, version=self._version_text(health.policy_version, locale),
                             age=self._age_text(health.policy_age_hours, locale)))
+            lines += self._clock_lines(health.clock_skew_seconds, locale)
+        lines += self._site_lines(locale)
         self.ids.health.text = "\n".join(lines)
         counts = health.counters if health else {}
         rows = [
@@ -67,11 +75,32 @@ class StaffScreen(KioskScreen):
         self.ids.sync.disabled = not app.runtime.can_sync
         box = self.ids.benefits
         box.clear_widgets()
-        for benefit in app.flow.catalog.offered(app.flow.catalog.day_of(datetime.now(UTC))):
+        for benefit in app.flow.offered():
             button = Factory.KioskButton(text=benefit.title.get(locale))
             button.benefit_id = benefit.id
             button.bind(on_release=lambda b: app.staff_choose(b.benefit_id))
             box.add_widget(button)
+
+    def _site_lines(self, locale: str) -> list[str]:
+        site = self.kiosk.site
+        if site.preset is PresetState.UNKNOWN:
+            return [self.kiosk.tr("staff.site_unknown", locale, id=site.site_id)]
+        if site.preset is PresetState.APPLIED:
+            name = site.name.get(locale) if site.name is not None else site.site_id
+            return [self.kiosk.tr("staff.site", locale, name=name, id=site.site_id)]
+        return []
+
+    def _clock_lines(self, skew: float | None, locale: str) -> list[str]:
+        """Only a clock off by more than SHOWN_SKEW is worth a line; past the bundle's
+        tolerance, staff also learn that offline checks have stopped."""
+        if skew is None or abs(skew) <= SHOWN_SKEW_SECONDS:
+            return []
+        minutes = round(abs(skew) / 60)
+        lines = [self.kiosk.tr("staff.clock_ahead" if skew > 0 else "staff.clock_behind", locale, minutes=minutes)]
+        if abs(skew) > CLOCK_SKEW.total_seconds():
+            tolerance = int(CLOCK_SKEW.total_seconds() // 60)
+            lines.append(self.kiosk.tr("staff.clock_offline_paused", locale, tolerance=tolerance))
+        return lines
 
     def _age_text(self, hours: float | None, locale: str) -> str:
         # "0.0 hours" told staff nothing; whole hours, or "under an hour".
