@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from kivy.core.window import Window
 from kivy.uix.modalview import ModalView
 
 from kiosk.session.flow import FlowState
+from kiosk.session.site import PresetState
 from kiosk.ui.driver import ScreenDriver
 from kiosk.ui.layout_check import screen_problems
 
@@ -120,3 +123,21 @@ class Gallery:
         self.shot(prefix, "14-staff")
         ui.app.close_staff()
         flow.cancel()
+        await self.staff_warnings(prefix)
+
+    async def staff_warnings(self, prefix: str) -> None:
+        """Staff mode at its longest: a site the policy lacks and a clock 42 minutes off."""
+        ui, flow = self.ui, self.ui.app.flow
+        kept = flow.site
+        flow.apply_policy(flow.catalog, replace(kept, site_id="no-such-hall", preset=PresetState.UNKNOWN))
+        watch = self.world.station.sync.clock
+        now = datetime.now(UTC)
+        watch.record(format_datetime(now - timedelta(minutes=42), usegmt=True), now)
+        try:
+            ui.app.enter_staff()
+            await ui.wait_for(lambda: ui.screen.health is not None)
+            self.shot(prefix, "15-staff-site-clock")
+            ui.app.close_staff()
+        finally:
+            flow.apply_policy(flow.catalog, kept)
+            watch.record(format_datetime(datetime.now(UTC), usegmt=True), datetime.now(UTC))

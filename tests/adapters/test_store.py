@@ -69,6 +69,8 @@ def test_the_file_is_tinydb_json_with_only_allowed_tables(tmp_path: Path) -> Non
         ("last_sync_at", "yesterday"),
         ("default_locale", "fr"),
         ("last_refusal_reason", "some words"),
+        ("clock_skew_seconds", "110105194912310021"),
+        ("clock_checked_at", "张三"),
     ],
 )
 def test_device_state_refuses_anything_but_its_keys_and_values(tmp_path: Path, key: str, value: str) -> None:
