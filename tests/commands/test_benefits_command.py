@@ -68,6 +68,7 @@ def test_policy_folder_is_read(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     for path in (folder / "benefits").glob("*.json"):
         if path.name != "library-deposit-free.json":
             path.unlink()
+    (folder / "sites.json").unlink()  # its sites name the benefits just removed
     code, out, _ = _run(capsys, "--json", "--policy", str(folder))
     assert code == 0
     assert [b["id"] for b in json.loads(out)["benefits"]] == ["library-deposit-free"]

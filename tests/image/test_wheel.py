@@ -47,6 +47,7 @@ def test_the_wheel_holds_the_run_time_data_and_nothing_of_the_demo(wheel: Path) 
     benefits = [n for n in names if n.startswith("kiosk/common/policy/benefits/") and n.endswith(".json")]
     assert len(benefits) == BENEFITS
     assert "kiosk/common/policy/policy.json" in names and "kiosk/common/policy/FACTS.md" in names
+    assert "kiosk/common/policy/sites.json" in names  # site presets are policy, shipped with it
     catalogs = {f"kiosk/core/catalogs/{lang}/LC_MESSAGES/kiosk.po" for lang in ("zh_CN", "en")}
     assert catalogs <= set(names)
     assert any(n.startswith("kiosk/ui/screens/") and n.endswith(".kv") for n in names)
