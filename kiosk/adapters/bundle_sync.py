@@ -201,11 +201,16 @@ class BundleSync:
         sync measured it and corrected for any jump of the clock since; None if unknown."""
         return self.clock.skew(self._clock())
 
-    def _refuse_if_clock_wrong(self) -> None:
-        # The bundle's own tolerance: a kiosk clock wrong by more than it can neither judge a
-        # bundle's dates nor a credential's validity, so it must not decide alone.
+    @property
+    def clock_known_wrong(self) -> bool:
+        """Off the server's by more than the bundle's own tolerance: a clock that wrong can
+        judge neither a bundle's dates nor a credential's validity window."""
         skew = self.clock_skew_seconds
-        if self._current is not None and skew is not None and abs(skew) > CLOCK_SKEW.total_seconds():
+        return skew is not None and abs(skew) > CLOCK_SKEW.total_seconds()
+
+    def _refuse_if_clock_wrong(self) -> None:
+        if self._current is not None and self.clock_known_wrong:
+            skew = self.clock_skew_seconds or 0.0
             raise OfflineUnavailable(
                 "clock_skew", f"the kiosk's clock is {skew:+.0f} s off the server's (tolerance "
                 f"{CLOCK_SKEW.total_seconds():.0f} s)"

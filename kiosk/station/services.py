@@ -30,6 +30,10 @@ from kiosk.station.site import resolve_site
 OFFLINE_RESERVE_SECONDS = 1.0
 
 
+# The steps that judge a credential by the kiosk's clock.
+_DATED_STEPS = frozenset({"expired", "not_yet_valid"})
+
+
 def check_deadline(checking: float) -> float:
     """The backend's share of the checking time (half of it, if that is under two seconds)."""
     return max(checking - OFFLINE_RESERVE_SECONDS, checking / 2)
@@ -52,7 +56,8 @@ class KioskServices:
 
         A signed code whose key the kiosk does not know, while it holds no policy bundle (never
         synced, or its data folder was damaged), says nothing about the code: the kiosk lacks
-        the trust list. That is "cannot check right now", never blamed on the person's code.
+        the trust list. That is "cannot check right now", never blamed on the person's code;
+        and so is a code "expired" or "not yet valid" by a clock the last sync found wrong.
         """
         now = clock or (lambda: datetime.now(UTC))
 
@@ -63,6 +68,11 @@ class KioskServices:
                 if error.step == "unknown_key" and self.offline.sync.current is None:
                     raise OfflineUnavailable(
                         "no_bundle", "a signed code, and no policy bundle to know its key by"
+                    ) from None
+                if error.step in _DATED_STEPS and self.offline.sync.clock_known_wrong:
+                    # "Expired" by a clock known to be wrong says nothing about the code.
+                    raise OfflineUnavailable(
+                        "clock_skew", "a signed code judged by a clock known to be wrong"
                     ) from None
                 raise
 

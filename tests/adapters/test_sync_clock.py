@@ -7,23 +7,26 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
-from demo.records import DEMO_TOKEN
+from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN
 from kiosk.adapters.backend_client import BackendClient, OnlineChecker
 from kiosk.adapters.bundle_sync import BundleSync
 from kiosk.adapters.store import STATE_FILE, Store
 from kiosk.core.bundle import CLOCK_SKEW
 from kiosk.core.catalog import message
-from kiosk.core.credentials import read_presentation
+from kiosk.core.credentials import CredentialError, read_presentation
 from kiosk.core.decision import Mode
 from kiosk.core.offline import OfflineUnavailable, credential_settings
 from kiosk.session.checkers import FallbackChecker, OfflineChecker
 from kiosk.session.flow import FlowState, SessionFlow
+from kiosk.station.config import KioskConfig
+from kiosk.station.services import build_services
 from tests.support.backend import demo_server
-from tests.support.bundle import authorities, demo_issuer
+from tests.support.bundle import AUTHORITY_PUBLIC_PEM, DEMO_KEYS, authorities, demo_issuer
 
 USCC = "91350100M000100Y43"
 FACTS = {
@@ -127,3 +130,39 @@ async def test_no_answer_means_no_skew_known(tmp_path: Path) -> None:
         assert result.outcome == "unreachable" and sync.clock_skew_seconds is None
     finally:
         await sync.stop()
+
+
+async def test_a_code_expired_only_by_a_wrong_clock_is_not_blamed_on_the_person(backend: str, tmp_path: Path) -> None:
+    config = KioskConfig(
+        backend_url=backend,
+        device_id=DEMO_DEVICE_ID,
+        token=DEMO_TOKEN,
+        data_dir=tmp_path,
+        authority_keys=(AUTHORITY_PUBLIC_PEM,),
+        trust_files=(DEMO_KEYS / "issuer-ed25519-DEMO-public.pem",),
+    )
+    services = build_services(config)
+    try:
+        await services.offline.sync.sync_now()
+        now = datetime.now(UTC)
+        # Valid from 45 to 15 days ago by this kiosk's clock: expired, as far as it can tell.
+        code = demo_issuer().issue(
+            kind="business",
+            subject_value=USCC,
+            facts=FACTS,
+            issued_at=now - timedelta(days=45),
+            valid_for=timedelta(days=30),
+        )
+        read = services.presentation_reader()
+        with pytest.raises(CredentialError) as expired:
+            read(code)
+        assert expired.value.step == "expired"
+        # The server's Date says it is 40 days earlier: the code is valid and the clock wrong.
+        services.offline.sync.clock.record(format_datetime(now - timedelta(days=40), usegmt=True), now)
+        assert services.offline.sync.clock_known_wrong
+        with pytest.raises(OfflineUnavailable) as unavailable:
+            read(code)
+        assert unavailable.value.reason == "clock_skew"
+        assert unavailable.value.text == message("core.offline.clock_skew")
+    finally:
+        await services.aclose()
