@@ -21,7 +21,7 @@ from backend.simulation import SimulationError, Simulator, parse_on
 from kiosk.common.cli import usage
 from kiosk.common.facts_table import read_facts_table
 from kiosk.common.policy_checks import CheckReport, check_policy
-from kiosk.common.policy_diff import diff_catalogs, load_side
+from kiosk.common.policy_diff import Change, SiteChange, diff_catalogs, diff_sites, load_side
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog
 from kiosk.core.benefits import CatalogError
 from kiosk.core.catalog import message
@@ -140,7 +140,7 @@ def run_diff(args: argparse.Namespace) -> int:
     except CatalogError as error:
         print(f"kiosk-backend policy diff: {error.detail}", file=sys.stderr)
         return EXIT_INVALID
-    changes = diff_catalogs(old, new)
+    changes: list[Change | SiteChange] = [*diff_catalogs(old, new), *diff_sites(old, new)]
     if args.json:
         print(json.dumps({"old": old.version, "new": new.version, "changes": [c.to_json() for c in changes]},
                          ensure_ascii=False, indent=2))

@@ -1,5 +1,5 @@
 """What changed between two policies (folders or signed bundles): benefits and criteria added,
-removed and changed (rule, texts, dates), each said in both languages.
+removed and changed (rule, texts, dates), and site presets, each said in both languages.
 
 Versions of a criterion are matched by id when each side has one, else by their valid_from,
 so moving a date reads as "dates changed" rather than a removal and an addition.
@@ -52,6 +52,53 @@ class Change:
     def to_json(self) -> dict[str, Any]:
         return {"benefit": self.benefit, "criterion": self.criterion, "version": self.version,
                 "change": self.kind, "fields": list(self.fields), "text": self.text().to_json()}
+
+
+_SITE_GROUPS = {
+    "offer": ("benefits", "single_benefit"),
+    "start": ("locale", "view", "speak_results"),
+    "texts": ("name", "counter_name"),
+}
+_SITE_FIELD_ORDER = ("offer", "start", "texts")
+
+
+@dataclass(frozen=True, slots=True)
+class SiteChange:
+    """A site preset added, removed or changed (what it offers, how sessions start, its names)."""
+
+    site: str
+    kind: str  # added | removed | changed
+    fields: tuple[str, ...]
+
+    def text(self) -> LocalText:
+        if self.kind != "changed":
+            return message(f"diff.site_{self.kind}", site=self.site)
+        zh_fields = "、".join(message(f"diff.field.{f}").zh for f in self.fields)
+        en_fields = ", ".join(message(f"diff.field.{f}").en for f in self.fields)
+        return LocalText(
+            message("diff.site_changed", site=self.site, fields=zh_fields).zh,
+            message("diff.site_changed", site=self.site, fields=en_fields).en,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"site": self.site, "change": self.kind, "fields": list(self.fields), "text": self.text().to_json()}
+
+
+def diff_sites(old: Catalog, new: Catalog) -> list[SiteChange]:
+    before = {s.id: s.to_json() for s in old.sites}
+    after = {s.id: s.to_json() for s in new.sites}
+    changes = [SiteChange(site_id, "removed", ()) for site_id in before.keys() - after.keys()]
+    for site_id, body in after.items():
+        if site_id not in before:
+            changes.append(SiteChange(site_id, "added", ()))
+            continue
+        fields = tuple(
+            group for group in _SITE_FIELD_ORDER
+            if any(before[site_id].get(key) != body.get(key) for key in _SITE_GROUPS[group])
+        )
+        if fields:
+            changes.append(SiteChange(site_id, "changed", fields))
+    return sorted(changes, key=lambda c: c.site)
 
 
 def load_side(path: Path) -> Catalog:

@@ -64,3 +64,26 @@ def test_good_sites_are_signed_into_the_bundle(tmp_path: Path, capsys: pytest.Ca
     assert code == 0
     site = verify_bundle(out.read_bytes(), authorities()).catalog.site("hall")
     assert site is not None and site.benefits == ("sme-loan-referral", "expedited-permit") and site.elder_view
+
+
+def test_policy_diff_names_sites_added_removed_and_changed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = copy_policy(tmp_path / "old")
+    new = copy_policy(tmp_path / "new")
+    sites = json.loads((old / "sites.json").read_text(encoding="utf-8"))
+    changed = [
+        dict(sites[0], view="standard", benefits=["volunteer-transit"]),
+        {"id": "new-hall", "benefits": ["bid-bond-waiver"]},
+    ]
+    _write_sites(new, changed)
+    assert main(["policy", "diff", str(old), str(new), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    site_changes = {c["site"]: c for c in report["changes"] if "site" in c}
+    assert site_changes["demo-rental-counter"]["change"] == "changed"
+    assert site_changes["demo-rental-counter"]["fields"] == ["offer", "start"]
+    assert site_changes["demo-business-hall"]["change"] == "removed"
+    assert site_changes["new-hall"]["text"] == {"zh-CN": "新增站点 new-hall。", "en": "Site new-hall added."}
+    assert main(["policy", "diff", str(old), str(new)]) == 0
+    out = capsys.readouterr().out
+    assert "Site demo-rental-counter: benefits offered, how sessions start changed." in out
+    assert main(["policy", "diff", str(old), str(old)]) == 0
+    assert "No differences." in capsys.readouterr().out
