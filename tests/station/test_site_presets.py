@@ -4,16 +4,22 @@ site's benefits, order, language, view and counter; the local config fills what 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN
 from kiosk.common.policy_folder import load_catalog
+from kiosk.core.benefits import Catalog
+from kiosk.core.sites import SitePreset
 from kiosk.core.text import LocalText
 from kiosk.session.flow import FlowState
 from kiosk.session.site import PresetState
@@ -142,3 +148,54 @@ def test_a_bad_site_name_in_the_config_is_one_line(tmp_path: Path, value: str) -
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert caught.value.key == "site" and "\n" not in caught.value.detail
+
+
+@functools.cache
+def shipped_catalog() -> Catalog:
+    return load_catalog()
+
+
+_maybe_bool = st.none() | st.booleans()
+_maybe_text = st.none() | st.builds(LocalText, st.text(min_size=1, max_size=5), st.text(min_size=1, max_size=5))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    locale=st.none() | st.sampled_from(["zh-CN", "en"]),
+    elder=_maybe_bool,
+    speak=_maybe_bool,
+    counter=_maybe_text,
+    local_locale=st.sampled_from(["zh-CN", "en"]),
+    local_elder=st.booleans(),
+    local_speak=st.booleans(),
+    local_counter=_maybe_text,
+)
+def test_what_a_preset_sets_wins_and_the_config_fills_the_rest(
+    locale: Any,
+    elder: bool | None,
+    speak: bool | None,
+    counter: LocalText | None,
+    local_locale: Any,
+    local_elder: bool,
+    local_speak: bool,
+    local_counter: LocalText | None,
+) -> None:
+    preset = SitePreset(
+        "hall", ("expedited-permit",), locale=locale, elder_view=elder, speak_results=speak, counter_name=counter
+    )
+    catalog = replace(shipped_catalog(), sites=(preset,))
+    local = KioskConfig(
+        locale=local_locale,
+        elder_view=local_elder,
+        speak_results=local_speak,
+        counter_name=local_counter,
+        time_zone="Europe/Berlin",
+        site="hall",
+    )
+    site = resolve_site(local, catalog)
+    assert site.preset is PresetState.APPLIED and site.benefits == ("expedited-permit",)
+    assert site.locale == (locale or local_locale)
+    assert site.elder_view == (local_elder if elder is None else elder)
+    assert site.speak_results == (local_speak if speak is None else speak)
+    assert site.counter == (counter if counter is not None else local_counter)
+    assert site.time_zone == "Europe/Berlin"
