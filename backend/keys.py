@@ -98,10 +98,17 @@ def generate(kind: KeyKind, alg: str) -> PrivateKey:
 def write_key_pair(
     prefix: Path, kind: KeyKind, key: PrivateKey, *, device: str | None = None
 ) -> tuple[Path, Path]:
-    """PREFIX-private.pem (0600) and PREFIX-public.pem; refuses to overwrite either.
-    A device key names its device in a second header line."""
+    """PREFIX-private.pem (0600) and PREFIX-public.pem; refuses to overwrite either."""
     private_path = prefix.with_name(prefix.name + "-private.pem")
     public_path = prefix.with_name(prefix.name + "-public.pem")
+    return write_key_files(private_path, public_path, kind, key, device=device)
+
+
+def write_key_files(
+    private_path: Path, public_path: Path, kind: KeyKind, key: PrivateKey, *, device: str | None = None
+) -> tuple[Path, Path]:
+    """The private key (0600) and its public half; refuses to overwrite either. A device key
+    names its device in a second header line."""
     for path in (private_path, public_path):
         if path.exists() or path.is_symlink():
             raise KeyFileError(f"{path}: already exists; refusing to overwrite a key")
