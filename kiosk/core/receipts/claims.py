@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from kiosk.core.credentials.cwt import CLAIM_CTI, CLAIM_EXP, CLAIM_IAT, CwtClaims
@@ -93,7 +93,7 @@ def _day(value: object) -> str | None:
     if not isinstance(value, str) or not _DAY.fullmatch(value):
         raise CredentialError("claims", "receipt as-of date is not YYYY-MM-DD")
     try:
-        datetime.strptime(value, "%Y-%m-%d")
+        date.fromisoformat(value)  # the pattern above leaves it only YYYY-MM-DD to read
     except ValueError:
         raise CredentialError("claims", "receipt as-of date is not a calendar date") from None
     return value
