@@ -83,15 +83,15 @@ class _Template:
         self, decision_id: str, moment: datetime, clock: _Clock, receipts: ReceiptIssuer | None, device: str
     ) -> bytes:
         decided_at, valid_until = clock.texts_for(moment, self.valid_for)
-        if receipts is None:
-            receipt = b"null"
-        else:
+        receipt = b"null"
+        if receipts is not None:
             # A fresh salt and signature for every answer: a receipt is one decision's.
             text = receipts.sign(
                 self.decision, self.reference, device, decided_at=moment, valid_for=self.valid_for,
                 receipt_id=decision_id,
             )
-            receipt = b'"' + text.encode("ascii") + b'"'
+            if text is not None:
+                receipt = b'"' + text.encode("ascii") + b'"'
         return b"".join(
             (
                 b'{"decision_id":"', decision_id.encode("ascii"), b'",',

@@ -9,6 +9,7 @@ them, each naming its device). Both public halves go into the bundle's ``receipt
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +21,8 @@ from kiosk.core.key_files import declared_value
 from kiosk.core.receipts import ReceiptSigner, ReceiptTrust, signer_for
 from kiosk.core.receipts.issue import RECEIPT_PREFIX, sign_receipt
 from kiosk.core.receipts.trust import DEVICE_HEADER
+
+LOG = logging.getLogger("backend.receipts")
 
 __all__ = ["RECEIPT_PREFIX", "ReceiptIssuer", "load_receipt_issuer", "receipt_signers"]
 
@@ -40,21 +43,27 @@ class ReceiptIssuer:
         decided_at: datetime | None = None,
         valid_for: timedelta | None = None,
         receipt_id: str | None = None,
-    ) -> str:
+    ) -> str | None:
         """The receipt for `decision` about the subject `reference` (binding.subject_reference),
-        asked for by `device`. `decided_at`/`valid_for` override the decision's own times (a
-        kept answer is re-dated for every request)."""
-        return sign_receipt(
-            decision,
-            reference=reference,
-            device=device,
-            signing_key=self.key,
-            signer="backend",
-            kid=self.kid,
-            decided_at=decided_at,
-            valid_for=valid_for,
-            receipt_id=receipt_id,
-        )
+        asked for by `device`, or None if this decision cannot be put into one (an as-of date
+        in a record that is not YYYY-MM-DD): the answer then goes out without a receipt rather
+        than not at all. `decided_at`/`valid_for` override the decision's own times (a kept
+        answer is re-dated for every request)."""
+        try:
+            return sign_receipt(
+                decision,
+                reference=reference,
+                device=device,
+                signing_key=self.key,
+                signer="backend",
+                kid=self.kid,
+                decided_at=decided_at,
+                valid_for=valid_for,
+                receipt_id=receipt_id,
+            )
+        except ValueError as error:
+            LOG.error("answer sent without a receipt: %s", error)
+            return None
 
 
 def load_receipt_issuer(settings: Settings) -> ReceiptIssuer | None:

@@ -15,7 +15,7 @@ from kiosk.core.credentials.issue import SigningKey, sign_cose, wrap
 from kiosk.core.credentials.model import SubjectRef
 from kiosk.core.decision import Decision, Mode
 from kiosk.core.receipts.binding import SALT_BYTES, binding, new_salt, subject_reference
-from kiosk.core.receipts.claims import STATUS_CODES, Signer, claims_map
+from kiosk.core.receipts.claims import STATUS_CODES, Signer, claims_map, day_number
 
 RECEIPT_PREFIX = "XKR"
 # Which mode each signer may sign: the service answers online, a device decides offline.
@@ -80,7 +80,7 @@ def sign_receipt(
     decided = decided_at if decided_at is not None else _moment(decision.decided_at)
     until = decided + valid_for if valid_for is not None else _moment(decision.valid_until)
     criteria: list[list[object]] = [
-        [result.id, STATUS_CODES[result.status], result.as_of] for result in decision.criteria
+        [result.id, STATUS_CODES[result.status], day_number(result.as_of)] for result in decision.criteria
     ]
     claims = claims_map(
         receipt_id=receipt_id if receipt_id is not None else decision.decision_id,
