@@ -418,8 +418,13 @@ def test_out_folder_with_spaces_is_refused(tmp_path: Path) -> None:
 def _device_key(folder: Path, device: str) -> None:
     from backend.keys import KINDS, generate, write_key_files
 
-    write_key_files(folder / "device.pem", folder / "device-public.pem", KINDS["device"],
-                    generate(KINDS["device"], "ed25519"), device=device)
+    write_key_files(
+        folder / "device.pem",
+        folder / "device-public.pem",
+        KINDS["device"],
+        generate(KINDS["device"], "ed25519"),
+        device=device,
+    )
 
 
 def test_a_device_key_signs_offline_receipts_and_its_public_half_comes_out(tmp_path: Path) -> None:
