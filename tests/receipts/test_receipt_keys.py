@@ -160,3 +160,43 @@ def test_a_device_entry_must_name_its_device() -> None:
     del entry["device"]
     with pytest.raises(TrustKeyError, match="exactly"):
         ReceiptTrust.from_json([entry])
+
+
+def test_bundle_sign_publishes_receipt_signers_and_refuses_other_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = Path(__file__).resolve().parents[2] / "demo" / "keys"
+    common = [
+        "bundle",
+        "sign",
+        "--policy",
+        str(DEFAULT_POLICY_DIR),
+        "--key",
+        str(keys / "authority-ed25519-DEMO-private.pem"),
+    ]
+    signers = [
+        "--receipt-signer",
+        str(keys / "receipt-ed25519-DEMO-public.pem"),
+        "--receipt-signer",
+        str(keys / "device-ed25519-DEMO-public.pem"),
+    ]
+    assert backend_main([*common, *signers, "--out", str(tmp_path / "bundle.json")]) == 0
+    assert "2 receipt signer(s)" in capsys.readouterr().out
+    assert (
+        backend_main(
+            [
+                "bundle",
+                "verify",
+                str(tmp_path / "bundle.json"),
+                "--authority",
+                str(keys / "authority-ed25519-DEMO-public.pem"),
+            ]
+        )
+        == 0
+    )
+    shown = capsys.readouterr().out
+    assert "receipt signer backend 0986c034b5c6a9bd" in shown and "receipt signer device kiosk-demo" in shown
+    wrong = ["--receipt-signer", str(keys / "issuer-ed25519-DEMO-public.pem")]
+    assert backend_main([*common, *wrong, "--out", str(tmp_path / "other.json")]) == 3
+    assert "Xinyi-Key-Kind: receipt or device" in capsys.readouterr().err
+    assert not (tmp_path / "other.json").exists()
