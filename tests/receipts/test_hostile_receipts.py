@@ -156,8 +156,10 @@ def test_a_credential_is_not_a_receipt() -> None:
 def test_a_receipt_is_not_a_credential() -> None:
     receipt = KEYS.online()
     issuers = CredentialSettings(trust=TrustStore.from_public_keys([KEYS.stranger.public_key()]))
-    with pytest.raises(CredentialError):
+    # Shown at a kiosk, it is named for what it is, and the person told where it counts.
+    with pytest.raises(CredentialError) as shown:
         read_presentation(receipt, issuers, now=LATER)
+    assert shown.value.step == "prefix" and "decision receipt" in shown.value.text.en
     # Re-wrapped with the credential prefix: the receipt key is no credential issuer ...
     with pytest.raises(CredentialError) as unknown:
         read_presentation(rewrap(cose_of(receipt), "XK1"), issuers, now=LATER)

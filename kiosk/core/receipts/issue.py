@@ -13,11 +13,11 @@ import cbor2
 
 from kiosk.core.credentials.issue import SigningKey, sign_cose, wrap
 from kiosk.core.credentials.model import SubjectRef
+from kiosk.core.credentials.settings import RECEIPT_PREFIX
 from kiosk.core.decision import Decision, Mode
 from kiosk.core.receipts.binding import SALT_BYTES, binding, new_salt, subject_reference
 from kiosk.core.receipts.claims import STATUS_CODES, Signer, claims_map, day_number
 
-RECEIPT_PREFIX = "XKR"
 # Which mode each signer may sign: the service answers online, a device decides offline.
 SIGNER_MODES: dict[Signer, Mode] = {"backend": Mode.ONLINE, "device": Mode.OFFLINE}
 
