@@ -18,8 +18,8 @@ from backend.settings import BackendConfigError, Settings
 from kiosk.core.credentials.trust import TrustKeyError, key_id_of_public_key
 from kiosk.core.decision import Decision
 from kiosk.core.key_files import declared_value
-from kiosk.core.receipts import ReceiptSigner, ReceiptTrust, signer_for
-from kiosk.core.receipts.issue import RECEIPT_PREFIX, sign_receipt
+from kiosk.core.receipts import RECEIPT_PREFIX, ReceiptSigner, ReceiptTrust, signer_for
+from kiosk.core.receipts.issue import sign_receipt
 from kiosk.core.receipts.trust import DEVICE_HEADER
 
 LOG = logging.getLogger("backend.receipts")
