@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Literal
 
 from kiosk.core.credentials.cwt import CLAIM_CTI, CLAIM_EXP, CLAIM_IAT, CwtClaims
@@ -180,7 +180,7 @@ def read_receipt_claims(claims: CwtClaims, limits: CredentialLimits) -> ReceiptC
 
 
 def epoch(moment: datetime) -> int:
-    return int(moment.astimezone(UTC).timestamp())
+    return int(moment.timestamp())
 
 
 def claims_map(
@@ -198,7 +198,8 @@ def claims_map(
     salt: bytes,
     binding: bytes,
 ) -> dict[int, object]:
-    """The CWT claims map issue.py signs (criteria already as [id, status code, as-of])."""
+    """The receipt's CWT claims as a map (criteria already as [id, status code, as-of day]):
+    the reference spelling of what template.py encodes piece by piece."""
     if not DECISION_ID.fullmatch(receipt_id):
         raise ValueError("a receipt id is a decision id: 32 lower-case hex characters")
     return {
