@@ -9,6 +9,7 @@ ratios; no targets, they are kept for reference):
     an Ed25519 and a P-256 device key;
   * a kept online answer with its receipt (EligibilityService.answer_body with a receipt key),
     beside the same kept answer without one;
+  * one online receipt rendered from its template, beside one bare Ed25519 signature;
   * verify_receipt (what `kiosk receipt verify` and the staff screen do), beside one Ed25519
     signature verify of the same Sig_structure.
 """
@@ -139,6 +140,32 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
+        # The signature is what no receipt can skip: one template render beside one sign of
+        # a Sig_structure of the same size.
+        decision = signing.answer(request)
+        template = issuer.template(decision)
+        assert template is not None
+        reference = f"uscc:{subject.value}".encode()
+
+        def render() -> object:
+            return issuer.render(
+                template,
+                receipt_id=decision.decision_id,
+                decided_at=now,
+                valid_until=now + timedelta(hours=24),
+                device=DEMO_DEVICE_ID,
+                reference=reference,
+            )
+
+        sized = b"\0" * 420
+        rendered, signed_only = timed_pairs(
+            [render, lambda: receipt_key.sign(sized)], rounds=args.rounds, per_round=args.calls
+        )
+        figures.append(
+            from_rounds(
+                "one online receipt (template render) p50", rendered, "one Ed25519 signature", signed_only, "µs", None
+            )
+        )
         receipt = signing.answer(request).receipt
         assert receipt is not None
         trust = ReceiptTrust([signer_for(receipt_key.public_key(), "backend")])

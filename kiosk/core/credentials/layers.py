@@ -58,7 +58,8 @@ def unprefix(text: str, prefix: str) -> str:
 
 _B45_ALPHABET = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _B45_INVALID = 0xFF
-_B45_ALPHABET_TABLE = _B45_ALPHABET + bytes(256 - len(_B45_ALPHABET))  # digit -> character
+# digit + 1 -> character (0, the padding, is deleted, never mapped)
+_B45_DIGIT_PLUS_ONE = bytes(1) + _B45_ALPHABET + bytes(255 - len(_B45_ALPHABET))
 _B45_VALUES = bytes(_B45_ALPHABET.index(c) if c in _B45_ALPHABET else _B45_INVALID for c in range(256))
 
 
@@ -105,6 +106,7 @@ _DIV_2025 = (66281, 27)
 _DIV_45 = (2913, 17)
 _LOW_37_BITS = (2**37 - 1).to_bytes(8, "little")  # what is left of a lane after >> 27
 _LOW_47_BITS = (2**47 - 1).to_bytes(8, "little")  # ... after >> 17
+_DIGIT_ONES = b"\x01\x01\x01\x00\x00\x00\x00\x00"
 
 
 def _lane_divide(lanes: int, divisor: tuple[int, int], lane_mask: int) -> int:
@@ -123,7 +125,7 @@ def encode_base45(data: bytes) -> str:
     """
     whole = len(data) - len(data) % 2
     groups = whole // 2
-    out = bytearray(3 * groups)
+    out = b""
     if groups:
         lanes = bytearray(8 * groups)
         lanes[0::8] = data[1:whole:2]
@@ -133,13 +135,13 @@ def encode_base45(data: bytes) -> str:
         rest = values - 2025 * high
         mid = _lane_divide(rest, _DIV_45, int.from_bytes(_LOW_47_BITS * groups, "little"))
         low = rest - 45 * mid
-        size = 8 * groups
-        out[0::3] = low.to_bytes(size, "little")[0::8]
-        out[1::3] = mid.to_bytes(size, "little")[0::8]
-        out[2::3] = high.to_bytes(size, "little")[0::8]
+        # Each lane's bytes are then low, mid, high and five zero bytes; one added to each digit
+        # leaves only the padding zero, which the translation deletes as it maps the digits.
+        packed = low + (mid << 8) + (high << 16) + int.from_bytes(_DIGIT_ONES * groups, "little")
+        out = packed.to_bytes(8 * groups, "little").translate(_B45_DIGIT_PLUS_ONE, b"\0")
     if whole < len(data):
-        out += bytes(divmod(data[-1], 45)[::-1])
-    return out.translate(_B45_ALPHABET_TABLE).decode("ascii")
+        out += bytes(_B45_ALPHABET[digit] for digit in divmod(data[-1], 45)[::-1])
+    return out.decode("ascii")
 
 
 def inflate(compressed: bytes, *, max_bytes: int) -> bytes:
