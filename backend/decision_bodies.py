@@ -23,8 +23,13 @@ import json
 from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from kiosk.core.decision import Decision, new_decision_id
+
+if TYPE_CHECKING:
+    from backend.receipts import ReceiptIssuer
+    from kiosk.core.receipts.template import ReceiptTemplate
 
 DEFAULT_MAX_ENTRIES = 4096
 
@@ -61,37 +66,57 @@ class _Clock:
 
 
 class _Template:
-    __slots__ = ("middle", "valid_for")
+    __slots__ = ("middle", "receipt", "reference", "valid_for")
 
-    def __init__(self, decision: Decision, valid_for: timedelta) -> None:
+    def __init__(
+        self, decision: Decision, valid_for: timedelta, reference: bytes, receipts: ReceiptIssuer | None
+    ) -> None:
         document = decision.to_json()
         # to_json's order: decision_id, benefit, outcome, criteria, policy_version, decided_at,
-        # valid_until. Keep the four in the middle as serialised bytes.
+        # valid_until, receipt. Keep the four after the id as serialised bytes.
         middle = {key: document[key] for key in ("benefit", "outcome", "criteria", "policy_version")}
         self.middle = encode(middle)[1:-1]
         self.valid_for = valid_for
+        # What each receipt of this answer is made from: the decision's fixed part, encoded
+        # once (its id and times are the answer's), and the subject reference its binding hashes.
+        self.receipt: ReceiptTemplate | None = receipts.template(decision) if receipts is not None else None
+        self.reference = reference
 
-    def render(self, decision_id: str, moment: datetime, clock: _Clock) -> bytes:
+    def render(
+        self, decision_id: str, moment: datetime, clock: _Clock, receipts: ReceiptIssuer | None, device: str
+    ) -> bytes:
         decided_at, valid_until = clock.texts_for(moment, self.valid_for)
+        receipt = b"null"
+        if receipts is not None and self.receipt is not None:
+            # A fresh salt and signature for every answer: a receipt is one decision's.
+            text = receipts.render(
+                self.receipt, receipt_id=decision_id, decided_at=moment, valid_until=moment + self.valid_for,
+                device=device, reference=self.reference,
+            )
+            if text is not None:
+                receipt = b'"' + text.encode("ascii") + b'"'
         return b"".join(
             (
                 b'{"decision_id":"', decision_id.encode("ascii"), b'",',
                 self.middle,
                 b',"decided_at":"', decided_at,
                 b'","valid_until":"', valid_until,
-                b'"}',
+                b'","receipt":', receipt,
+                b"}",
             )
         )
 
 
 class DecisionBodies:
-    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, receipts: ReceiptIssuer | None = None) -> None:
         self.max_entries = max_entries
+        self.receipts = receipts
         self._templates: OrderedDict[Hashable, _Template] = OrderedDict()
         self._clock = _Clock()
 
-    def render(self, key: Hashable, moment: datetime) -> bytes | None:
-        """The kept answer for `key`, with a fresh decision id and `moment`'s times; or None.
+    def render(self, key: Hashable, moment: datetime, device: str = "") -> bytes | None:
+        """The kept answer for `key`, with a fresh decision id and `moment`'s times (and a
+        receipt for `device`); or None.
 
         `key` must name everything the answer depends on, including the UTC day of `moment`.
         """
@@ -99,15 +124,19 @@ class DecisionBodies:
         if template is None:
             return None
         self._templates.move_to_end(key)
-        return template.render(new_decision_id(), moment, self._clock)
+        return template.render(new_decision_id(), moment, self._clock, self.receipts, device)
 
-    def keep(self, key: Hashable, decision: Decision, valid_for: timedelta, moment: datetime) -> bytes:
-        """Keep `decision` (decided at `moment`) for `key` and return its body."""
-        template = _Template(decision, valid_for)
+    def keep(
+        self, key: Hashable, decision: Decision, valid_for: timedelta, moment: datetime,
+        reference: bytes = b"", device: str = "",
+    ) -> bytes:
+        """Keep `decision` (decided at `moment`) for `key` and return its body; `reference` is
+        the subject reference its receipts bind to (binding.subject_reference)."""
+        template = _Template(decision, valid_for, reference, self.receipts)
         self._templates[key] = template
         if len(self._templates) > self.max_entries:
             self._templates.popitem(last=False)
-        return template.render(decision.decision_id, moment, self._clock)
+        return template.render(decision.decision_id, moment, self._clock, self.receipts, device)
 
     def clear(self) -> None:
         """Forget every kept answer (the records changed)."""

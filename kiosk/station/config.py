@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.catalog import message
+from kiosk.core.credentials.settings import RECEIPT_PREFIX
 from kiosk.core.errors import KioskError
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText, parse_locale
 from kiosk.session.flow import Timeouts
@@ -72,6 +73,10 @@ class KioskConfig:
     # The policy's site preset to follow (kiosk/station/site.py); the settings above are the
     # fallback for whatever the preset leaves out, or for every setting without one.
     site: str | None = None
+    # Signs the receipts of offline decisions (`kiosk keys new`); none: offline answers carry none.
+    device_key: Path | None = None
+    # Only the demo sets this (never the config file): the DEMO device key is published.
+    allow_demo_keys: bool = False
     origin: str = "(defaults)"
 
     def device_token(self) -> str | None:
@@ -115,6 +120,7 @@ _TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "time_zone": str,
     "counter_name": (str, dict),
     "site": str,
+    "device_key": str,
 }
 _TIMEOUT_KEYS = ("choose_benefit", "criteria", "present", "checking", "result", "error")
 _DEVICE_KEYS: dict[str, type] = {"port": str, "baud": int}
@@ -150,12 +156,16 @@ def _parse(document: dict[str, Any], origin: str, base: Path) -> KioskConfig:
     for key in ("backend_url", "device_id", "credential_prefix", "staff_pin_hash"):
         if key in document:
             changes[key] = _non_empty(document[key], origin, key)
+    if changes.get("credential_prefix") == RECEIPT_PREFIX:
+        raise ConfigError(origin, "credential_prefix", f"{RECEIPT_PREFIX} is the decision receipts' prefix")
     if "backend_url" in changes:
         changes["backend_url"] = check_backend_url(changes["backend_url"], origin, "backend_url")
     if "token_file" in document:
         changes["token_file"] = base / _non_empty(document["token_file"], origin, "token_file")
     if "data_dir" in document:
         changes["data_dir"] = base / _non_empty(document["data_dir"], origin, "data_dir")
+    if "device_key" in document:
+        changes["device_key"] = base / _non_empty(document["device_key"], origin, "device_key")
     if "locale" in document:
         try:
             changes["locale"] = parse_locale(document["locale"])
