@@ -61,7 +61,7 @@ class Database:
         self.origin = origin
         options = " ".join(
             [
-                conninfo_to_dict(url).get("options") or "",  # the URL's own (a search_path...) stay
+                str(conninfo_to_dict(url).get("options") or ""),  # the URL's own (a search_path...) stay
                 *(f"-c {name}={value}" for name, value in {"statement_timeout": str(STATEMENT_MS), **settings}.items()),
             ]
         ).strip()
