@@ -83,21 +83,17 @@ class Database:
         self._lock = threading.Lock()
 
     def open(self) -> None:
-        """Connect now; BackendConfigError in one line if the database cannot be reached."""
-        try:
-            self.pool.open(wait=True, timeout=CONNECT_SECONDS)
-        except PoolTimeout:
-            problem = self._first_failure()
-            self.pool.close()
-            raise BackendConfigError(self.origin, self.key, f"cannot reach {where(self.url)}: {problem}") from None
+        """Connect now; BackendConfigError in one line if the database cannot be reached.
 
-    def _first_failure(self) -> str:
-        # The pool keeps why it failed to itself; one direct attempt says it in libpq's words.
+        One direct attempt first: it fails at once with libpq's reason (the pool would retry
+        quietly until its timeout), then the pool fills.
+        """
         try:
             psycopg.connect(self.url, connect_timeout=int(CONNECT_SECONDS)).close()
-        except psycopg.Error as error:
-            return reason(error)
-        return "no connection within the time allowed"
+            self.pool.open(wait=True, timeout=CONNECT_SECONDS)
+        except (psycopg.Error, PoolTimeout) as error:
+            self.pool.close()
+            raise BackendConfigError(self.origin, self.key, f"cannot reach {where(self.url)}: {reason(error)}") from None
 
     def run(self, action: Callable[[psycopg.Connection[Any]], T]) -> T:
         """`action` on a pooled connection; RecordsUnavailable if the database is down."""
