@@ -93,7 +93,8 @@ class Database:
             self.pool.open(wait=True, timeout=CONNECT_SECONDS)
         except (psycopg.Error, PoolTimeout) as error:
             self.pool.close()
-            raise BackendConfigError(self.origin, self.key, f"cannot reach {where(self.url)}: {reason(error)}") from None
+            problem = f"cannot reach {where(self.url)}: {reason(error)}"
+            raise BackendConfigError(self.origin, self.key, problem) from None
 
     def run(self, action: Callable[[psycopg.Connection[Any]], T]) -> T:
         """`action` on a pooled connection; RecordsUnavailable if the database is down."""

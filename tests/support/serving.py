@@ -40,7 +40,8 @@ def serve_process(config: Path, *flags: str, timeout: float = 60) -> Iterator[tu
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"serve ended ({process.returncode}): {process.stderr.read() if process.stderr else ''}")
+                said = process.stderr.read() if process.stderr else ""
+                raise RuntimeError(f"serve ended ({process.returncode}): {said}")
             try:
                 if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
                     break
