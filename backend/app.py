@@ -63,7 +63,7 @@ class Endpoints:
         self.store = open_store(settings)
         # Kept answers follow the records' data generation (backend/records_store.py), so
         # every way of reading records may keep them.
-        bodies = DecisionBodies()
+        bodies = DecisionBodies() if self.store.keeps_answers else None
         self.service = EligibilityService(catalog, self.store, bodies)
         self.limiter = _limiter(settings)
         # A tokens file is followed while serving (revocations apply at once); the demo's

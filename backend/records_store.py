@@ -36,6 +36,9 @@ class RecordsUnavailable(ProblemError):
 
 class RecordsStore(Protocol):
     generation: int
+    # Whether the service may keep answers (backend/decision_bodies.py) for this store: true
+    # where `refresh` is cheaper than `lookup` (SQLite's pread); PostgreSQL reads every time.
+    keeps_answers: bool
 
     def refresh(self) -> bool: ...
 
