@@ -101,8 +101,29 @@ def _copy(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     with connection.cursor().copy(statement) as copy:
+        # COPY's text format, built here in blocks: psycopg's write_row costs ~4 µs a row in
+        # Python, most of an import's time at a million subjects; a joined line costs < 1 µs.
+        batch: list[str] = []
         for row in rows:
-            copy.write_row(row)
+            batch.append("\t".join([_text(field) for field in row]))
+            if len(batch) >= _BATCH_ROWS:
+                copy.write("\n".join(batch) + "\n")
+                batch.clear()
+        if batch:
+            copy.write("\n".join(batch) + "\n")
+
+
+def _text(field: Any) -> str:
+    """One field in COPY text format: backslash, tab, newline and CR escaped (JSON text holds
+    backslashes: json.dumps writes non-ASCII as \\uXXXX)."""
+    text = field if isinstance(field, str) else str(field)
+    if text.isalnum():  # identifiers, ids, names: nothing to escape, the usual case
+        return text
+    return text.translate(_ESCAPES)
+
+
+_BATCH_ROWS = 8192
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _upsert(

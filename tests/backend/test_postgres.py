@@ -35,8 +35,9 @@ def _config(tmp_path: Path, db: str, extra: str = "") -> Path:
 
 
 def _backend(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "backend.cli", *argv], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "backend.cli", *argv], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_db_init_creates_the_schema_once_and_refuses_a_newer_one(tmp_path: Path, postgres_url: str) -> None:
@@ -93,8 +94,12 @@ def test_decisions_read_the_replica_named_by_db_read(tmp_path: Path, postgres_cl
         assert copy.records_import("credit-china", FIXTURES / "credit-china-repair.csv", as_of="2026-12-01")[0] == 0
         with site.config.open("a", encoding="utf-8") as out:
             out.write(f'db_read = "{replica}"\n')
-        body = {"benefit": "fewer-inspections", "subject": {"scheme": "uscc", "value": BUSINESS},
-                "locale": "en", "device": site.device}
+        body = {
+            "benefit": "fewer-inspections",
+            "subject": {"scheme": "uscc", "value": BUSINESS},
+            "locale": "en",
+            "device": site.device,
+        }
         with running_server(load_settings(site.config)) as url, loopback_client(url) as http:
             answer = http.post("/v1/eligibility", json=body, headers={"Authorization": f"Bearer {site.token}"})
         assert answer.status_code == 200 and answer.json()["outcome"] == "eligible"
@@ -111,8 +116,12 @@ def test_losing_the_database_while_serving_answers_503_and_recovers(tmp_path: Pa
     try:
         cluster.start()
         site = make_deployment(tmp_path / "site", db=cluster.create_database("records"))
-        body = {"benefit": "fewer-inspections", "subject": {"scheme": "uscc", "value": BUSINESS},
-                "locale": "en", "device": site.device}
+        body = {
+            "benefit": "fewer-inspections",
+            "subject": {"scheme": "uscc", "value": BUSINESS},
+            "locale": "en",
+            "device": site.device,
+        }
         headers = {"Authorization": f"Bearer {site.token}"}
         statuses: Counter[int] = Counter()
         slowest = [0.0]
@@ -163,9 +172,24 @@ def test_losing_the_database_while_serving_answers_503_and_recovers(tmp_path: Pa
 
 def _importing(site: Deployment, feed: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "records", "import", "--config", str(site.config), "--source",
-         "credit-china", "--as-of", "2026-12-01", str(feed)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "backend.cli",
+            "records",
+            "import",
+            "--config",
+            str(site.config),
+            "--source",
+            "credit-china",
+            "--as-of",
+            "2026-12-01",
+            str(feed),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
 
 

@@ -22,10 +22,13 @@ pytestmark = pytest.mark.slow
 
 def _ask(url: str, site: Deployment, token: str, device: str) -> httpx.Response:
     """One request on a connection of its own, so the kernel may hand it to any worker."""
-    body = {"benefit": "fewer-inspections", "subject": {"scheme": "uscc", "value": BUSINESS},
-            "locale": "en", "device": device}
-    return httpx.post(f"{url}/v1/eligibility", json=body, headers={"Authorization": f"Bearer {token}"},
-                      timeout=10)
+    body = {
+        "benefit": "fewer-inspections",
+        "subject": {"scheme": "uscc", "value": BUSINESS},
+        "locale": "en",
+        "device": device,
+    }
+    return httpx.post(f"{url}/v1/eligibility", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
 def test_two_workers_share_the_rate_revocations_and_imports(tmp_path: Path, records_db: str) -> None:
@@ -62,11 +65,17 @@ def test_several_workers_on_sqlite_need_the_rate_limit_off(tmp_path: Path) -> No
     site = make_deployment(tmp_path / "site")
     done = subprocess.run(
         [sys.executable, "-m", "backend.cli", "serve", "--config", str(site.config), "--workers", "2"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2 and "rate limit" in done.stderr and done.stderr.count("\n") == 1, done.stderr
     done = subprocess.run(
         [sys.executable, "-m", "backend.cli", "serve", "--config", str(site.config), "--workers", "0"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2 and "--workers" in done.stderr, done.stderr

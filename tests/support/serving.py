@@ -31,9 +31,22 @@ def serve_process(config: Path, *flags: str, timeout: float = 60) -> Iterator[tu
     /v1/health answers."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve", "--config", str(config), "--port", str(port),
-         "--no-access-log", *flags],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "backend.cli",
+            "serve",
+            "--config",
+            str(config),
+            "--port",
+            str(port),
+            "--no-access-log",
+            *flags,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -72,8 +85,10 @@ def business_ids(count: int, seed: int = 1) -> list[str]:
     seen: set[str] = set()
     found: list[str] = []
     while len(found) < count:
-        body = "9199" + "".join(rng.choice("0123456789") for _ in range(6)) + "".join(
-            rng.choice(ALPHABET) for _ in range(7)
+        body = (
+            "9199"
+            + "".join(rng.choice("0123456789") for _ in range(6))
+            + "".join(rng.choice(ALPHABET) for _ in range(7))
         )
         if body not in seen:
             seen.add(body)
