@@ -17,7 +17,10 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from backend.records.pg_importer import _copy
 from backend.settings import BackendConfigError, load_settings
 from tests.support.backend import assert_problem, loopback_client, running_server
 from tests.support.deployment import BUSINESS, FIXTURES, Deployment, make_deployment, records_db
@@ -234,3 +237,14 @@ def test_an_import_killed_midway_leaves_the_previous_records(tmp_path: Path, rec
     # And the records still serve, and take the next import.
     code, out, err = site.records_import("credit-china", FIXTURES / "credit-china-repair.csv", as_of="2026-12-01")
     assert code == 0 and "changed=1" in out, err
+
+
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=20))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_copy_text_carries_any_string_unchanged(postgres_url: str, texts: list[str]) -> None:
+    # The importer writes COPY's text format itself; JSON text holds backslashes (\\uXXXX).
+    texts = [t.replace("\x00", "") for t in texts]  # PostgreSQL text cannot hold NUL
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("CREATE TEMP TABLE copied (n integer, t text)")
+        _copy(connection, "copied", ("n", "t"), list(enumerate(texts)))
+        assert [t for _, t in connection.execute("SELECT n, t FROM copied ORDER BY n")] == texts
