@@ -44,11 +44,13 @@ def apply_feed(
 def _apply(connection: psycopg.Connection[Any], feed: Feed, as_of: str, names: list[str]) -> ImportCounts:
     connection.execute("SELECT value FROM meta WHERE key = 'generation' FOR UPDATE")
     connection.execute("CREATE TEMP TABLE feed_rows (row integer, scheme text, value text) ON COMMIT DROP")
-    _copy(
+    # Schemes, canonical references, ids, fact names, authority ids and ISO dates need no
+    # escaping in COPY's text format (backend/records/feed.py checked every one of them).
+    _copy_lines(
         connection,
         "feed_rows",
         ("row", "scheme", "value"),
-        ((index, row.scheme, row.value) for index, row in enumerate(feed.rows)),
+        (f"{index}\t{row.scheme}\t{row.value}" for index, row in enumerate(feed.rows)),
     )
     connection.execute("ANALYZE feed_rows")  # the planner joins 1 row or 1,000,000 differently
     connection.execute(
@@ -76,14 +78,19 @@ def _apply(connection: psycopg.Connection[Any], feed: Feed, as_of: str, names: l
     )
     top = connection.execute("SELECT coalesce(max(subject_id), 0) FROM subjects").fetchone()
     plan = plan_import(feed, as_of, ids=ids, held=held, dated=dated, next_id=int(top[0] if top else 0) + 1)
-    for table, rows in (
-        ("subjects", plan.new_subjects),
-        ("subject_refs", plan.new_refs),
-        ("facts", plan.new_facts),
-        ("source_dates", plan.new_dates),
-    ):
-        if rows:
-            _copy(connection, table, _COLUMNS[table], rows)
+    escaped: dict[str, str] = {}  # few distinct JSON values: escape each once
+    lines = {
+        "subjects": (f"{i}\t{kind}\t{_text(label)}" for i, kind, label in plan.new_subjects),
+        "subject_refs": (f"{scheme}\t{value}\t{i}" for scheme, value, i in plan.new_refs),
+        "facts": (
+            f"{i}\t{name}\t{escaped.get(text) or escaped.setdefault(text, _text(text))}"
+            for i, name, text in plan.new_facts
+        ),
+        "source_dates": (f"{i}\t{source}\t{day}" for i, source, day in plan.new_dates),
+    }
+    if plan.new_subjects:
+        for table, table_lines in lines.items():
+            _copy_lines(connection, table, _COLUMNS[table], table_lines)
     _upsert(connection, "facts", ("subject_id", "name"), "value_json", plan.upserts)
     _upsert(connection, "source_dates", ("subject_id", "source"), "as_of", plan.dates)
     if plan.deletes:
@@ -97,15 +104,20 @@ def _apply(connection: psycopg.Connection[Any], feed: Feed, as_of: str, names: l
 def _copy(
     connection: psycopg.Connection[Any], table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
+    """COPY `rows` of Python values, each field escaped for COPY's text format."""
+    _copy_lines(connection, table, columns, ("\t".join([_text(field) for field in row]) for row in rows))
+
+
+def _copy_lines(connection: psycopg.Connection[Any], table: str, columns: Sequence[str], lines: Iterable[str]) -> None:
+    """COPY lines already in COPY's text format, written in blocks: psycopg's write_row costs
+    ~4 µs a row in Python, most of an import's time at a million subjects; a line ~1 µs."""
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     with connection.cursor().copy(statement) as copy:
-        # COPY's text format, built here in blocks: psycopg's write_row costs ~4 µs a row in
-        # Python, most of an import's time at a million subjects; a joined line costs < 1 µs.
         batch: list[str] = []
-        for row in rows:
-            batch.append("\t".join([_text(field) for field in row]))
+        for line in lines:
+            batch.append(line)
             if len(batch) >= _BATCH_ROWS:
                 copy.write("\n".join(batch) + "\n")
                 batch.clear()
