@@ -6,6 +6,11 @@ with the DEMO keys and accepts one device, ``kiosk-demo``, with the token ``demo
 backend/settings.py); it must name an ``authority_key`` that is no DEMO key and that only its
 owner can read, or the service does not start. The demo package is imported only for
 ``--demo`` (it is not in the product wheel).
+
+``--workers N`` runs N worker processes on one socket (backend/workers.py); with a SQLite
+``db`` only with ``--rate-limit off``, since each worker would keep its own rate limit (with
+a PostgreSQL ``db`` the limit is shared). A database that cannot be reached at start is one
+line and exit 2.
 """
 
 from __future__ import annotations
