@@ -55,6 +55,7 @@ def serve_workers(settings: Settings, listener: socket.socket, count: int) -> in
     try:
         for _ in range(count):
             children[_start(settings, listener)] = time.monotonic()
+        first = set(children)
         LOG.info("serving with %d workers", count)
         while children:
             try:
@@ -67,7 +68,10 @@ def serve_workers(settings: Settings, listener: socket.socket, count: int) -> in
             if started is None or stopping:
                 continue
             code = os.waitstatus_to_exitcode(status)
-            if code == EXIT_USAGE:  # it could not start (the database went away meanwhile...)
+            if code == EXIT_USAGE and pid in first:
+                # A first worker could not start (the database went away since the check):
+                # the site is broken, not the worker. A replacement that cannot start later
+                # (the database down for a while) is tried again, below.
                 stop(signal.SIGTERM, None)
                 return EXIT_USAGE
             LOG.error("worker %d ended (exit %d); starting another", pid, code)
