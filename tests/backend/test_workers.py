@@ -3,6 +3,8 @@ limit per device, a revoked token refused by every worker, an import seen by eve
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -79,3 +81,20 @@ def test_several_workers_on_sqlite_need_the_rate_limit_off(tmp_path: Path) -> No
         timeout=60,
     )
     assert done.returncode == 2 and "--workers" in done.stderr, done.stderr
+
+
+def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
+    site = make_deployment(tmp_path / "site")
+    with serve_process(site.config, "--workers", "2", "--rate-limit", "off") as (url, pid):
+        before = children_of(pid)
+        assert len(before) == 2
+        os.kill(before[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = children_of(pid)
+            if len(now) == 2 and before[0] not in now:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"no replacement worker: {children_of(pid)}")
+        assert {_ask(url, site, site.token, site.device).status_code for _ in range(4)} == {200}
