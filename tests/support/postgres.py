@@ -57,7 +57,9 @@ class Cluster:
     def __init__(self, *, tcp: bool = False, settings: dict[str, str] | None = None) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="xinyi-pg-"))
         self.data = self.folder / "data"
-        self.port = free_port() if tcp else 5432
+        # A free port even for the socket: never the one a system cluster (Debian's "15 main",
+        # started by the package's install) holds, whose shared memory and lock are keyed by it.
+        self.port = free_port()
         self.tcp = tcp
         # Tests need speed, not durability; a benchmark passes its own settings.
         self.settings = (
