@@ -17,15 +17,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
 
 from backend.auth import DeviceRegistry, ReloadingRegistry
 from backend.bundle_source import load_bundle
-from backend.db import SubjectStore
 from backend.decision_bodies import DecisionBodies
 from backend.eligibility import EligibilityService
 from backend.eligibility_http import EligibilityEndpoint
-from backend.gate import DeviceGate, Registry, failure_limiter
+from backend.gate import DeviceGate, Limiter, Registry, failure_limiter
 from backend.middleware import DEVICE_SCOPE_KEY, ServiceHeaders
 from backend.openapi import openapi_document
 from backend.problems import (
@@ -38,6 +36,7 @@ from backend.problems import (
 )
 from backend.ratelimit import TokenBucketLimiter
 from backend.receipts import load_receipt_issuer
+from backend.records_store import open_store
 from backend.settings import Settings
 from backend.simulate_http import SimulateEndpoint
 from backend.simulation import Simulator
@@ -62,16 +61,12 @@ class Endpoints:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         catalog = load_catalog(settings.policy_dir)
-        store = SubjectStore(settings.db_path, preload=settings.preload_records)
-        # Kept answers follow the records' data generation (backend/db.py), so both ways of
-        # reading records may keep them.
-        bodies = DecisionBodies()
-        self.service = EligibilityService(catalog, store, bodies, load_receipt_issuer(settings))
-        limiter = (
-            TokenBucketLimiter(settings.rate_per_second, settings.rate_burst)
-            if settings.rate_per_second
-            else None
-        )
+        self.store = open_store(settings)
+        # Kept answers follow the records' data generation (backend/records_store.py), so
+        # every way of reading records may keep them.
+        bodies = DecisionBodies() if self.store.keeps_answers else None
+        self.service = EligibilityService(catalog, self.store, bodies, load_receipt_issuer(settings))
+        self.limiter = _limiter(settings)
         # A tokens file is followed while serving (revocations apply at once); the demo's
         # in-memory credential has no file.
         registry: Registry = (
@@ -79,7 +74,7 @@ class Endpoints:
             if settings.device_tokens is not None
             else DeviceRegistry(settings.devices)
         )
-        self.gate = DeviceGate(registry, limiter, failure_limiter())
+        self.gate = DeviceGate(registry, self.limiter, failure_limiter())
         self.eligibility = EligibilityEndpoint(self.gate, self.service, settings.max_body_bytes)
         self.simulate = SimulateEndpoint(self.gate, _simulator(settings, catalog), settings.max_body_bytes)
         load_bundle(settings)  # sign once now: a bad key or policy stops start-up
@@ -101,6 +96,12 @@ class Endpoints:
             return Response(status_code=304, headers=headers)
         return Response(body, media_type=JSON_MEDIA_TYPE, headers=headers)
 
+    def close(self) -> None:
+        self.store.close()
+        closing = getattr(self.limiter, "close", None)
+        if closing is not None:
+            closing()
+
     async def health(self, request: Request) -> Response:
         return Response(self.health_body, media_type=JSON_MEDIA_TYPE)
 
@@ -108,6 +109,20 @@ class Endpoints:
         return Response(
             self.openapi_body, media_type=JSON_MEDIA_TYPE, headers={"Cache-Control": "no-cache"}
         )
+
+
+def _limiter(settings: Settings) -> Limiter | None:
+    """Per-device rate limit: in PostgreSQL when the records are there, so every worker and
+    node shares one bucket per device; else in this process (SQLite serves one worker, or
+    several only with the limit off: backend/commands/serve.py)."""
+    if not settings.rate_per_second:
+        return None
+    if settings.db_url is not None:
+        from backend.pg.limiter import SharedLimiter
+
+        return SharedLimiter(settings.db_url, settings.rate_per_second, settings.rate_burst,
+                             origin=settings.origin)
+    return TokenBucketLimiter(settings.rate_per_second, settings.rate_burst)
 
 
 def _simulator(settings: Settings, catalog: Catalog) -> Simulator | None:
@@ -148,7 +163,7 @@ async def _server_problem(request: Request, error: Exception) -> Response:
     return problem_response(SERVER_ERROR, "the service failed to answer; try again later")
 
 
-def create_app(settings: Settings) -> ASGIApp:
+def create_app(settings: Settings) -> ServiceHeaders:
     endpoints = Endpoints(settings)
     app = Starlette(
         routes=[
@@ -163,4 +178,4 @@ def create_app(settings: Settings) -> ASGIApp:
     # Starlette would answer a near-miss path ("/v1/eligibility/") with a 307 before any token
     # is read, its Location built from the client's Host header. Only exact paths are ours.
     app.router.redirect_slashes = False
-    return ServiceHeaders(app, known_paths=PATHS, log_requests=settings.log_requests)
+    return ServiceHeaders(app, known_paths=PATHS, log_requests=settings.log_requests, on_close=endpoints.close)

@@ -12,6 +12,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "backend.commands.serve",
     "backend.commands.keys",
     "backend.commands.records",
+    "backend.commands.db",
     "backend.commands.demo_subjects",
     "backend.commands.device_token",
     "backend.commands.mint",

@@ -151,6 +151,8 @@ class RecordsFileError(BackendConfigError):
 class SubjectStore:
     """Read-only access to the records; `lookup` is the only query the service makes."""
 
+    keeps_answers = True  # `refresh` costs a pread, so kept answers are checked for free
+
     def __init__(self, path: Path, *, preload: bool = False) -> None:
         self.path = path
         if not path.is_file():

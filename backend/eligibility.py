@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from backend.auth import DEVICE_ID_PATTERN
-from backend.db import SubjectRecord, SubjectStore
+from backend.db import SubjectRecord
 from backend.decision_bodies import DecisionBodies, encode
 from backend.problems import (
     INVALID_REQUEST,
@@ -33,6 +33,7 @@ from backend.problems import (
     ProblemError,
 )
 from backend.receipts import ReceiptIssuer
+from backend.records_store import RecordsStore
 from backend.subject_ref import SubjectRefError, accepts, canonical_value
 from kiosk.common.strict_json import STRICT_JSON
 from kiosk.core.benefits import Benefit, Catalog
@@ -125,7 +126,7 @@ def _string(value: Any, name: str, pattern: re.Pattern[str]) -> str:
 class EligibilityService:
     """Catalog and records, loaded once; `answer` is the whole of one decision.
 
-    Every answer first lets the store catch up with imports (`SubjectStore.refresh`); when
+    Every answer first lets the store catch up with imports (`RecordsStore.refresh`); when
     the data changed, every kept body (decision_bodies.py) is dropped, and the key of a kept
     body names the data generation it was built from.
     """
@@ -133,7 +134,7 @@ class EligibilityService:
     def __init__(
         self,
         catalog: Catalog,
-        store: SubjectStore,
+        store: RecordsStore,
         bodies: DecisionBodies | None = None,
         receipts: ReceiptIssuer | None = None,
     ) -> None:

@@ -27,13 +27,19 @@ class Registry(Protocol):
     def device_for(self, authorization: str | None) -> str | None: ...
 
 
+class Limiter(Protocol):
+    """A per-device rate: TokenBucketLimiter in this process, or backend/pg/limiter.py shared."""
+
+    def retry_after(self, key: str) -> int: ...
+
+
 def failure_limiter() -> TokenBucketLimiter:
     return TokenBucketLimiter(FAILURE_PER_SECOND, FAILURE_BURST, max_keys=FAILURE_ADDRESSES)
 
 
 class DeviceGate:
     def __init__(
-        self, registry: Registry, limiter: TokenBucketLimiter | None,
+        self, registry: Registry, limiter: Limiter | None,
         failures: TokenBucketLimiter | None = None,
     ) -> None:
         self.registry = registry

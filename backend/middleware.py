@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,10 +28,19 @@ DEFAULT_CACHE_CONTROL = (b"cache-control", b"no-store")
 
 
 class ServiceHeaders:
-    def __init__(self, app: ASGIApp, *, known_paths: Iterable[str], log_requests: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, known_paths: Iterable[str], log_requests: bool,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         self.app = app
         self.known_paths = frozenset(known_paths)
         self.log_requests = log_requests
+        self._on_close = on_close
+
+    def close(self) -> None:
+        """Let go of what the app holds open (database connections); the server has stopped."""
+        if self._on_close is not None:
+            self._on_close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

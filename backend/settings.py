@@ -3,7 +3,9 @@
 Config file (``kiosk-backend serve --config PATH``; relative paths are read from the file's
 folder)::
 
-    db = "/var/lib/xinyi-backend/subjects.sqlite3"     # required: records, see backend/db.py
+    db = "/var/lib/xinyi-backend/subjects.sqlite3"     # required: records, see backend/db.py,
+                                                        # or "postgresql://..." (backend/pg/)
+    db_read = "postgresql://replica.example/xinyi"      # optional: decisions read a replica
     device_tokens = "/etc/xinyi-backend/devices.json"   # required: see backend/auth.py
     policy_dir = "/etc/xinyi-backend/policy"           # optional: default the shipped policy
     host = "127.0.0.1"                                  # optional: an IP address or host name
@@ -12,6 +14,7 @@ folder)::
     rate_burst = 30                                     # optional: per-device bucket size
     log_requests = true                                 # optional: one line per request
     preload_records = true                              # optional: false for huge tables
+                                                        # (SQLite only: PostgreSQL is queried)
     max_connections = 512                               # optional: default from the open-file limit
     header_timeout = 10.0                               # optional: seconds for a request's headers
     body_timeout = 10.0                                 # optional: seconds for a request's body
@@ -85,10 +88,21 @@ class ConnectionLimits:
     max_connections: int | None = None  # None: as many as the open-file limit allows
 
 
+POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(value: str) -> bool:
+    return value.startswith(POSTGRES_PREFIXES)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
-    db_path: Path
+    # The records: a SQLite file (db_path), or a PostgreSQL URL (db_url) with an optional
+    # read replica (db_read_url). Exactly one of db_path and db_url is set.
+    db_path: Path | None
     devices: tuple[DeviceCredential, ...]
+    db_url: str | None = None
+    db_read_url: str | None = None
     policy_dir: Path = DEFAULT_POLICY_DIR
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
@@ -156,7 +170,7 @@ NUMBERS: dict[str, _Number] = {
     "keep_alive_timeout": _Number(float, 0.1, 300),
 }
 _PATHS = ("authority_key", "authority_next_key", "issuer_key", "revoked", "receipt_key")
-_TEXTS = ("db", "device_tokens", "policy_dir", "host", "issuer_name", *_PATHS)
+_TEXTS = ("db", "db_read", "device_tokens", "policy_dir", "host", "issuer_name", *_PATHS)
 _LISTS = ("issuer_trust", "device_keys")
 _SWITCHES = ("log_requests", "preload_records")
 _KEYS = (*_TEXTS, *_LISTS, *NUMBERS, *_SWITCHES)
@@ -217,9 +231,18 @@ def load_settings(path: Path, *, serving: bool = True) -> Settings:
         candidate = Path(value)
         return candidate if candidate.is_absolute() else base / candidate
 
-    db_path = resolve(document["db"])
-    if serving and not db_path.is_file():
-        raise BackendConfigError(origin, "db", "names no existing file")
+    db_url = db_read_url = None
+    db_path: Path | None = None
+    if is_postgres_url(document["db"]):
+        db_url = _postgres_url(origin, "db", document["db"])
+    else:
+        db_path = resolve(document["db"])
+        if serving and not db_path.is_file():
+            raise BackendConfigError(origin, "db", "names no existing file")
+    if "db_read" in document:
+        if db_url is None:
+            raise BackendConfigError(origin, "db_read", "needs db to be a PostgreSQL URL too")
+        db_read_url = _postgres_url(origin, "db_read", document["db_read"])
     trust = document.get("issuer_trust", [])
     issuer_name = document.get("issuer_name", DEFAULT_ISSUER_NAME)
     if not 1 <= len(issuer_name) <= 64 or not issuer_name.isprintable():
@@ -229,6 +252,8 @@ def load_settings(path: Path, *, serving: bool = True) -> Settings:
     limits = replace(ConnectionLimits(), **{k: document[k] for k in _LIMIT_KEYS if k in document})
     return Settings(
         db_path=db_path,
+        db_url=db_url,
+        db_read_url=db_read_url,
         devices=tuple(read_tokens_file(tokens_path)) if serving else (),
         device_tokens=tokens_path,
         policy_dir=resolve(document["policy_dir"]) if "policy_dir" in document else DEFAULT_POLICY_DIR,
@@ -245,3 +270,20 @@ def load_settings(path: Path, *, serving: bool = True) -> Settings:
         **paths,
         limits=limits,
     )
+
+
+def _postgres_url(origin: str, key: str, value: str) -> str:
+    """`value` if libpq can parse it; the problem never repeats the URL (it may hold a password)."""
+    from psycopg.conninfo import conninfo_to_dict  # only a PostgreSQL site pays for the import
+
+    try:
+        conninfo_to_dict(value)
+    except Exception as error:  # psycopg.ProgrammingError, from libpq's parser
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        shown = _without_url(reason, value)
+        raise BackendConfigError(origin, key, f"is not a PostgreSQL URL libpq accepts ({shown})") from None
+    return value
+
+
+def _without_url(reason: str, url: str) -> str:
+    return reason.replace(url, "(the URL)")

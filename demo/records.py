@@ -119,6 +119,15 @@ def write_demo_database(path: Path, catalog: Catalog | None = None) -> list[Demo
     return subjects
 
 
+def write_demo_postgres(url: str, catalog: Catalog | None = None) -> list[DemoSubject]:
+    """The same population in a PostgreSQL database (its records replaced)."""
+    from backend.pg.seed import create_records
+
+    subjects = demo_subjects(catalog)
+    create_records(url, seed_subjects(subjects))
+    return subjects
+
+
 def expected_outcomes(
     catalog: Catalog, kind: str, scheme: str, facts: Mapping[str, Any], as_of: Mapping[str, str]
 ) -> dict[str, str]:

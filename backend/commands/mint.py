@@ -22,8 +22,8 @@ from typing import Any, cast
 
 import segno
 
-from backend.db import RecordsFileError, SubjectStore
 from backend.keys import KINDS, KeyFileError, key_id, load_private_key
+from backend.records_store import open_store
 from backend.settings import load_settings
 from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE
 from kiosk.core.credentials import CredentialError, ric, uscc
@@ -140,10 +140,10 @@ def _run_configured(args: argparse.Namespace) -> int:
         print("mint: --subject is neither a valid USCC nor a valid resident ID number", file=sys.stderr)
         return EXIT_USAGE
     try:
-        store = SubjectStore(settings.db_path)
+        store = open_store(settings)
         found = [(v, r) for s, v in candidates if (r := store.lookup(s, v)) is not None]
         store.close()
-    except RecordsFileError as error:
+    except KioskError as error:
         print(f"mint: {error.detail}", file=sys.stderr)
         return EXIT_USAGE
     value, record = found[0] if found else (candidates[0][1], None)

@@ -23,15 +23,16 @@ import os
 import sqlite3
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from backend.db import RecordsFileError, SubjectStore
 from backend.records.facts import FactTableError, facts_of, read_fact_table
-from backend.records.feed import VALIDATORS, FeedError, read_feed
-from backend.records.importer import apply_feed, open_for_import
-from backend.settings import Settings, load_settings
+from backend.records.feed import VALIDATORS, Feed, FeedError, read_feed
+from backend.records.importer import ImportCounts, apply_feed, open_for_import
+from backend.records_store import open_store
+from backend.settings import BackendConfigError, Settings, load_settings
 from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, usage
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.credentials import CredentialError
@@ -105,21 +106,55 @@ def run_import(args: argparse.Namespace) -> int:
     except FeedError as error:
         return _fail("import", error.detail + "; nothing was imported", EXIT_DATA)
     try:
-        connection = open_for_import(settings.db_path, dry_run=args.dry_run)
-    except RecordsFileError as error:
+        if settings.db_url is not None:
+            counts = _import_postgres(settings, settings.db_url, feed, as_of.isoformat(), facts, args.dry_run)
+        else:
+            counts = _import_sqlite(settings.required("db_path"), feed, as_of.isoformat(), facts, args.dry_run)
+    except KioskError as error:
         return _fail("import", error.detail, EXIT_USAGE)
-    try:
-        counts = apply_feed(connection, feed, as_of.isoformat(), facts, dry_run=args.dry_run)
-    except sqlite3.Error as error:
-        return _fail("import", f"{settings.db_path}: cannot write the records ({error}); nothing was imported",
-                     EXIT_DATA)
-    finally:
-        connection.close()
+    except _WriteFailed as error:
+        return _fail("import", f"{error}; nothing was imported", EXIT_DATA)
     seconds = time.perf_counter() - started
     what = "dry run, nothing written" if args.dry_run else f"imported; data generation {counts.generation}"
     print(f"{args.feed}: {len(feed.rows)} row(s) from {args.source} as of {as_of}: {counts.line()} "
           f"({what}; {seconds:.2f} s)")
     return EXIT_OK
+
+
+class _WriteFailed(Exception):
+    """The database refused the import's writes (the message names it, not the URL)."""
+
+
+def _import_sqlite(path: Path, feed: Feed, as_of: str, facts: Mapping[str, Any], dry_run: bool) -> ImportCounts:
+    connection = open_for_import(path, dry_run=dry_run)
+    try:
+        return apply_feed(connection, feed, as_of, facts, dry_run=dry_run)
+    except sqlite3.Error as error:
+        raise _WriteFailed(f"{path}: cannot write the records ({error})") from None
+    finally:
+        connection.close()
+
+
+def _import_postgres(
+    settings: Settings, url: str, feed: Feed, as_of: str, facts: Mapping[str, Any], dry_run: bool
+) -> ImportCounts:
+    import psycopg
+
+    from backend.pg import schema
+    from backend.pg.connect import connect_once, reason, where
+    from backend.records import pg_importer
+
+    connection = connect_once(url, "db", settings.origin)
+    try:
+        try:
+            schema.check(connection)
+        except schema.SchemaError as error:
+            raise BackendConfigError(settings.origin, "db", f"{where(url)} {error}") from None
+        return pg_importer.apply_feed(connection, feed, as_of, facts, dry_run=dry_run)
+    except psycopg.Error as error:
+        raise _WriteFailed(f"{where(url)}: cannot write the records ({reason(error)})") from None
+    finally:
+        connection.close()
 
 
 def mask(value: str) -> str:
@@ -138,7 +173,7 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         settings = _settings(args.config)
         table = read_fact_table(settings.policy_dir)
-        store = SubjectStore(settings.db_path)
+        store = open_store(settings)
     except KioskError as error:
         return _fail("export", error.detail, EXIT_USAGE)
     except FactTableError as error:

@@ -6,6 +6,11 @@ with the DEMO keys and accepts one device, ``kiosk-demo``, with the token ``demo
 backend/settings.py); it must name an ``authority_key`` that is no DEMO key and that only its
 owner can read, or the service does not start. The demo package is imported only for
 ``--demo`` (it is not in the product wheel).
+
+``--workers N`` runs N worker processes on one socket (backend/workers.py); with a SQLite
+``db`` only with ``--rate-limit off``, since each worker would keep its own rate limit (with
+a PostgreSQL ``db`` the limit is shared). A database that cannot be reached at start is one
+line and exit 2.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from backend.settings import (
     host_problem,
     load_settings,
 )
+from backend.workers import MAX_WORKERS, serve_workers
 from kiosk.common.cli import EXIT_USAGE
 from kiosk.common.logs import configure_logging
 from kiosk.common.policy_folder import load_catalog
@@ -61,6 +67,11 @@ def register(subparsers: Any) -> None:
         help='per-device limit, e.g. "2/30" (the default), or "off"',
     )
     parser.add_argument("--no-access-log", action="store_true", help="no line per request")
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help=f"worker processes on one socket (default 1, at most {MAX_WORKERS}); above 1 the "
+        "rate limit needs a PostgreSQL db (or --rate-limit off)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -68,7 +79,7 @@ def demo_settings(db_path: Path, token: str = DEMO_TOKEN, **overrides: Any) -> S
     """Seed `db_path` with the demo population and return settings for one demo device,
     signing with the DEMO keys (named explicitly: nothing else falls back to them)."""
     from demo.issuer import demo_backend_keys
-    from demo.records import DEMO_DEVICE_ID, DemoSeedError, write_demo_database
+    from demo.records import DEMO_DEVICE_ID, DemoSeedError, write_demo_database, write_demo_postgres
 
     settings = Settings(
         db_path=db_path, devices=(DeviceCredential.from_token(DEMO_DEVICE_ID, token),),
@@ -76,7 +87,10 @@ def demo_settings(db_path: Path, token: str = DEMO_TOKEN, **overrides: Any) -> S
     )
     settings = replace(settings, **overrides)
     try:
-        write_demo_database(db_path, load_catalog(settings.policy_dir))
+        if settings.db_url is not None:  # tests and benchmarks serve the demo from PostgreSQL too
+            write_demo_postgres(settings.db_url, load_catalog(settings.policy_dir))
+        else:
+            write_demo_database(db_path, load_catalog(settings.policy_dir))
     except DemoSeedError as error:
         raise BackendConfigError("--demo", "demo records", str(error)) from None
     return settings
@@ -115,6 +129,16 @@ def _flags_problem(args: argparse.Namespace) -> str | None:
         return f"--port {problem}"
     if args.demo and (problem := token_problem(args.token)) is not None:
         return f"--token: {problem}"
+    if not 1 <= args.workers <= MAX_WORKERS:
+        return f"--workers must be a whole number from 1 to {MAX_WORKERS}"
+    return None
+
+
+def _workers_problem(settings: Settings, workers: int) -> str | None:
+    # Each worker would keep its own bucket per device: N workers, N times the rate.
+    if workers > 1 and settings.db_url is None and settings.rate_per_second:
+        return ("--workers above 1 with a SQLite db would give each worker its own rate limit; "
+                "use a PostgreSQL db (shared limit) or --rate-limit off")
     return None
 
 
@@ -142,14 +166,24 @@ def run(args: argparse.Namespace) -> int:
                 config = args.config or Path(os.environ.get("XINYI_BACKEND_CONFIG", DEFAULT_CONFIG))
                 settings = replace(load_settings(config), **overrides)
                 if args.db is not None:
-                    settings = replace(settings, db_path=args.db)
+                    settings = replace(settings, db_path=args.db, db_url=None, db_read_url=None)
+            if (problem := _workers_problem(settings, args.workers)) is not None:
+                print(f"kiosk-backend serve: {problem}", file=sys.stderr)
+                return EXIT_USAGE
             settings = replace(settings, limits=resolve_limits(settings.limits))
-            app = create_app(settings)
+            app = create_app(settings)  # with --workers, the check before forking
             listener = listen(settings.host, settings.port)
         except (KioskError, ListenError) as error:
             detail = error.detail if isinstance(error, KioskError) else str(error)
             print(f"kiosk-backend serve: {detail}", file=sys.stderr)
             return EXIT_USAGE
+        if args.workers > 1:
+            app.close()  # no pool threads or connections may cross the fork
+            with listener:
+                if args.demo:
+                    print(f"demo device token: {args.token}, device id: kiosk-demo", flush=True)
+                logging.getLogger("backend.app").info("serving on %s", url_of(listener))
+                return serve_workers(settings, listener, args.workers)
         with listener:
             server = build_server(app, settings)
             if args.demo:

@@ -5,24 +5,23 @@ a temporary table (no query per row), new subjects are added, each row's facts o
 authority are set or removed, that authority's as-of date is set for every subject the feed
 names, and the data generation (backend/db.py) goes up by one, so a running service sees the
 import on its next request. Any failure rolls everything back. ``dry_run`` computes the same
-counts inside a transaction that is rolled back.
-
-Counts: a row is *new* when the records held nothing from this authority for that subject,
-*changed* when any of its facts differs, *unchanged* otherwise; *removed* counts the facts that
-empty cells took away.
+counts inside a transaction that is rolled back. What to write and the counts come from
+backend/records/plan.py, shared with the PostgreSQL importer (backend/records/pg_importer.py).
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from backend.db import META_SCHEMA, SCHEMA, RecordsFileError, read_generation
-from backend.records.feed import KIND_BY_SCHEME, REMOVE, Feed
+from backend.records.feed import Feed
+from backend.records.plan import ImportCounts, plan_import
+
+__all__ = ["ImportCounts", "apply_feed", "open_for_import"]
 
 
 def _ref_key(ref: tuple[str, str, int]) -> str:
@@ -30,18 +29,6 @@ def _ref_key(ref: tuple[str, str, int]) -> str:
 
 
 _FEED_TABLE = "CREATE TEMP TABLE feed (row INTEGER PRIMARY KEY, scheme TEXT NOT NULL, value TEXT NOT NULL)"
-
-
-@dataclass(frozen=True, slots=True)
-class ImportCounts:
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    generation: int = 0
-
-    def line(self) -> str:
-        return f"new={self.new} changed={self.changed} unchanged={self.unchanged} removed={self.removed}"
 
 
 def open_for_import(path: Path, *, dry_run: bool = False) -> sqlite3.Connection:
@@ -105,20 +92,10 @@ def _apply(
     names = sorted(fact_names)
     marks = ",".join("?" * len(names))
     held: dict[int, dict[str, str]] = {}
-    encoded: dict[tuple[type, Any], str] = {}  # few distinct values: encode each once
-
-    def to_json(value: Any) -> str:
-        key = (type(value), value)
-        text = encoded.get(key)
-        if text is None:
-            text = encoded[key] = json.dumps(value)
-        return text
-
     query = (
         "SELECT k.row, x.name, x.value_json FROM temp.known k "
         f"JOIN facts x ON x.subject_id = k.subject_id WHERE x.name IN ({marks})"
     )
-    # Compared as JSON text: what the records hold was written by the same json.dumps.
     for row, name, value_json in connection.execute(query, names):
         held.setdefault(row, {})[name] = value_json
     dated = {
@@ -128,52 +105,23 @@ def _apply(
         )
     }
     next_id = (connection.execute("SELECT coalesce(max(subject_id), 0) FROM subjects").fetchone()[0]) + 1
-    new_subjects: list[tuple[int, str, str]] = []
-    new_refs: list[tuple[str, str, int]] = []
-    upserts: list[tuple[int, str, str]] = []
-    deletes: list[tuple[int, str]] = []
-    dates: list[tuple[int, str, str]] = []
-    new = changed = unchanged = removed = 0
-    for index, row in enumerate(rows):
-        before = held.get(index, {})
-        subject_id = ids.get(index)
-        setting = {name: to_json(value) for name, value in row.facts.items() if value is not REMOVE}
-        if subject_id is None:
-            if not setting:
-                unchanged += 1  # removing what was never there: nothing to record
-                continue
-            subject_id = next_id
-            next_id += 1
-            new_subjects.append((subject_id, KIND_BY_SCHEME[row.scheme], ""))
-            new_refs.append((row.scheme, row.value, subject_id))
-        dropped = [name for name, value in row.facts.items() if value is REMOVE and name in before]
-        altered = [name for name, text in setting.items() if before.get(name) != text]
-        upserts.extend((subject_id, name, setting[name]) for name in altered)
-        deletes.extend((subject_id, name) for name in dropped)
-        dates.append((subject_id, feed.source, as_of))
-        removed += len(dropped)
-        if not before and index not in dated:
-            new += 1
-        elif altered or dropped:
-            changed += 1
-        else:
-            unchanged += 1
-    connection.executemany("INSERT INTO subjects VALUES (?, ?, ?)", new_subjects)
-    new_refs.sort(key=_ref_key)  # in key order, each insert lands beside the last (B-tree locality)
-    connection.executemany("INSERT INTO subject_refs VALUES (?, ?, ?)", new_refs)
+    plan = plan_import(feed, as_of, ids=ids, held=held, dated=dated, next_id=next_id)
+    connection.executemany("INSERT INTO subjects VALUES (?, ?, ?)", plan.new_subjects)
+    plan.new_refs.sort(key=_ref_key)  # in key order, each insert lands beside the last (B-tree locality)
+    connection.executemany("INSERT INTO subject_refs VALUES (?, ?, ?)", plan.new_refs)
     connection.executemany(
         "INSERT INTO facts VALUES (?, ?, ?) "
         "ON CONFLICT (subject_id, name) DO UPDATE SET value_json = excluded.value_json",
-        upserts,
+        plan.new_facts + plan.upserts,
     )
-    connection.executemany("DELETE FROM facts WHERE subject_id = ? AND name = ?", deletes)
+    connection.executemany("DELETE FROM facts WHERE subject_id = ? AND name = ?", plan.deletes)
     connection.executemany(
         "INSERT INTO source_dates VALUES (?, ?, ?) "
         "ON CONFLICT (subject_id, source) DO UPDATE SET as_of = excluded.as_of",
-        dates,
+        plan.new_dates + plan.dates,
     )
     connection.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
     generation = read_generation(connection)
     connection.execute("DROP TABLE temp.feed")
     connection.execute("DROP TABLE temp.known")
-    return ImportCounts(new, changed, unchanged, removed, generation if not dry_run else generation - 1)
+    return replace(plan.counts, generation=generation if not dry_run else generation - 1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,23 +16,30 @@ from backend.records.feed import FeedError, read_feed
 from backend.settings import load_settings
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR
 from tests.support.backend import loopback_client, running_server
-from tests.support.deployment import BUSINESS, FIXTURES, PENALISED, PERSON, Deployment, make_deployment
+from tests.support.deployment import (
+    BUSINESS,
+    FIXTURES,
+    PENALISED,
+    PERSON,
+    Deployment,
+    make_deployment,
+    records_db,
+)
 
 TABLE = read_fact_table(DEFAULT_POLICY_DIR)
 
 
+__all__ = ["records_db"]  # fixture
+
+
 @pytest.fixture
-def deployed(tmp_path: Path) -> Deployment:
-    return make_deployment(tmp_path / "site")
+def deployed(tmp_path: Path, records_db: str) -> Deployment:
+    """A site with the two fixture feeds imported: on SQLite and on PostgreSQL."""
+    return make_deployment(tmp_path / "site", db=records_db)
 
 
 def snapshot(deployment: Deployment) -> list[tuple[object, ...]]:
-    with sqlite3.connect(deployment.folder / "records.sqlite3") as connection:
-        return [
-            row
-            for table in ("subjects", "subject_refs", "facts", "source_dates", "meta")
-            for row in connection.execute(f"SELECT '{table}', * FROM {table} ORDER BY 2, 3")
-        ]
+    return deployment.snapshot()
 
 
 def facts(deployment: Deployment, value: str) -> dict[str, object]:
@@ -179,9 +185,11 @@ def test_every_fact_the_rules_read_has_a_type_and_one_authority() -> None:
         assert spec.source in catalog.authorities
 
 
-@pytest.mark.parametrize("preload", [True, False], ids=["preloaded", "sqlite-per-request"])
-def test_a_running_service_sees_an_import_on_its_next_request(tmp_path: Path, preload: bool) -> None:
-    site = make_deployment(tmp_path / "site", f"preload_records = {str(preload).lower()}\n")
+@pytest.mark.parametrize("preload", [True, False], ids=["preloaded", "per-request"])
+def test_a_running_service_sees_an_import_on_its_next_request(
+    tmp_path: Path, preload: bool, records_db: str
+) -> None:
+    site = make_deployment(tmp_path / "site", f"preload_records = {str(preload).lower()}\n", db=records_db)
     body = {"benefit": "fewer-inspections", "subject": {"scheme": "uscc", "value": BUSINESS},
             "locale": "en", "device": site.device}
     headers = {"Authorization": f"Bearer {site.token}"}

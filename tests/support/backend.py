@@ -1,5 +1,6 @@
-"""The real backend on loopback for tests: uvicorn in a thread on a free port, demo data on disk,
-built by the same code as `kiosk-backend serve`."""
+"""The real backend on loopback for tests: uvicorn in a thread on a free port, demo data on disk
+or in the test session's PostgreSQL cluster (tests/support/postgres.py), built by the same code
+as `kiosk-backend serve`."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def running_server(settings: Settings) -> Iterator[str]:
     # The same protocol, limits and socket set-up as `kiosk-backend serve` (backend/server.py).
     listener = listen("127.0.0.1", 0)
     port = listener.getsockname()[1]
-    server = build_server(create_app(settings), settings)
+    app = create_app(settings)
+    server = build_server(app, settings)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -49,20 +51,37 @@ def running_server(settings: Settings) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         listener.close()
+        app.close()
 
 
 @contextmanager
 def demo_server(tmp: Path, **overrides: Any) -> Iterator[tuple[str, list[DemoSubject]]]:
+    """The demo population served from `tmp`'s SQLite file, or from ``db_url`` when given."""
     settings = demo_settings(tmp / "demo.sqlite3", **overrides)
     with running_server(settings) as url:
         yield url, demo_subjects()
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[DemoSubject]]]:
-    """One demo server per test module, with the rate limit off (tests send many requests)."""
-    with demo_server(tmp_path_factory.mktemp("backend"), rate_per_second=None) as running:
-        yield running
+STORES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="module", params=STORES)
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, list[DemoSubject]]]:
+    """One demo server per test module and store, with the rate limit off (tests send many
+    requests): every test that uses it runs on SQLite and on PostgreSQL."""
+    overrides: dict[str, Any] = {"rate_per_second": None}
+    cluster = None
+    if request.param == "postgresql":
+        cluster = request.getfixturevalue("postgres_cluster")
+        overrides["db_url"] = cluster.create_schema()
+    try:
+        with demo_server(tmp_path_factory.mktemp("backend"), **overrides) as running:
+            yield running
+    finally:
+        if cluster is not None:
+            cluster.drop(overrides["db_url"])
 
 
 @pytest.fixture(scope="module")
