@@ -25,7 +25,7 @@ CREDENTIALS = [
     "read_presentation", "revocation_hash", "ric", "token", "uscc",
 ]
 HARDWARE = [
-    "CardEvent", "DecisionSlip", "Device", "DeviceError", "DeviceEvent", "DeviceStatus", "IdCardReader",
+    "CardEvent", "DecisionSlip", "Device", "HelpSlip", "DeviceError", "DeviceEvent", "DeviceStatus", "IdCardReader",
     "ScanEvent", "SerialScanner", "SlipCriterion", "SlipPrinter", "StatusEvent",
 ]
 
