@@ -17,6 +17,8 @@ from typing import Any, Protocol
 from hardware.base import CardEvent, Device, DeviceEvent, DeviceStatus, ScanEvent, StatusEvent
 from kiosk.core.decision import Decision
 from kiosk.session.flow import FlowState, SessionFlow, SessionView
+from kiosk.session.printing import SlipDesk
+from kiosk.session.readout import Site
 from kiosk.session.staff_pin import StaffPin
 
 log = logging.getLogger("kiosk.session.runtime")
@@ -81,6 +83,7 @@ class KioskRuntime:
         backend_probe: Callable[[], Awaitable[bool]] | None = None,
         policy_info: Callable[[], PolicyInfo | None] | None = None,
         sync_now: Callable[[], Awaitable[bool]] | None = None,
+        slips: SlipDesk | None = None,
         tick_seconds: float = 0.25,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
     ) -> None:
@@ -88,6 +91,7 @@ class KioskRuntime:
         self.devices = tuple(devices)
         self.counters: CounterStore = counters or MemoryCounters()
         self.staff_pin = staff_pin or StaffPin(None)
+        self.slips = slips or SlipDesk(None, Site())
         self._backend_probe = backend_probe
         self._policy_info = policy_info
         self._sync_now = sync_now
@@ -150,6 +154,8 @@ class KioskRuntime:
         if view.state is FlowState.PRESENT and self._last_state is not FlowState.PRESENT:
             for named in self.devices:
                 named.device.new_session()
+        if view.state is FlowState.IDLE and self._last_state not in (None, FlowState.IDLE):
+            self.slips.session_ended()
         self._last_state = view.state
         self._check_devices(view)
 

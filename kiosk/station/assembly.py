@@ -15,6 +15,7 @@ from kiosk.adapters.bundle_sync import BundleSync
 from kiosk.adapters.store import Store
 from kiosk.core.credentials.shape import complete_line_test
 from kiosk.session.flow import Checker
+from kiosk.session.printing import Printer, SlipDesk
 from kiosk.session.runtime import KioskRuntime, NamedDevice, PolicyInfo
 from kiosk.session.staff_pin import StaffPin
 from kiosk.station.config import KioskConfig
@@ -64,6 +65,15 @@ def build_devices(config: KioskConfig) -> list[NamedDevice]:
     return devices
 
 
+def build_printer(config: KioskConfig) -> Printer | None:
+    """The slip printer the config names, if any (opened for each slip, not held)."""
+    if not config.printer.port:
+        return None
+    from hardware.printer import SlipPrinter
+
+    return SlipPrinter(config.printer.port, baud=config.printer.baud or 9600)
+
+
 def build_station(
     config: KioskConfig,
     *,
@@ -99,5 +109,6 @@ def build_station(
         backend_probe=probe if client is not None else None,
         policy_info=policy,
         sync_now=sync_now,
+        slips=SlipDesk(build_printer(config), config.site()),
     )
     return Station(runtime=runtime, services=services)

@@ -29,6 +29,7 @@ from kiosk.session.runtime import KioskRuntime
 from kiosk.ui import theme
 from kiosk.ui.fonts import register_default_font
 from kiosk.ui.screens import KV_DIR, screen_classes
+from kiosk.ui.slip_status import SlipStatus
 
 if TYPE_CHECKING:
     from demo.codes import DemoCode
@@ -114,6 +115,7 @@ class KioskApp(App):
     window_size = ListProperty([800, 480])
     staff_mode = StringProperty("")
     speech_enabled = BooleanProperty(False)
+    slips = ObjectProperty(None)  # SlipStatus: printer there, what it last said
     use_kivy_settings = False
     title = "Xinyi Kiosk"
 
@@ -147,6 +149,7 @@ class KioskApp(App):
         self._warning: Any = None
         self._last_resort = LastResort(self)
         super().__init__(**kwargs)
+        self.slips = SlipStatus(runtime.slips)
         self.set_elder(self.default_elder)
         self.speech_enabled = bool(speaker and speaker.available)
 
@@ -251,6 +254,12 @@ class KioskApp(App):
             self._ticket.bind(on_dismiss=lambda *_: setattr(self, "_ticket", None))
         self._ticket.reference = short_reference(decision.decision_id) if decision else ""
         self._ticket.open(animation=False)
+        # Once per press, where a printer is configured: the same ticket on paper to carry.
+        self.slips.print_ticket(self.view, self.locale)
+
+    def print_receipt(self) -> None:
+        self.flow.touch()
+        self.slips.print_receipt(self.view, self.locale)
 
     def _show(self, *, refresh: bool = True) -> None:
         name = self.staff_mode or STATE_SCREENS[self.view.state]
