@@ -18,6 +18,7 @@ from backend.eligibility import (
 )
 from backend.problems import ALL_KINDS, PROBLEM_MEDIA_TYPE
 from backend.settings import MAX_BODY_BYTES
+from kiosk.core.decision import MAX_RECEIPT_CHARS
 
 EXAMPLE_REQUEST = {
     "benefit": "expedited-permit",
@@ -112,7 +113,7 @@ def _schemas() -> dict[str, Any]:
             "additionalProperties": False,
             "required": [
                 "decision_id", "benefit", "outcome", "criteria", "policy_version",
-                "decided_at", "valid_until",
+                "decided_at", "valid_until", "receipt",
             ],
             "properties": {
                 "decision_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
@@ -126,6 +127,18 @@ def _schemas() -> dict[str, Any]:
                 "policy_version": {"type": "string"},
                 "decided_at": {"type": "string", "format": "date-time"},
                 "valid_until": {"type": "string", "format": "date-time"},
+                "receipt": {
+                    "type": ["string", "null"],
+                    "pattern": "^XKR:[0-9A-Z $%*+./:-]+$",
+                    "maxLength": MAX_RECEIPT_CHARS,
+                    "description": "The signed decision receipt the applicant takes away: XKR: + "
+                    "base45(zlib(COSE_Sign1(CWT))), signed with the service's receipt key (its "
+                    "public key is in the policy bundle's receipt_keys). Its claims are the "
+                    "decision id, benefit, outcome, each criterion's id, status and as-of date, "
+                    "policy version, decided_at, valid_until, mode, device, and a salted SHA-256 "
+                    "binding to the subject reference; no name, identifier or fact. null when "
+                    "the service has no receipt key. Verify with `kiosk receipt verify`.",
+                },
             },
         },
         "CriterionResult": {

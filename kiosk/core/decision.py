@@ -93,6 +93,9 @@ class Decision:
     decided_at: str
     valid_until: str
     mode: Mode = Mode.ONLINE
+    # The signed receipt the applicant takes away (kiosk.core.receipts): "XKR:...", or None
+    # when nobody could sign one (no receipt key configured, or an answer from an older backend).
+    receipt: str | None = None
 
     def to_json(self, *, with_mode: bool = False) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -103,6 +106,7 @@ class Decision:
             "policy_version": self.policy_version,
             "decided_at": self.decided_at,
             "valid_until": self.valid_until,
+            "receipt": self.receipt,
         }
         if with_mode:
             body["mode"] = self.mode.value
@@ -118,14 +122,15 @@ _new = object.__new__
  _set_rule_version) = (getattr(CriterionResult, name).__set__ for name in (
     "id", "title", "status", "reason", "as_of", "source", "remedy", "rule_version"))
 (_set_decision_id, _set_benefit, _set_outcome, _set_criteria, _set_policy_version,
- _set_decided_at, _set_valid_until, _set_mode) = (getattr(Decision, name).__set__ for name in (
-    "decision_id", "benefit", "outcome", "criteria", "policy_version", "decided_at",
-    "valid_until", "mode"))
+ _set_decided_at, _set_valid_until, _set_mode, _set_receipt) = (
+    getattr(Decision, name).__set__ for name in (
+        "decision_id", "benefit", "outcome", "criteria", "policy_version", "decided_at",
+        "valid_until", "mode", "receipt"))
 if [f.name for f in fields(CriterionResult)] != [
     "id", "title", "status", "reason", "as_of", "source", "remedy", "rule_version"
 ] or [f.name for f in fields(Decision)] != [
     "decision_id", "benefit", "outcome", "criteria", "policy_version", "decided_at",
-    "valid_until", "mode",
+    "valid_until", "mode", "receipt",
 ]:
     raise ImportError("decision.py: the fast record builders no longer match the fields")
 
@@ -159,6 +164,7 @@ def _decision(
     _set_decided_at(decision, decided_at)
     _set_valid_until(decision, valid_until)
     _set_mode(decision, mode)
+    _set_receipt(decision, None)
     return decision
 
 
@@ -442,6 +448,8 @@ def _iso(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+# What a receipt may be as the API carries it; kiosk.core.receipts reads it with its own limits.
+MAX_RECEIPT_CHARS = 4096
 _CRITERION_FIELDS = {"id", "title", "status", "reason", "as_of", "source", "remedy", "rule_version"}
 _DECISION_FIELDS = {
     "decision_id",
@@ -458,11 +466,18 @@ def decision_from_json(body: object, *, mode: Mode = Mode.ONLINE) -> Decision:
     """Validate a decision document before anything uses it; refuse anything unexpected."""
     if not isinstance(body, dict):
         raise DecisionFormatError("decision is not a JSON object")
-    if set(body) != _DECISION_FIELDS:
+    # "receipt" is optional: a backend without a receipt key (or from before receipts) leaves
+    # it out or sends null, and the decision stands without one.
+    if not _DECISION_FIELDS <= set(body) <= _DECISION_FIELDS | {"receipt"}:
         raise DecisionFormatError(
             f"decision fields differ: missing {sorted(_DECISION_FIELDS - set(body))}, "
-            f"unexpected {sorted(set(body) - _DECISION_FIELDS)}"
+            f"unexpected {sorted(set(body) - _DECISION_FIELDS - {'receipt'})}"
         )
+    receipt = body.get("receipt")
+    if receipt is not None and (
+        not isinstance(receipt, str) or not receipt.startswith("XKR:") or len(receipt) > MAX_RECEIPT_CHARS
+    ):
+        raise DecisionFormatError("decision receipt is not an XKR: text of sane length")
     for key in ("decision_id", "benefit", "policy_version", "decided_at", "valid_until"):
         _require_str(body[key], key)
     try:
@@ -484,6 +499,7 @@ def decision_from_json(body: object, *, mode: Mode = Mode.ONLINE) -> Decision:
         decided_at=body["decided_at"],
         valid_until=body["valid_until"],
         mode=mode,
+        receipt=receipt,
     )
 
 

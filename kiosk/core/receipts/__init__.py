@@ -1,0 +1,41 @@
+"""Signed decision receipts: what an applicant takes away, and what any counter checks offline.
+
+``XKR:`` + base45(zlib(COSE_Sign1(CWT))), the credential container (kiosk.core.credentials)
+with the receipt's own claims (claims.py) and signers (trust.py). Public names:
+
+* :func:`issue_receipt` — a decision, the subject reference, the device, a signing key and
+  its role (``"backend"`` online, ``"device"`` offline) -> the receipt text.
+* :func:`verify_receipt` — receipt text and a :class:`ReceiptTrust` -> :class:`ReceiptCheck`
+  (never raises for bad input; ``failed_step`` and ``message`` say what failed).
+* :class:`ReceiptTrust`, :class:`ReceiptSigner` — who may sign, from the bundle's
+  ``receipt_keys`` or key files.
+* :func:`subject_reference` — ``scheme:value`` (or a SubjectRef) -> the bytes a binding hashes.
+"""
+
+from kiosk.core.receipts.binding import SubjectReferenceError, subject_reference
+from kiosk.core.receipts.claims import RECEIPT_CLAIM, ReceiptClaims, Signer
+from kiosk.core.receipts.errors import RECEIPT_STEP_TEXTS, RECEIPT_STEPS, ReceiptStep
+from kiosk.core.receipts.issue import RECEIPT_PREFIX, SIGNER_MODES, issue_receipt
+from kiosk.core.receipts.trust import KIND_ROLES, ReceiptSigner, ReceiptTrust, signer_for
+from kiosk.core.receipts.verify import RECEIPT_LIMITS, ReceiptCheck, verify_receipt
+
+__all__ = [
+    "KIND_ROLES",
+    "RECEIPT_CLAIM",
+    "RECEIPT_LIMITS",
+    "RECEIPT_PREFIX",
+    "RECEIPT_STEPS",
+    "RECEIPT_STEP_TEXTS",
+    "SIGNER_MODES",
+    "ReceiptCheck",
+    "ReceiptClaims",
+    "ReceiptSigner",
+    "ReceiptStep",
+    "ReceiptTrust",
+    "Signer",
+    "SubjectReferenceError",
+    "issue_receipt",
+    "signer_for",
+    "subject_reference",
+    "verify_receipt",
+]

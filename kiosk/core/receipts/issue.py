@@ -1,0 +1,71 @@
+"""Signing a receipt for a decision: the credential container's layers, with receipt claims.
+
+The layers are kiosk.core.credentials.issue's (COSE_Sign1 with alg and kid protected, zlib,
+base45); only the claims and the prefix are the receipt's. The service signs online decisions
+with its receipt key, a kiosk its offline ones with its device key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import cbor2
+
+from kiosk.core.credentials.issue import SigningKey, sign_cose, wrap
+from kiosk.core.credentials.model import SubjectRef
+from kiosk.core.decision import Decision, Mode
+from kiosk.core.receipts.binding import SALT_BYTES, binding, new_salt, subject_reference
+from kiosk.core.receipts.claims import STATUS_CODES, Signer, claims_map
+
+RECEIPT_PREFIX = "XKR"
+# Which mode each signer may sign: the service answers online, a device decides offline.
+SIGNER_MODES: dict[Signer, Mode] = {"backend": Mode.ONLINE, "device": Mode.OFFLINE}
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("decision times must carry a zone")
+    return moment
+
+
+def issue_receipt(
+    decision: Decision,
+    *,
+    subject: SubjectRef | str | bytes,
+    device: str,
+    signing_key: SigningKey,
+    signer: Signer,
+    kid: bytes | None = None,
+    salt: bytes | None = None,
+) -> str:
+    """``XKR:`` + base45(zlib(COSE_Sign1(CWT))) for `decision` about `subject`.
+
+    `subject` is a SubjectRef, ``scheme:value`` text, or the bytes binding.subject_reference
+    made of either; it is hashed with a fresh salt and never stored. `device` is the device
+    the decision was made for (online) or on (offline).
+    """
+    if SIGNER_MODES[signer] is not decision.mode:
+        raise ValueError(f"a {signer} key signs {SIGNER_MODES[signer].value} decisions only")
+    reference = subject if isinstance(subject, bytes) else subject_reference(subject)
+    salt = salt if salt is not None else new_salt()
+    if len(salt) != SALT_BYTES:
+        raise ValueError(f"a receipt salt is {SALT_BYTES} bytes")
+    criteria: list[list[object]] = [
+        [result.id, STATUS_CODES[result.status], result.as_of] for result in decision.criteria
+    ]
+    claims = claims_map(
+        receipt_id=decision.decision_id,
+        benefit=decision.benefit,
+        outcome=decision.outcome,
+        criteria=criteria,
+        policy_version=decision.policy_version,
+        decided_at=_moment(decision.decided_at),
+        valid_until=_moment(decision.valid_until),
+        mode=decision.mode,
+        device=device,
+        signer=signer,
+        salt=salt,
+        binding=binding(salt, reference),
+    )
+    return wrap(sign_cose(cbor2.dumps(claims), signing_key, kid), RECEIPT_PREFIX)
