@@ -154,7 +154,7 @@ def qr_command(payload: str, *, dots: int) -> bytes:
     if not data or len(data) > QR_MAX_DATA:
         raise PrinterError(f"a QR payload of {len(data)} bytes cannot be printed")
     modules = segno.make_qr(payload, error="m", boost_error=False).symbol_size(border=4)[0]
-    module_dots = max(1, min(8, dots // modules))
+    module_dots = max(1, min(8, dots // int(modules)))
     size = len(data) + 3
     return (
         QR_MODEL_2

@@ -68,7 +68,9 @@ def decision_slip(decision: Decision, benefit_title: str, locale: Locale, site: 
         for c in ordered(decision.criteria)
     )
     times = translate(
-        "result.times", locale, decided=local_time(decision.decided_at, zone, locale),
+        "result.times",
+        locale,
+        decided=local_time(decision.decided_at, zone, locale),
         valid=local_time(decision.valid_until, zone, locale),
     )
     details = (

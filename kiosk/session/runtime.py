@@ -19,6 +19,7 @@ from kiosk.core.decision import Decision
 from kiosk.session.flow import FlowState, SessionFlow, SessionView
 from kiosk.session.printing import SlipDesk
 from kiosk.session.readout import Site
+from kiosk.session.receipt_check import ReceiptDesk
 from kiosk.session.staff_pin import StaffPin
 
 log = logging.getLogger("kiosk.session.runtime")
@@ -84,6 +85,7 @@ class KioskRuntime:
         policy_info: Callable[[], PolicyInfo | None] | None = None,
         sync_now: Callable[[], Awaitable[bool]] | None = None,
         slips: SlipDesk | None = None,
+        receipts: ReceiptDesk | None = None,
         tick_seconds: float = 0.25,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
     ) -> None:
@@ -92,6 +94,7 @@ class KioskRuntime:
         self.counters: CounterStore = counters or MemoryCounters()
         self.staff_pin = staff_pin or StaffPin(None)
         self.slips = slips or SlipDesk(None, Site())
+        self.receipts = receipts  # staff's receipt check; None where nothing can verify one
         self._backend_probe = backend_probe
         self._policy_info = policy_info
         self._sync_now = sync_now
@@ -100,6 +103,7 @@ class KioskRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._ready: dict[str, bool] = {d.name: False for d in self.devices}
         self._last_state: FlowState | None = None
+        self._reads_claimed_by: Callable[[DeviceEvent], None] | None = None
         flow.add_decision_listener(self._count)
         flow.subscribe(self._on_view)
 
@@ -134,7 +138,24 @@ class KioskRuntime:
             self.on_device_event(named.name, event)
 
     # -- what devices deliver ----------------------------------------------------------
+    def claim_reads(self, consumer: Callable[[DeviceEvent], None]) -> Callable[[], None]:
+        """Scans and card reads go to `consumer` (staff checking a receipt) instead of the flow,
+        until the returned release is called. Status events still reach the flow."""
+        self._reads_claimed_by = consumer
+        for named in self.devices:
+            named.device.new_session()  # a scan made before must not count as a repeat
+
+        def release() -> None:
+            if self._reads_claimed_by is consumer:
+                self._reads_claimed_by = None
+
+        return release
+
     def on_device_event(self, name: str, event: DeviceEvent) -> None:
+        claimed = self._reads_claimed_by
+        if claimed is not None and isinstance(event, ScanEvent | CardEvent):
+            claimed(event)
+            return
         if isinstance(event, ScanEvent):
             self.flow.present(event.payload)
         elif isinstance(event, CardEvent):

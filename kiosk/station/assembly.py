@@ -14,8 +14,10 @@ from kiosk.adapters.backend_client import BackendClient
 from kiosk.adapters.bundle_sync import BundleSync
 from kiosk.adapters.store import Store
 from kiosk.core.credentials.shape import complete_line_test
+from kiosk.core.receipts import ReceiptTrust
 from kiosk.session.flow import Checker
 from kiosk.session.printing import Printer, SlipDesk
+from kiosk.session.receipt_check import ReceiptDesk
 from kiosk.session.runtime import KioskRuntime, NamedDevice, PolicyInfo
 from kiosk.session.staff_pin import StaffPin
 from kiosk.station.config import KioskConfig
@@ -101,6 +103,13 @@ def build_station(
     async def sync_now() -> bool:
         return (await sync.sync_now()).ok
 
+    def receipt_trust() -> ReceiptTrust:
+        # The signers the current bundle lists: the service's key and the fleet's device keys.
+        bundle = sync.current
+        # getattr until the bundle carries receipt_keys (the receipts branch adds the field).
+        trust = getattr(bundle, "receipt_trust", None)
+        return trust if isinstance(trust, ReceiptTrust) else ReceiptTrust()
+
     runtime = KioskRuntime(
         flow,
         devices=build_devices(config) if devices is None else devices,
@@ -110,5 +119,6 @@ def build_station(
         policy_info=policy,
         sync_now=sync_now,
         slips=SlipDesk(build_printer(config), config.site()),
+        receipts=ReceiptDesk(receipt_trust, services.presentation_reader()),
     )
     return Station(runtime=runtime, services=services)

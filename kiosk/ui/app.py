@@ -390,6 +390,12 @@ class KioskApp(App):
         self.staff_mode = "staff"
         self._show()
 
+    def open_receipt_check(self) -> None:
+        if self.staff_mode == "staff" and self.runtime.receipts is not None:
+            self._staff_deadline = self.flow_clock() + STAFF_IDLE_SECONDS
+            self.staff_mode = "receipt_check"
+            self._show()
+
     def close_staff(self) -> None:
         self.staff_mode = ""
         self._show()

@@ -1,0 +1,194 @@
+"""Receipts on screen and paper, on the real window with the pty printer simulator.
+
+The result shows the receipt as a QR code beside the short reference; "Print slip" prints it
+through the ESC/POS driver; out of paper and unplugged are said in words and the session goes
+on; the call-staff ticket prints too; staff check a receipt and whose it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from demo.world import DemoWorld
+from hardware.printer import QR_PRINT
+from kiosk.core.receipts import ReceiptTrust, issue_receipt, signer_for
+from kiosk.i18n import translate
+from kiosk.session.flow import FlowState
+from kiosk.session.readout import short_reference
+from kiosk.session.receipt_check import ReceiptDesk
+from kiosk.ui.driver import ScreenDriver
+from kiosk.ui.qr_texture import qr_modules
+from tests.ui.steps import open_present, present
+
+pytestmark = [pytest.mark.ui, pytest.mark.asyncio(loop_scope="session")]
+
+KEY = ed25519.Ed25519PrivateKey.generate()
+CUT = b"\x1d\x56\x42\x00"
+
+
+class SignsReceipts:
+    """Puts a receipt on decisions whose maker signed none, with a key made for this run: the
+    online checker and the decision are the real ones; only the signature's key is the test's."""
+
+    def __init__(self, online: Any) -> None:
+        self.online = online
+        self.last_subject: Any = None  # the test's own note of whom it signed for
+
+    async def check(self, benefit_id: str, presentation: Any, locale: Any) -> Any:
+        decision = await self.online.check(benefit_id, presentation, locale)
+        self.last_subject = presentation.subject
+        if decision.receipt is not None or decision.mode.value != "online":
+            return decision
+        receipt = issue_receipt(
+            decision, subject=presentation.subject, device="kiosk-demo", signing_key=KEY, signer="backend"
+        )
+        return dataclasses.replace(decision, receipt=receipt)
+
+
+@pytest.fixture
+def receipts_signed(world: DemoWorld) -> Iterator[SignsReceipts]:
+    kept = world.network.online
+    world.network.online = signing = SignsReceipts(kept)
+    try:
+        yield signing
+    finally:
+        world.network.online = kept
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def printer(world: DemoWorld) -> AsyncIterator[Any]:
+    sim = world.printer
+    start = len(sim.printed())
+    sim.load_paper()
+    yield lambda: sim.printed()[start:]
+    sim.load_paper()
+    if not sim.plugged:
+        sim.replug()
+
+
+async def slip_out(read: Any) -> bytes:
+    for _ in range(300):
+        data: bytes = read()
+        if data.endswith(CUT):
+            return data
+        await asyncio.sleep(0.01)
+    raise AssertionError("no slip came out")
+
+
+async def test_the_result_shows_the_receipt_qr_and_prints_the_slip(
+    ui: ScreenDriver, world: DemoWorld, receipts_signed: SignsReceipts, printer: Any
+) -> None:
+    await open_present(ui)
+    await present(ui, world, "not_eligible")
+    decision = ui.app.flow.view.decision
+    assert decision is not None and decision.receipt is not None
+    screen = ui.screen
+    # The QR on screen is the receipt's symbol, module for module, with whole pixels per module.
+    texture = screen.ids.qr.texture
+    modules = len(qr_modules(decision.receipt))
+    assert texture is not None and texture.size == (modules, modules)
+    assert screen.qr_side > 0 and screen.qr_side % modules == 0
+    assert ui.shows(short_reference(decision.decision_id))
+    ui.tap_key("result.print")
+    await ui.wait_for(lambda: ui.shows(translate("print.printed", "zh-CN")))
+    data = await slip_out(printer)
+    text = data.decode("gb18030", "replace").replace("\n", "")  # lines wrap at 32 columns
+    benefit = ui.app.flow.view.benefit
+    assert benefit is not None and benefit.title.get("zh-CN") in text
+    assert short_reference(decision.decision_id) in text
+    for criterion in decision.criteria:
+        assert criterion.title in text
+    assert decision.receipt.encode() in data and QR_PRINT in data
+    assert ui.app.flow.view.state is FlowState.RESULT
+
+
+@pytest.mark.parametrize("trouble", ["paper_out", "unplug"])
+async def test_out_of_paper_or_unplugged_is_said_and_the_session_goes_on(
+    ui: ScreenDriver, world: DemoWorld, printer: Any, trouble: str
+) -> None:
+    await open_present(ui)
+    await present(ui, world, "eligible")
+    getattr(world.printer, trouble)()
+    ui.tap_key("result.print")
+    words = translate(
+        "hardware.errors.printer_out_of_paper" if trouble == "paper_out" else "hardware.errors.printer_unplugged",
+        "zh-CN",
+    )
+    await ui.wait_for(lambda: ui.shows(words))
+    assert ui.app.flow.view.state is FlowState.RESULT and ui.screen.name == "result"
+    assert not ui.by_id("print").disabled  # the person may press again; nothing retries alone
+    await asyncio.sleep(0.3)
+    assert printer() == b""
+    ui.tap_key("result.done")
+    assert ui.screen.name == "idle"
+    await open_present(ui)
+    await present(ui, world, "eligible")
+    assert not ui.shows(words)  # the next person is not told about the last one's printer
+
+
+async def test_the_call_staff_ticket_prints_where_a_printer_is_configured(
+    ui: ScreenDriver, world: DemoWorld, printer: Any
+) -> None:
+    await open_present(ui)
+    await present(ui, world, "not_eligible")
+    decision = ui.app.flow.view.decision
+    assert decision is not None
+    ui.tap_key("help.call")
+    ticket = ui.app._ticket
+    assert ticket is not None
+    await ui.wait_for(lambda: ticket.ids.print_status.text == translate("print.printed", "zh-CN"))
+    text = (await slip_out(printer)).decode("gb18030")
+    assert short_reference(decision.decision_id) in text
+    assert ui.app.site.counter_name("zh-CN") in text
+    ticket.dismiss(animation=False)
+
+
+async def test_staff_check_a_receipt_and_whose_it_is(
+    ui: ScreenDriver, world: DemoWorld, receipts_signed: SignsReceipts
+) -> None:
+    await open_present(ui)
+    await present(ui, world, "eligible")
+    decision = ui.app.flow.view.decision
+    assert decision is not None and decision.receipt is not None
+    receipt = decision.receipt
+    ui.tap_key("result.done")
+    runtime = world.station.runtime
+    kept = runtime.receipts
+    bundle_trust = getattr(world.station.sync.current, "receipt_trust", None) or ReceiptTrust()
+    # Until the demo bundle lists the receipt signer, trust the key this test signs with.
+    trust = bundle_trust.merged([signer_for(KEY.public_key(), "backend")])
+    runtime.receipts = ReceiptDesk(lambda: trust, world.station.services.presentation_reader())
+    try:
+        ui.tap_key("idle.staff")
+        for digit in world.staff_pin:
+            ui.tap_text(digit)
+        ui.tap_key("pin.ok")
+        ui.tap_key("receipt_check.open")
+        assert ui.screen.name == "receipt_check"
+        assert ui.shows(translate("receipt_check.scan_receipt", "zh-CN"))
+        world.scanner.present(receipt.encode())
+        await ui.wait_for(lambda: ui.shows(translate("receipt_check.valid", "zh-CN")))
+        assert ui.shows(translate("receipt_check.ask_subject", "zh-CN"))
+        assert any("核验服务" in text for text in ui.texts())
+        assert ui.app.flow.view.state is FlowState.IDLE  # the scan did not start a session
+        right = receipts_signed.last_subject.value
+        other = "91350100M000100Y43" if right != "91350100M000100Y43" else "91110000600037341L"
+        world.scanner.present(other.encode())
+        await ui.wait_for(lambda: ui.shows(translate("receipt_check.not_matches", "zh-CN")))
+        ui.tap_key("receipt_check.next")
+        world.scanner.present(receipt.encode())
+        await ui.wait_for(lambda: ui.shows(translate("receipt_check.ask_subject", "zh-CN")))
+        world.scanner.present(right.encode())
+        await ui.wait_for(lambda: ui.shows(translate("receipt_check.matches", "zh-CN")))
+        ui.tap_key("receipt_check.back")
+        assert ui.screen.name == "staff" and not runtime.receipts.holds_a_receipt
+        ui.tap_key("staff.exit")
+    finally:
+        runtime.receipts = kept
