@@ -8,48 +8,27 @@ on; the call-staff ticket prints too; staff check a receipt and whose it is.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from demo.world import DemoWorld
 from hardware.printer import QR_PRINT
-from kiosk.core.receipts import ReceiptTrust, issue_receipt, signer_for
+from kiosk.core.receipts import ReceiptTrust
 from kiosk.i18n import translate
 from kiosk.session.flow import FlowState
 from kiosk.session.readout import short_reference
 from kiosk.session.receipt_check import ReceiptDesk
 from kiosk.ui.driver import ScreenDriver
 from kiosk.ui.qr_texture import qr_modules
+from tests.support.receipt_signing import SignsReceipts, signing_trust
 from tests.ui.steps import open_present, present
 
 pytestmark = [pytest.mark.ui, pytest.mark.asyncio(loop_scope="session")]
 
-KEY = ed25519.Ed25519PrivateKey.generate()
 CUT = b"\x1d\x56\x42\x00"
-
-
-class SignsReceipts:
-    """Puts a receipt on decisions whose maker signed none, with a key made for this run: the
-    online checker and the decision are the real ones; only the signature's key is the test's."""
-
-    def __init__(self, online: Any) -> None:
-        self.online = online
-        self.last_subject: Any = None  # the test's own note of whom it signed for
-
-    async def check(self, benefit_id: str, presentation: Any, locale: Any) -> Any:
-        decision = await self.online.check(benefit_id, presentation, locale)
-        self.last_subject = presentation.subject
-        if decision.receipt is not None or decision.mode.value != "online":
-            return decision
-        receipt = issue_receipt(
-            decision, subject=presentation.subject, device="kiosk-demo", signing_key=KEY, signer="backend"
-        )
-        return dataclasses.replace(decision, receipt=receipt)
 
 
 @pytest.fixture
@@ -163,7 +142,7 @@ async def test_staff_check_a_receipt_and_whose_it_is(
     kept = runtime.receipts
     bundle_trust = getattr(world.station.sync.current, "receipt_trust", None) or ReceiptTrust()
     # Until the demo bundle lists the receipt signer, trust the key this test signs with.
-    trust = bundle_trust.merged([signer_for(KEY.public_key(), "backend")])
+    trust = bundle_trust.merged(signing_trust().values())
     runtime.receipts = ReceiptDesk(lambda: trust, world.station.services.presentation_reader())
     try:
         ui.tap_key("idle.staff")
