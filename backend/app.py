@@ -37,6 +37,7 @@ from backend.problems import (
     response_for,
 )
 from backend.ratelimit import TokenBucketLimiter
+from backend.receipts import load_receipt_issuer
 from backend.settings import Settings
 from backend.simulate_http import SimulateEndpoint
 from backend.simulation import Simulator
@@ -65,7 +66,7 @@ class Endpoints:
         # Kept answers follow the records' data generation (backend/db.py), so both ways of
         # reading records may keep them.
         bodies = DecisionBodies()
-        self.service = EligibilityService(catalog, store, bodies)
+        self.service = EligibilityService(catalog, store, bodies, load_receipt_issuer(settings))
         limiter = (
             TokenBucketLimiter(settings.rate_per_second, settings.rate_burst)
             if settings.rate_per_second

@@ -1,7 +1,8 @@
 """Where the bytes of GET /v1/bundle come from: the signed policy bundle (kiosk/core/bundle.py).
 
-Built from the policy folder, the trust keys (issuer public keys, ``issuer_trust``) and the
-revocation list (``revoked``), and signed with the bundle authority's Ed25519 key
+Built from the policy folder, the trust keys (issuer public keys, ``issuer_trust``), the
+revocation list (``revoked``), the receipt signers (``receipt_key``'s public half and the
+device registry ``device_keys``, see backend/receipts.py), and signed with the bundle authority's Ed25519 key
 (``authority_key``). Nothing falls back to a DEMO key: `serve --demo` names the DEMO keys in its
 settings explicitly; without an ``authority_key`` the service does not start. The signed
 bytes are cached and re-signed once half their validity has passed, so a long-running
@@ -22,6 +23,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from backend.keys import KINDS, KeyFileError, load_private_key, load_public_key
+from backend.receipts import receipt_signers
 from backend.settings import BackendConfigError, Settings
 from kiosk.common import trust_files
 from kiosk.common.bounded_file import FileReadError, read_bounded
@@ -35,6 +37,7 @@ from kiosk.core.bundle import (
 )
 from kiosk.core.credentials import TrustKeyError, TrustStore, revocation_hash
 from kiosk.core.credentials.trust import IssuerKey
+from kiosk.core.receipts import ReceiptTrust
 
 DEFAULT_VALIDITY = timedelta(days=2)
 _HASH_PREFIX = "sha256:"
@@ -132,6 +135,7 @@ def build_signed_bundle(
     trust: Mapping[bytes, IssuerKey],
     revoked: Iterable[str] = (),
     next_authority: ed25519.Ed25519PublicKey | None = None,
+    receipt_keys: ReceiptTrust | None = None,
     version: int | None = None,
     issued_at: datetime | None = None,
     valid_for: timedelta = DEFAULT_VALIDITY,
@@ -148,6 +152,7 @@ def build_signed_bundle(
         trust_keys=trust_keys_from_store(trust),
         revoked=revoked,
         next_authority=next_authority,
+        receipt_keys=receipt_keys,
     )
     body = sign_bundle(payload, authority)
     # Verifying our own output costs little and makes the ETag the digest kiosks compute.
@@ -169,7 +174,8 @@ def load_bundle(settings: Settings) -> tuple[bytes, str]:
         if cached is None or now >= cached.issued_at + cached.valid_for / 2:
             authority, next_key, trust, revoked = signing_inputs(settings)
             cached = build_signed_bundle(
-                settings.policy_dir, authority, trust=trust, revoked=revoked, next_authority=next_key
+                settings.policy_dir, authority, trust=trust, revoked=revoked, next_authority=next_key,
+                receipt_keys=receipt_signers(settings),
             )
             _cache[key] = cached
         return cached.body, cached.etag
@@ -179,5 +185,5 @@ def cache_key(settings: Settings) -> tuple[object, ...]:
     """Everything a signed bundle is made from: two services in one process never share one."""
     return (
         settings.policy_dir, settings.authority_key, settings.authority_next_key,
-        settings.issuer_trust, settings.revoked,
+        settings.issuer_trust, settings.revoked, settings.receipt_key, settings.device_keys,
     )

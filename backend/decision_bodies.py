@@ -23,8 +23,12 @@ import json
 from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from kiosk.core.decision import Decision, new_decision_id
+
+if TYPE_CHECKING:
+    from backend.receipts import ReceiptIssuer
 
 DEFAULT_MAX_ENTRIES = 4096
 
@@ -61,37 +65,55 @@ class _Clock:
 
 
 class _Template:
-    __slots__ = ("middle", "valid_for")
+    __slots__ = ("decision", "middle", "reference", "valid_for")
 
-    def __init__(self, decision: Decision, valid_for: timedelta) -> None:
+    def __init__(self, decision: Decision, valid_for: timedelta, reference: bytes) -> None:
         document = decision.to_json()
         # to_json's order: decision_id, benefit, outcome, criteria, policy_version, decided_at,
-        # valid_until. Keep the four in the middle as serialised bytes.
+        # valid_until, receipt. Keep the four after the id as serialised bytes.
         middle = {key: document[key] for key in ("benefit", "outcome", "criteria", "policy_version")}
         self.middle = encode(middle)[1:-1]
         self.valid_for = valid_for
+        # What a receipt of this answer is made from: the decision (its id and times are
+        # replaced per answer) and the subject reference its binding hashes.
+        self.decision = decision
+        self.reference = reference
 
-    def render(self, decision_id: str, moment: datetime, clock: _Clock) -> bytes:
+    def render(
+        self, decision_id: str, moment: datetime, clock: _Clock, receipts: ReceiptIssuer | None, device: str
+    ) -> bytes:
         decided_at, valid_until = clock.texts_for(moment, self.valid_for)
+        if receipts is None:
+            receipt = b"null"
+        else:
+            # A fresh salt and signature for every answer: a receipt is one decision's.
+            text = receipts.sign(
+                self.decision, self.reference, device, decided_at=moment, valid_for=self.valid_for,
+                receipt_id=decision_id,
+            )
+            receipt = b'"' + text.encode("ascii") + b'"'
         return b"".join(
             (
                 b'{"decision_id":"', decision_id.encode("ascii"), b'",',
                 self.middle,
                 b',"decided_at":"', decided_at,
                 b'","valid_until":"', valid_until,
-                b'"}',
+                b'","receipt":', receipt,
+                b"}",
             )
         )
 
 
 class DecisionBodies:
-    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, receipts: ReceiptIssuer | None = None) -> None:
         self.max_entries = max_entries
+        self.receipts = receipts
         self._templates: OrderedDict[Hashable, _Template] = OrderedDict()
         self._clock = _Clock()
 
-    def render(self, key: Hashable, moment: datetime) -> bytes | None:
-        """The kept answer for `key`, with a fresh decision id and `moment`'s times; or None.
+    def render(self, key: Hashable, moment: datetime, device: str = "") -> bytes | None:
+        """The kept answer for `key`, with a fresh decision id and `moment`'s times (and a
+        receipt for `device`); or None.
 
         `key` must name everything the answer depends on, including the UTC day of `moment`.
         """
@@ -99,15 +121,19 @@ class DecisionBodies:
         if template is None:
             return None
         self._templates.move_to_end(key)
-        return template.render(new_decision_id(), moment, self._clock)
+        return template.render(new_decision_id(), moment, self._clock, self.receipts, device)
 
-    def keep(self, key: Hashable, decision: Decision, valid_for: timedelta, moment: datetime) -> bytes:
-        """Keep `decision` (decided at `moment`) for `key` and return its body."""
-        template = _Template(decision, valid_for)
+    def keep(
+        self, key: Hashable, decision: Decision, valid_for: timedelta, moment: datetime,
+        reference: bytes = b"", device: str = "",
+    ) -> bytes:
+        """Keep `decision` (decided at `moment`) for `key` and return its body; `reference` is
+        the subject reference its receipts bind to (binding.subject_reference)."""
+        template = _Template(decision, valid_for, reference)
         self._templates[key] = template
         if len(self._templates) > self.max_entries:
             self._templates.popitem(last=False)
-        return template.render(decision.decision_id, moment, self._clock)
+        return template.render(decision.decision_id, moment, self._clock, self.receipts, device)
 
     def clear(self) -> None:
         """Forget every kept answer (the records changed)."""

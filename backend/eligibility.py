@@ -32,6 +32,7 @@ from backend.problems import (
     UNKNOWN_BENEFIT,
     ProblemError,
 )
+from backend.receipts import ReceiptIssuer
 from backend.subject_ref import SubjectRefError, accepts, canonical_value
 from kiosk.common.strict_json import STRICT_JSON
 from kiosk.core.benefits import Benefit, Catalog
@@ -130,18 +131,30 @@ class EligibilityService:
     """
 
     def __init__(
-        self, catalog: Catalog, store: SubjectStore, bodies: DecisionBodies | None = None
+        self,
+        catalog: Catalog,
+        store: SubjectStore,
+        bodies: DecisionBodies | None = None,
+        receipts: ReceiptIssuer | None = None,
     ) -> None:
         self.catalog = catalog
         self.store = store
         self.bodies = bodies
+        # Signs every answer's receipt; kept answers sign theirs through `bodies`.
+        self.receipts = receipts
+        if bodies is not None:
+            bodies.receipts = receipts
         self._benefits: Mapping[str, Benefit] = {b.id: b for b in catalog.benefits}
 
     def answer(self, request: EligibilityRequest, now: datetime | None = None) -> Decision:
         self._catch_up()
         moment = now or datetime.now(UTC)
-        benefit, _value, record = self._find(request, local_day(moment, self.catalog.time_zone))
-        return self._decide(benefit, record, request.locale, moment)
+        benefit, value, record = self._find(request, local_day(moment, self.catalog.time_zone))
+        decision = self._decide(benefit, record, request.locale, moment)
+        if self.receipts is None:
+            return decision
+        receipt = self.receipts.sign(decision, _reference(request.scheme, value), request.device)
+        return replace(decision, receipt=receipt)
 
     def answer_body(self, request: EligibilityRequest, now: datetime | None = None) -> bytes:
         """The response body: exactly the JSON of ``answer(request).to_json()``."""
@@ -154,14 +167,19 @@ class EligibilityService:
             request.benefit, request.scheme, request.value, request.locale, day, self.store.generation,
         )
         if self.bodies is not None:
-            kept = self.bodies.render(key, moment)
+            kept = self.bodies.render(key, moment, request.device)
             if kept is not None:
                 return kept
-        benefit, _value, record = self._find(request, day)
+        benefit, value, record = self._find(request, day)
         decision = self._decide(benefit, record, request.locale, moment)
+        reference = _reference(request.scheme, value)
         if self.bodies is None:
+            if self.receipts is not None:
+                decision = replace(decision, receipt=self.receipts.sign(decision, reference, request.device))
             return encode(decision.to_json())
-        return self.bodies.keep(key, decision, timedelta(hours=benefit.valid_hours), moment)
+        return self.bodies.keep(
+            key, decision, timedelta(hours=benefit.valid_hours), moment, reference, request.device
+        )
 
     def _catch_up(self) -> None:
         if self.store.refresh() and self.bodies is not None:
@@ -204,6 +222,12 @@ class EligibilityService:
         decision = decide(benefit, {}, policy_version=self.catalog.version, locale=locale, now=moment)
         criteria = tuple(_no_record_criterion(c, locale) for c in decision.criteria)
         return replace(decision, criteria=criteria)
+
+
+def _reference(scheme: str, canonical: str) -> bytes:
+    """What a receipt's binding hashes (kiosk.core.receipts.binding.subject_reference), from a
+    value _find already made canonical."""
+    return f"{scheme}:{canonical}".encode()
 
 
 def _no_record_criterion(result: CriterionResult, locale: Locale) -> CriterionResult:

@@ -11,10 +11,14 @@ the line lets the service refuse an issuer key named as the authority key (or th
 instead of signing bundles nobody trusts. A file without the line (made with openssl) is
 accepted when its algorithm fits the kind.
 
-Kinds (a new one, e.g. ``receipt``, is one more entry in KINDS):
+Kinds (a new one is one more entry in KINDS):
 
 * ``authority`` signs policy bundles: Ed25519 only (the bundle signature is Ed25519).
 * ``issuer`` signs credentials: Ed25519 (EdDSA) or P-256 (ES256).
+* ``receipt`` signs the receipts of online decisions (``receipt_key``): Ed25519 or P-256.
+* ``device`` signs one kiosk's offline receipts; made on or for the kiosk with ``kiosk keys
+  new``, its files carry a second line, ``Xinyi-Device: <device id>``, and its public half
+  goes into the service's ``device_keys`` (and from there into the bundle).
 
 Key id: first 8 bytes of SHA-256 of the DER SubjectPublicKeyInfo, hex (the COSE ``kid`` and
 the bundle's ``kid`` both use it).
@@ -36,7 +40,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.credentials.trust import key_id_of_public_key
-from kiosk.core.key_files import declared_kind, kind_line
+from kiosk.core.key_files import declared_kind, header_line, kind_line
+from kiosk.core.receipts.trust import DEVICE_HEADER
 
 PrivateKey: TypeAlias = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 PublicKey: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
@@ -44,7 +49,9 @@ PublicKey: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 MAX_KEY_FILE_BYTES = 64 * 1024
 ALGORITHMS = ("ed25519", "p256")
 # Key ids of every key in demo/keys/ (tests/backend/test_keys.py checks the list is complete).
-DEMO_KEY_IDS = frozenset({"d05e81a298225716", "8041d8488615be15", "0a8900bbe3f37107"})
+DEMO_KEY_IDS = frozenset({
+    "d05e81a298225716", "8041d8488615be15", "0a8900bbe3f37107", "0986c034b5c6a9bd", "f8855c2103239e2c",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +64,8 @@ class KeyKind:
 KINDS: dict[str, KeyKind] = {
     "authority": KeyKind("authority", ("ed25519",), "signs the policy bundles kiosks download"),
     "issuer": KeyKind("issuer", ("ed25519", "p256"), "signs the credentials applicants present"),
+    "receipt": KeyKind("receipt", ("ed25519", "p256"), "signs the receipts of online decisions"),
+    "device": KeyKind("device", ("ed25519", "p256"), "signs one kiosk's offline decision receipts"),
 }
 
 
@@ -86,14 +95,26 @@ def generate(kind: KeyKind, alg: str) -> PrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def write_key_pair(prefix: Path, kind: KeyKind, key: PrivateKey) -> tuple[Path, Path]:
+def write_key_pair(
+    prefix: Path, kind: KeyKind, key: PrivateKey, *, device: str | None = None
+) -> tuple[Path, Path]:
     """PREFIX-private.pem (0600) and PREFIX-public.pem; refuses to overwrite either."""
     private_path = prefix.with_name(prefix.name + "-private.pem")
     public_path = prefix.with_name(prefix.name + "-public.pem")
+    return write_key_files(private_path, public_path, kind, key, device=device)
+
+
+def write_key_files(
+    private_path: Path, public_path: Path, kind: KeyKind, key: PrivateKey, *, device: str | None = None
+) -> tuple[Path, Path]:
+    """The private key (0600) and its public half; refuses to overwrite either. A device key
+    names its device in a second header line."""
     for path in (private_path, public_path):
         if path.exists() or path.is_symlink():
             raise KeyFileError(f"{path}: already exists; refusing to overwrite a key")
     label = kind_line(kind.name)
+    if device is not None:
+        label += header_line(DEVICE_HEADER, device)
     private_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -125,6 +146,11 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
     except OSError as error:
         path.unlink(missing_ok=True)
         raise KeyFileError(f"{path}: cannot be written ({error.strerror})") from None
+
+
+def read_key_file(path: Path) -> bytes:
+    """A key file's bytes, bounded; KeyFileError naming the file."""
+    return _read(path)
 
 
 def _read(path: Path) -> bytes:

@@ -25,6 +25,13 @@ allows ``nan`` and ``inf``, and ``rate_per_second = nan`` once switched the limi
     issuer_name = "CN-XINYI"                            # optional: the credentials' issuer
     issuer_trust = ["issuer-public.pem"]                # issuer public keys put into the bundle
     revoked = "revoked.txt"                             # optional: revoked credential ids
+    receipt_key = "receipt-private.pem"                 # optional: signs online decision receipts
+    device_keys = ["kiosk-0042-device-public.pem"]      # optional: kiosks' device keys (offline receipts)
+
+``receipt_key`` is made with ``kiosk-backend keys new --kind receipt``; without it answers
+carry ``"receipt": null``. ``device_keys`` is the registry of device public keys (``kiosk keys
+new`` writes them, each naming its device); both public halves travel in the bundle's
+``receipt_keys``, so any kiosk verifies any receipt offline.
 
 Keys are made with ``kiosk-backend keys new`` (backend/keys.py). Outside ``--demo`` nothing
 falls back to a DEMO key: a missing ``authority_key`` stops ``serve``, a missing
@@ -100,6 +107,8 @@ class Settings:
     issuer_name: str = DEFAULT_ISSUER_NAME
     issuer_trust: tuple[Path, ...] = ()
     revoked: Path | None = None
+    receipt_key: Path | None = None
+    device_keys: tuple[Path, ...] = ()
     # Only `serve --demo` (and tests) set this: the DEMO keys are published, so anything else
     # that names one is a mistake.
     allow_demo_keys: bool = False
@@ -146,9 +155,9 @@ NUMBERS: dict[str, _Number] = {
     "body_timeout": _Number(float, 0.1, 300),
     "keep_alive_timeout": _Number(float, 0.1, 300),
 }
-_PATHS = ("authority_key", "authority_next_key", "issuer_key", "revoked")
+_PATHS = ("authority_key", "authority_next_key", "issuer_key", "revoked", "receipt_key")
 _TEXTS = ("db", "device_tokens", "policy_dir", "host", "issuer_name", *_PATHS)
-_LISTS = ("issuer_trust",)
+_LISTS = ("issuer_trust", "device_keys")
 _SWITCHES = ("log_requests", "preload_records")
 _KEYS = (*_TEXTS, *_LISTS, *NUMBERS, *_SWITCHES)
 _LIMIT_KEYS = ("max_connections", "header_timeout", "body_timeout", "keep_alive_timeout")
@@ -231,6 +240,7 @@ def load_settings(path: Path, *, serving: bool = True) -> Settings:
         preload_records=document.get("preload_records", True),
         issuer_name=issuer_name,
         issuer_trust=tuple(resolve(item) for item in trust),
+        device_keys=tuple(resolve(item) for item in document.get("device_keys", [])),
         origin=origin,
         **paths,
         limits=limits,

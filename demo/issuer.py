@@ -86,5 +86,7 @@ def demo_backend_keys(keys_dir: Path = DEMO_KEYS_DIR) -> dict[str, object]:
         "issuer_key": keys_dir / "issuer-ed25519-DEMO-private.pem",
         "issuer_trust": tuple(keys_dir / f"{stem}-DEMO-public.pem" for stem in _KEY_FILES.values()),
         "issuer_name": DEMO_ISSUER_NAME,
+        "receipt_key": keys_dir / "receipt-ed25519-DEMO-private.pem",
+        "device_keys": (keys_dir / "device-ed25519-DEMO-public.pem",),
         "allow_demo_keys": True,
     }

@@ -108,6 +108,8 @@ async def start_demo_world(
         data_dir=workdir / "kiosk-data",
         trust_files=tuple(sorted(DEMO_KEYS_DIR.glob("issuer-*-DEMO-public.pem"))),
         authority_keys=(DEMO_KEYS_DIR / "authority-ed25519-DEMO-public.pem",),
+        device_key=DEMO_KEYS_DIR / "device-ed25519-DEMO-private.pem",
+        allow_demo_keys=True,
         scanner=DeviceConfig(port=scanner.port_path, baud=9600),
         idcard=DeviceConfig(port=card_reader.port_path, baud=115200),
         printer=DeviceConfig(port=printer.port_path, baud=9600),

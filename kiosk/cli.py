@@ -19,6 +19,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.sync",
     "kiosk.commands.benefits",
     "kiosk.commands.inspect",
+    "kiosk.commands.receipt",
+    "kiosk.commands.keys",
     "kiosk.commands.listen",
     "kiosk.commands.simulate",
     "kiosk.commands.doctor",

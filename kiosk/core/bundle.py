@@ -10,8 +10,12 @@ File format (one JSON object, UTF-8)::
                  "trust_keys": [{"kid": "<16 hex>", "alg": "Ed25519"|"ES256"|"PS256",
                                  "public_key": "<base64 SubjectPublicKeyInfo DER>"}],
                  "revoked": ["<64 hex>", ...],           # revocation_hash() values, sorted
-                 "next_authority_key": {"kid": "<16 hex>", "public_key": "<base64 SPKI DER>"}},
+                 "next_authority_key": {"kid": "<16 hex>", "public_key": "<base64 SPKI DER>"},
                                                          # optional: see "Key rollover"
+                 "receipt_keys": [{"kid", "alg", "public_key", "signer": "backend"|"device",
+                                   "device": "<device id>" (device keys only)}]},
+                                                         # optional: who signs decision receipts
+                                                         # (kiosk/core/receipts/trust.py)
      "signature": {"alg": "Ed25519", "kid": "<16 hex>", "value": "<base64 signature>"}}
 
 The signature is Ed25519 by the policy authority over the *canonical bytes* of ``payload``:
@@ -63,6 +67,7 @@ from kiosk.core.credentials.trust import IssuerKey, TrustKeyError, TrustStore, k
 from kiosk.core.errors import KioskError
 from kiosk.core.key_files import declared_kind
 from kiosk.core.policy_dates import local_day
+from kiosk.core.receipts.trust import ReceiptTrust
 from kiosk.core.text import LocalText
 
 BUNDLE_FORMAT = "xinyi-policy-bundle/1"
@@ -88,7 +93,7 @@ Reason = Literal[
 REASONS: tuple[Reason, ...] = get_args(Reason)
 
 _PAYLOAD_KEYS = {"format", "version", "issued_at", "expires_at", "catalog", "trust_keys", "revoked"}
-_OPTIONAL_PAYLOAD_KEYS = {"next_authority_key"}
+_OPTIONAL_PAYLOAD_KEYS = {"next_authority_key", "receipt_keys"}
 _NEXT_KEY_KEYS = {"kid", "public_key"}
 _SIGNATURE_KEYS = {"alg", "kid", "value"}
 _TRUST_KEY_KEYS = {"kid", "alg", "public_key"}
@@ -140,6 +145,9 @@ class PolicyBundle:
     raw: bytes = field(repr=False, compare=False)
     # The authority's announced next key (see "Key rollover"), signed by `authority_kid`.
     next_authority: ed25519.Ed25519PublicKey | None = field(default=None, repr=False, compare=False)
+    # Who may sign decision receipts: the service's receipt keys and the devices' keys. Kept
+    # apart from trust_keys, so neither kind of key can make the other's documents.
+    receipt_trust: ReceiptTrust = field(default_factory=ReceiptTrust, repr=False, compare=False)
 
     @property
     def next_authority_kid(self) -> str | None:
@@ -190,6 +198,7 @@ def build_payload(
     trust_keys: Iterable[TrustKey],
     revoked: Iterable[str],
     next_authority: ed25519.Ed25519PublicKey | None = None,
+    receipt_keys: ReceiptTrust | None = None,
 ) -> dict[str, Any]:
     """The payload to sign; the catalog is validated and normalised first."""
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
@@ -204,15 +213,20 @@ def build_payload(
         raise BundleError("malformed", "no benefit is in force while the bundle is valid")
     hashes = sorted({h.lower() for h in revoked})
     _check_revoked(hashes)
+    trust_list = list(trust_keys)
     payload: dict[str, Any] = {
         "format": BUNDLE_FORMAT,
         "version": version,
         "issued_at": iso_utc(issued_at),
         "expires_at": iso_utc(issued_at + valid_for),
         "catalog": catalog.to_json(),
-        "trust_keys": [k.to_json() for k in trust_keys],
+        "trust_keys": [k.to_json() for k in trust_list],
         "revoked": hashes,
     }
+    if receipt_keys:
+        # Left out when empty, so a service without receipt keys signs what it signed before.
+        _check_apart(receipt_keys, trust_list)
+        payload["receipt_keys"] = receipt_keys.to_json()
     if next_authority is not None:
         payload["next_authority_key"] = {
             "kid": authority_key_id(next_authority),
@@ -420,18 +434,36 @@ def _parse_payload(payload: dict[str, Any], raw: bytes, kid: str, digest: str) -
         raise BundleError("malformed", f"catalog: {error.detail}") from None
     revoked = _check_revoked(payload["revoked"])
     next_authority = _next_authority(payload.get("next_authority_key"), kid)
+    trust_keys = _trust_keys(payload["trust_keys"])
+    receipt_trust = ReceiptTrust()
+    if "receipt_keys" in payload:
+        try:
+            receipt_trust = ReceiptTrust.from_json(payload["receipt_keys"])
+        except TrustKeyError as error:
+            raise BundleError("malformed", error.detail) from None
+        _check_apart(receipt_trust, trust_keys)
     return PolicyBundle(
         version=version,
         issued_at=issued_at,
         expires_at=expires_at,
         catalog=catalog,
-        trust_keys=_trust_keys(payload["trust_keys"]),
+        trust_keys=trust_keys,
         revoked=revoked,
         authority_kid=kid,
         digest=digest,
         raw=raw,
         next_authority=next_authority,
+        receipt_trust=receipt_trust,
     )
+
+
+def _check_apart(receipt_trust: ReceiptTrust, trust_keys: Iterable[TrustKey]) -> None:
+    """A key that signs receipts must not also sign credentials (nor the reverse)."""
+    shared = set(receipt_trust) & {k.kid for k in trust_keys}
+    if shared:
+        raise BundleError(
+            "malformed", f"key {sorted(shared)[0].hex()} is both a credential issuer and a receipt signer"
+        )
 
 
 def _next_authority(raw: object, signer: str) -> ed25519.Ed25519PublicKey | None:

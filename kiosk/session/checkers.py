@@ -19,6 +19,7 @@ from kiosk.core.decision import Decision
 from kiosk.core.errors import KioskError
 from kiosk.core.offline import DEFAULT_MAX_AGE, OfflineUnavailable, decide_offline
 from kiosk.core.text import Locale
+from kiosk.session.receipts import DeviceReceipts
 
 log = logging.getLogger("kiosk.session.checkers")
 
@@ -52,16 +53,21 @@ class OfflineChecker:
         *,
         max_age: timedelta = DEFAULT_MAX_AGE,
         clock: Callable[[], datetime] | None = None,
+        receipts: DeviceReceipts | None = None,
     ) -> None:
         self._bundle_provider = bundle_provider
         self._max_age = max_age
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._receipts = receipts
 
     async def check(self, benefit_id: str, presentation: Presentation, locale: Locale) -> Decision:
-        return decide_offline(
+        decision = decide_offline(
             presentation, self._bundle_provider(), benefit_id, locale, self._clock(),
             max_age=self._max_age,
         )
+        if self._receipts is None:
+            return decision
+        return self._receipts.attach(decision, presentation)
 
 
 class FallbackChecker:

@@ -68,6 +68,10 @@ class KioskConfig:
     elder_view: bool = False
     time_zone: str = DEFAULT_TIME_ZONE
     counter_name: LocalText | None = None
+    # Signs the receipts of offline decisions (`kiosk keys new`); none: offline answers carry none.
+    device_key: Path | None = None
+    # Only the demo sets this (never the config file): the DEMO device key is published.
+    allow_demo_keys: bool = False
     origin: str = "(defaults)"
 
     def site(self) -> Site:
@@ -115,6 +119,7 @@ _TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "elder_view": bool,
     "time_zone": str,
     "counter_name": (str, dict),
+    "device_key": str,
 }
 _TIMEOUT_KEYS = ("choose_benefit", "criteria", "present", "checking", "result", "error")
 _DEVICE_KEYS: dict[str, type] = {"port": str, "baud": int}
@@ -156,6 +161,8 @@ def _parse(document: dict[str, Any], origin: str, base: Path) -> KioskConfig:
         changes["token_file"] = base / _non_empty(document["token_file"], origin, "token_file")
     if "data_dir" in document:
         changes["data_dir"] = base / _non_empty(document["data_dir"], origin, "data_dir")
+    if "device_key" in document:
+        changes["device_key"] = base / _non_empty(document["device_key"], origin, "device_key")
     if "locale" in document:
         try:
             changes["locale"] = parse_locale(document["locale"])

@@ -31,6 +31,7 @@ from kiosk.core.offline import (
 )
 from kiosk.core.text import Locale
 from kiosk.session.checkers import Checker, FallbackChecker, OfflineChecker
+from kiosk.session.receipts import DeviceReceipts
 
 MAX_KEY_FILE_BYTES = 64 * 1024  # a few PEM public keys
 MAX_TRUST_FILE_BYTES = 1024 * 1024  # a PEM bundle of a few hundred issuer certificates
@@ -138,6 +139,7 @@ def offline_parts(
     trust: TrustStore | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     store: Store | None = None,
+    receipts: DeviceReceipts | None = None,
 ) -> OfflineParts:
     """Store + sync + checker from config values. Call ``parts.sync.start()`` inside the
     running event loop, and ``await parts.sync.stop()`` on the way out."""
@@ -146,7 +148,7 @@ def offline_parts(
         store, authority_keys(authority_key_files) if authority_key_files else {}, base_url=backend_url, token=token,
         transport=transport, policy=SyncPolicy(max_age=max_age),
     )
-    offline = OfflineChecker(lambda: sync.current, max_age=max_age)
+    offline = OfflineChecker(lambda: sync.current, max_age=max_age, receipts=receipts)
     checker: Checker = (
         offline if offline_only or online is None
         else FallbackChecker(online, offline, health=sync.tracker)

@@ -20,6 +20,7 @@ from kiosk.core.credentials import CredentialError, Presentation, read_presentat
 from kiosk.core.offline import OfflineUnavailable
 from kiosk.session.flow import Checker, SessionFlow, Timeouts
 from kiosk.station.config import KioskConfig
+from kiosk.station.device_key import device_receipts
 from kiosk.station.offline import OfflineParts, offline_parts, trust_store
 
 # The backend gets the configured checking time less this, so an offline answer can still be
@@ -108,6 +109,7 @@ def build_services(
         trust=trust,
         transport=transport,
         store=store,
+        receipts=device_receipts(config),
     )
     # The benefits on offer are the signed bundle's once the kiosk holds one; before its first
     # sync it offers the policy shipped with the software.

@@ -91,6 +91,7 @@ def test_the_answer_carries_nothing_but_the_decision(client: httpx.Client) -> No
         "policy_version",
         "decided_at",
         "valid_until",
+        "receipt",
     }
 
 
@@ -119,7 +120,7 @@ def test_a_token_of_the_other_kind_reveals_nothing(client: httpx.Client) -> None
     assert response.json()["outcome"] == "undetermined"
     unknown = next(s for s in SUBJECTS if not s.on_record and s.kind == "business")
     baseline = client.post("/v1/eligibility", json=check_body(unknown, business_benefit.id), headers=AUTH).json()
-    strip = ("decision_id", "decided_at", "valid_until")
+    strip = ("decision_id", "decided_at", "valid_until", "receipt")  # receipt: salted, per answer
     assert {k: v for k, v in response.json().items() if k not in strip} == {
         k: v for k, v in baseline.items() if k not in strip
     }

@@ -7,7 +7,7 @@ with its receipt key, a kiosk its offline ones with its device key.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import cbor2
 
@@ -32,7 +32,7 @@ def _moment(text: str) -> datetime:
 def issue_receipt(
     decision: Decision,
     *,
-    subject: SubjectRef | str | bytes,
+    subject: SubjectRef | str,
     device: str,
     signing_key: SigningKey,
     signer: Signer,
@@ -41,27 +41,55 @@ def issue_receipt(
 ) -> str:
     """``XKR:`` + base45(zlib(COSE_Sign1(CWT))) for `decision` about `subject`.
 
-    `subject` is a SubjectRef, ``scheme:value`` text, or the bytes binding.subject_reference
-    made of either; it is hashed with a fresh salt and never stored. `device` is the device
-    the decision was made for (online) or on (offline).
+    `subject` is a SubjectRef or ``scheme:value`` text; it is hashed with a fresh salt and
+    never stored. `device` is the device the decision was made for (online) or on (offline).
+    `signer` says whose key this is: ``"backend"`` for online decisions, ``"device"`` for
+    offline ones.
     """
+    return sign_receipt(
+        decision,
+        reference=subject_reference(subject),
+        device=device,
+        signing_key=signing_key,
+        signer=signer,
+        kid=kid,
+        salt=salt,
+    )
+
+
+def sign_receipt(
+    decision: Decision,
+    *,
+    reference: bytes,
+    device: str,
+    signing_key: SigningKey,
+    signer: Signer,
+    kid: bytes | None = None,
+    salt: bytes | None = None,
+    decided_at: datetime | None = None,
+    valid_for: timedelta | None = None,
+    receipt_id: str | None = None,
+) -> str:
+    """issue_receipt with the subject already as binding.subject_reference bytes (the service
+    keeps them with a kept answer), and, for a kept answer re-dated per request, its id and times."""
     if SIGNER_MODES[signer] is not decision.mode:
         raise ValueError(f"a {signer} key signs {SIGNER_MODES[signer].value} decisions only")
-    reference = subject if isinstance(subject, bytes) else subject_reference(subject)
     salt = salt if salt is not None else new_salt()
     if len(salt) != SALT_BYTES:
         raise ValueError(f"a receipt salt is {SALT_BYTES} bytes")
+    decided = decided_at if decided_at is not None else _moment(decision.decided_at)
+    until = decided + valid_for if valid_for is not None else _moment(decision.valid_until)
     criteria: list[list[object]] = [
         [result.id, STATUS_CODES[result.status], result.as_of] for result in decision.criteria
     ]
     claims = claims_map(
-        receipt_id=decision.decision_id,
+        receipt_id=receipt_id if receipt_id is not None else decision.decision_id,
         benefit=decision.benefit,
         outcome=decision.outcome,
         criteria=criteria,
         policy_version=decision.policy_version,
-        decided_at=_moment(decision.decided_at),
-        valid_until=_moment(decision.valid_until),
+        decided_at=decided,
+        valid_until=until,
         mode=decision.mode,
         device=device,
         signer=signer,
