@@ -106,9 +106,7 @@ def build_station(
     def receipt_trust() -> ReceiptTrust:
         # The signers the current bundle lists: the service's key and the fleet's device keys.
         bundle = sync.current
-        # getattr until the bundle carries receipt_keys (the receipts branch adds the field).
-        trust = getattr(bundle, "receipt_trust", None)
-        return trust if isinstance(trust, ReceiptTrust) else ReceiptTrust()
+        return bundle.receipt_trust if bundle is not None else ReceiptTrust()
 
     runtime = KioskRuntime(
         flow,

@@ -14,11 +14,9 @@ import pytest
 from kiosk.core.receipts import verify_receipt
 from kiosk.session.flow import FlowState
 from kiosk.session.printing import PrintResult
-from kiosk.session.receipt_check import ReceiptDesk
 from tests.privacy.canaries import CARD_NAME, FACT_NOTE, OUTCOMES, RIC, USCC
 from tests.privacy.harness import BUSINESS_BENEFIT, PERSON_BENEFIT, Kiosk, canary_card, canary_facts, mint, start_kiosk
 from tests.privacy.scene import PrivacyScene
-from tests.support.receipt_signing import SignsReceipts, signing_trust
 
 pytestmark = pytest.mark.slow
 
@@ -36,9 +34,11 @@ async def print_both(kiosk: Kiosk, locale: str = "zh-CN") -> None:
 async def test_printed_slips_and_checked_receipts_hold_no_identifier_name_or_fact(
     backend_url: str, scene: PrivacyScene, caplog: pytest.LogCaptureFixture
 ) -> None:
-    kiosk = await start_kiosk(backend_url, scene.data_dir, online_wrapper=SignsReceipts, printer=True)
-    desk = ReceiptDesk(signing_trust, kiosk.station.services.presentation_reader())
-    trust = signing_trust()
+    kiosk = await start_kiosk(backend_url, scene.data_dir, printer=True)
+    desk = kiosk.station.runtime.receipts
+    bundle = kiosk.station.sync.current
+    assert desk is not None and bundle is not None
+    trust = bundle.receipt_trust  # the service's receipt key, as the bundle publishes it
     receipts: list[str] = []
     checks: list[dict[str, object]] = []
     try:

@@ -8,7 +8,7 @@ on; the call-staff ticket prints too; staff check a receipt and whose it is.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,29 +16,26 @@ import pytest_asyncio
 
 from demo.world import DemoWorld
 from hardware.printer import QR_PRINT
-from kiosk.core.receipts import ReceiptTrust
 from kiosk.i18n import translate
 from kiosk.session.flow import FlowState
 from kiosk.session.readout import short_reference
-from kiosk.session.receipt_check import ReceiptDesk
 from kiosk.ui.driver import ScreenDriver
 from kiosk.ui.qr_texture import qr_modules
-from tests.support.receipt_signing import SignsReceipts, signing_trust
-from tests.ui.steps import open_present, present
+from tests.ui.steps import BUSINESS, open_present, present
 
 pytestmark = [pytest.mark.ui, pytest.mark.asyncio(loop_scope="session")]
 
 CUT = b"\x1d\x56\x42\x00"
 
 
-@pytest.fixture
-def receipts_signed(world: DemoWorld) -> Iterator[SignsReceipts]:
-    kept = world.network.online
-    world.network.online = signing = SignsReceipts(kept)
-    try:
-        yield signing
-    finally:
-        world.network.online = kept
+def business_subject(world: DemoWorld, outcome: str) -> str:
+    """The code the demo's button for `outcome` scans (demo/codes.py picks it the same way)."""
+    subject = next(
+        s
+        for s in world.subjects
+        if s.kind == "business" and s.on_record and s.scheme == "uscc" and s.expected.get(BUSINESS) == outcome
+    )
+    return str(subject.value)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -62,7 +59,7 @@ async def slip_out(read: Any) -> bytes:
 
 
 async def test_the_result_shows_the_receipt_qr_and_prints_the_slip(
-    ui: ScreenDriver, world: DemoWorld, receipts_signed: SignsReceipts, printer: Any
+    ui: ScreenDriver, world: DemoWorld, printer: Any
 ) -> None:
     await open_present(ui)
     await present(ui, world, "not_eligible")
@@ -129,9 +126,7 @@ async def test_the_call_staff_ticket_prints_where_a_printer_is_configured(
     ticket.dismiss(animation=False)
 
 
-async def test_staff_check_a_receipt_and_whose_it_is(
-    ui: ScreenDriver, world: DemoWorld, receipts_signed: SignsReceipts
-) -> None:
+async def test_staff_check_a_receipt_and_whose_it_is(ui: ScreenDriver, world: DemoWorld) -> None:
     await open_present(ui)
     await present(ui, world, "eligible")
     decision = ui.app.flow.view.decision
@@ -139,11 +134,7 @@ async def test_staff_check_a_receipt_and_whose_it_is(
     receipt = decision.receipt
     ui.tap_key("result.done")
     runtime = world.station.runtime
-    kept = runtime.receipts
-    bundle_trust = getattr(world.station.sync.current, "receipt_trust", None) or ReceiptTrust()
-    # Until the demo bundle lists the receipt signer, trust the key this test signs with.
-    trust = bundle_trust.merged(signing_trust().values())
-    runtime.receipts = ReceiptDesk(lambda: trust, world.station.services.presentation_reader())
+    assert runtime.receipts is not None
     try:
         ui.tap_key("idle.staff")
         for digit in world.staff_pin:
@@ -157,7 +148,7 @@ async def test_staff_check_a_receipt_and_whose_it_is(
         assert ui.shows(translate("receipt_check.ask_subject", "zh-CN"))
         assert any("核验服务" in text for text in ui.texts())
         assert ui.app.flow.view.state is FlowState.IDLE  # the scan did not start a session
-        right = receipts_signed.last_subject.value
+        right = business_subject(world, "eligible")
         other = "91350100M000100Y43" if right != "91350100M000100Y43" else "91110000600037341L"
         world.scanner.present(other.encode())
         await ui.wait_for(lambda: ui.shows(translate("receipt_check.not_matches", "zh-CN")))
@@ -170,4 +161,4 @@ async def test_staff_check_a_receipt_and_whose_it_is(
         assert ui.screen.name == "staff" and not runtime.receipts.holds_a_receipt
         ui.tap_key("staff.exit")
     finally:
-        runtime.receipts = kept
+        ui.app.close_staff()
