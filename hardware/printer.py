@@ -118,15 +118,22 @@ def _width(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
+# Closing punctuation never starts a line (the CJK line-breaking rule the screen follows too).
+_CLOSING = "，。、；：？！）》」』”’,.;:?!)"
+
+
 def wrap(text: str, columns: int) -> list[str]:
-    """Wrap by printed width (a CJK character takes two columns)."""
+    """Wrap by printed width (a CJK character takes two columns), no line starting with "）"."""
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         line, used = "", 0
         for char in paragraph:
             if used + _width(char) > columns:
+                carried = ""
+                if char in _CLOSING and len(line) > 1:
+                    line, carried = line[:-1], line[-1]  # the word before it goes down with it
                 lines.append(line.rstrip())
-                line, used = "", 0
+                line, used = carried, sum(_width(c) for c in carried)
                 if char == " ":
                     continue
             line += char

@@ -34,15 +34,9 @@ class PrintResult(StrEnum):
     FAILED = "failed"
 
 
-# The words for each result; the failures say what the driver's errors say.
-RESULT_KEYS = {
-    PrintResult.PRINTING: "print.printing",
-    PrintResult.PRINTED: "print.printed",
-    PrintResult.OUT_OF_PAPER: "hardware.errors.printer_out_of_paper",
-    PrintResult.OFFLINE: "hardware.errors.printer_offline",
-    PrintResult.UNPLUGGED: "hardware.errors.printer_unplugged",
-    PrintResult.FAILED: "hardware.errors.printer_error",
-}
+# The words for each result: one short line, so the result's summary keeps its first screen
+# (the driver's errors carry the longer advice for staff and `kiosk doctor`).
+RESULT_KEYS = {result: f"print.{result.value}" for result in PrintResult}
 
 
 class Printer(Protocol):

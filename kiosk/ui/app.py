@@ -146,6 +146,7 @@ class KioskApp(App):
         self.default_elder = self.site.elder_view
         self._speaking: asyncio.Future[bool] | None = None
         self._ticket: Any = None
+        self._print_notice: Any = None
         self._warning: Any = None
         self._last_resort = LastResort(self)
         super().__init__(**kwargs)
@@ -258,8 +259,14 @@ class KioskApp(App):
         self.slips.print_ticket(self.view, self.locale)
 
     def print_receipt(self) -> None:
+        """One slip per press; what the printer says is shown until the person closes it."""
         self.flow.touch()
-        self.slips.print_receipt(self.view, self.locale)
+        if not self.slips.print_receipt(self.view, self.locale):
+            return
+        if self._print_notice is None:
+            self._print_notice = Factory.PrintNotice()
+            self._print_notice.bind(on_dismiss=lambda *_: setattr(self, "_print_notice", None))
+        self._print_notice.open(animation=False)
 
     def _show(self, *, refresh: bool = True) -> None:
         name = self.staff_mode or STATE_SCREENS[self.view.state]
@@ -344,8 +351,9 @@ class KioskApp(App):
     def session_ended(self) -> None:
         """Nothing of this person reaches the next: speech, view, scroll, built lists."""
         self.stop_speaking()
-        if self._ticket is not None:
-            self._ticket.dismiss(animation=False)
+        for modal in (self._ticket, self._print_notice):
+            if modal is not None:
+                modal.dismiss(animation=False)
         if self.elder != self.default_elder:
             self.set_elder(self.default_elder)
         if self.root is not None:

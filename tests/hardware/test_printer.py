@@ -116,6 +116,8 @@ def test_the_help_ticket_names_the_counter_and_shows_the_reference_large() -> No
 def test_wrapping_counts_chinese_characters_as_two_columns() -> None:
     assert wrap("信" * 20, 32) == ["信" * 16, "信" * 4]
     assert wrap("abc def", 4) == ["abc", "def"]
+    # A closing bracket never starts a line: the character before it goes down with it.
+    assert wrap("√ 近12个月的行政处罚（一般及以上）", 32) == ["√ 近12个月的行政处罚（一般及以", "上）"]
 
 
 @settings(max_examples=60, deadline=None)

@@ -49,6 +49,11 @@ async def printer(world: DemoWorld) -> AsyncIterator[Any]:
         sim.replug()
 
 
+def notice_says(ui: ScreenDriver) -> str:
+    notice = ui.app._print_notice
+    return str(notice.ids.words.text) if notice is not None else ""
+
+
 async def slip_out(read: Any) -> bytes:
     for _ in range(300):
         data: bytes = read()
@@ -73,7 +78,7 @@ async def test_the_result_shows_the_receipt_qr_and_prints_the_slip(
     assert screen.qr_side > 0 and screen.qr_side % modules == 0
     assert ui.shows(short_reference(decision.decision_id))
     ui.tap_key("result.print")
-    await ui.wait_for(lambda: ui.shows(translate("print.printed", "zh-CN")))
+    await ui.wait_for(lambda: notice_says(ui) == translate("print.printed", "zh-CN"))
     data = await slip_out(printer)
     text = data.decode("gb18030", "replace").replace("\n", "")  # lines wrap at 32 columns
     benefit = ui.app.flow.view.benefit
@@ -83,6 +88,8 @@ async def test_the_result_shows_the_receipt_qr_and_prints_the_slip(
         assert criterion.title in text
     assert decision.receipt.encode() in data and QR_PRINT in data
     assert ui.app.flow.view.state is FlowState.RESULT
+    ui.tap(ui.app._print_notice.ids.close)
+    assert ui.app._print_notice is None and ui.screen.name == "result"
 
 
 @pytest.mark.parametrize("trouble", ["paper_out", "unplug"])
@@ -94,19 +101,21 @@ async def test_out_of_paper_or_unplugged_is_said_and_the_session_goes_on(
     getattr(world.printer, trouble)()
     ui.tap_key("result.print")
     words = translate(
-        "hardware.errors.printer_out_of_paper" if trouble == "paper_out" else "hardware.errors.printer_unplugged",
+        "print.out_of_paper" if trouble == "paper_out" else "print.unplugged",
         "zh-CN",
     )
-    await ui.wait_for(lambda: ui.shows(words))
+    await ui.wait_for(lambda: notice_says(ui) == words)
     assert ui.app.flow.view.state is FlowState.RESULT and ui.screen.name == "result"
     assert not ui.by_id("print").disabled  # the person may press again; nothing retries alone
     await asyncio.sleep(0.3)
     assert printer() == b""
+    ui.tap(ui.app._print_notice.ids.close)
     ui.tap_key("result.done")
     assert ui.screen.name == "idle"
     await open_present(ui)
     await present(ui, world, "eligible")
-    assert not ui.shows(words)  # the next person is not told about the last one's printer
+    # The next person is not told about the last one's printer.
+    assert ui.app._print_notice is None and ui.app.slips.key == ""
 
 
 async def test_the_call_staff_ticket_prints_where_a_printer_is_configured(
