@@ -33,8 +33,13 @@ class CriterionResultCard(Card):
     meta = StringProperty("")
 
 
-# On-screen QR: big enough for a phone held at arm's length, small enough to sit beside text.
-QR_TARGET_DP = 200
+# On-screen QR: at least 3 px a module for a ~600-character receipt on the 7" screen (a phone
+# reads ~0.5 mm modules from a hand's length), larger where the screen has room.
+QR_MIN_DP, QR_MAX_DP = 240, 360
+
+
+def qr_target(width: float) -> float:
+    return float(max(dp(QR_MIN_DP), min(dp(QR_MAX_DP), width * 0.3)))
 
 
 class ResultScreen(KioskScreen):
@@ -48,7 +53,7 @@ class ResultScreen(KioskScreen):
 
     def stack_receipt(self, size: Sequence[float], font_scale: float) -> bool:
         """QR above the reference where the text beside it would be too narrow to read."""
-        return bool(size[0] < dp(QR_TARGET_DP) + self.kiosk.column_width(font_scale) * 0.6)
+        return bool(size[0] < qr_target(size[0]) + self.kiosk.column_width(font_scale) * 0.6)
 
     def _show_receipt(self, receipt: str | None, locale: str) -> None:
         self.ids.qr_caption.text = self.kiosk.tr("result.qr_caption", locale) if receipt else ""
@@ -57,7 +62,7 @@ class ResultScreen(KioskScreen):
             return
         texture = qr_texture(receipt)
         self.ids.qr.texture = texture
-        self.qr_side = whole_module_side(texture.width, dp(QR_TARGET_DP))
+        self.qr_side = whole_module_side(texture.width, qr_target(self.kiosk.window_size[0]))
 
     def forget_qr(self) -> None:
         self.qr_side = 0
