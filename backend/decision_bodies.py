@@ -29,6 +29,7 @@ from kiosk.core.decision import Decision, new_decision_id
 
 if TYPE_CHECKING:
     from backend.receipts import ReceiptIssuer
+    from kiosk.core.receipts.template import ReceiptTemplate
 
 DEFAULT_MAX_ENTRIES = 4096
 
@@ -65,33 +66,35 @@ class _Clock:
 
 
 class _Template:
-    __slots__ = ("decision", "middle", "reference", "valid_for")
+    __slots__ = ("middle", "receipt", "reference", "valid_for")
 
-    def __init__(self, decision: Decision, valid_for: timedelta, reference: bytes) -> None:
+    def __init__(
+        self, decision: Decision, valid_for: timedelta, reference: bytes, receipts: ReceiptIssuer | None
+    ) -> None:
         document = decision.to_json()
         # to_json's order: decision_id, benefit, outcome, criteria, policy_version, decided_at,
         # valid_until, receipt. Keep the four after the id as serialised bytes.
         middle = {key: document[key] for key in ("benefit", "outcome", "criteria", "policy_version")}
         self.middle = encode(middle)[1:-1]
         self.valid_for = valid_for
-        # What a receipt of this answer is made from: the decision (its id and times are
-        # replaced per answer) and the subject reference its binding hashes.
-        self.decision = decision
+        # What each receipt of this answer is made from: the decision's fixed part, encoded
+        # once (its id and times are the answer's), and the subject reference its binding hashes.
+        self.receipt: ReceiptTemplate | None = receipts.template(decision) if receipts is not None else None
         self.reference = reference
 
     def render(
         self, decision_id: str, moment: datetime, clock: _Clock, receipts: ReceiptIssuer | None, device: str
     ) -> bytes:
         decided_at, valid_until = clock.texts_for(moment, self.valid_for)
-        if receipts is None:
-            receipt = b"null"
-        else:
+        receipt = b"null"
+        if receipts is not None and self.receipt is not None:
             # A fresh salt and signature for every answer: a receipt is one decision's.
-            text = receipts.sign(
-                self.decision, self.reference, device, decided_at=moment, valid_for=self.valid_for,
-                receipt_id=decision_id,
+            text = receipts.render(
+                self.receipt, receipt_id=decision_id, decided_at=moment, valid_until=moment + self.valid_for,
+                device=device, reference=self.reference,
             )
-            receipt = b'"' + text.encode("ascii") + b'"'
+            if text is not None:
+                receipt = b'"' + text.encode("ascii") + b'"'
         return b"".join(
             (
                 b'{"decision_id":"', decision_id.encode("ascii"), b'",',
@@ -129,7 +132,7 @@ class DecisionBodies:
     ) -> bytes:
         """Keep `decision` (decided at `moment`) for `key` and return its body; `reference` is
         the subject reference its receipts bind to (binding.subject_reference)."""
-        template = _Template(decision, valid_for, reference)
+        template = _Template(decision, valid_for, reference, self.receipts)
         self._templates[key] = template
         if len(self._templates) > self.max_entries:
             self._templates.popitem(last=False)

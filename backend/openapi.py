@@ -18,6 +18,7 @@ from backend.eligibility import (
 )
 from backend.problems import ALL_KINDS, PROBLEM_MEDIA_TYPE
 from backend.settings import MAX_BODY_BYTES
+from kiosk.core.credentials.settings import RECEIPT_PREFIX
 from kiosk.core.decision import MAX_RECEIPT_CHARS
 
 EXAMPLE_REQUEST = {
@@ -129,7 +130,7 @@ def _schemas() -> dict[str, Any]:
                 "valid_until": {"type": "string", "format": "date-time"},
                 "receipt": {
                     "type": ["string", "null"],
-                    "pattern": "^XKR:[0-9A-Z $%*+./:-]+$",
+                    "pattern": f"^{RECEIPT_PREFIX}:[0-9A-Z $%*+./:-]+$",
                     "maxLength": MAX_RECEIPT_CHARS,
                     "description": "The signed decision receipt the applicant takes away: XKR: + "
                     "base45(zlib(COSE_Sign1(CWT))), signed with the service's receipt key (its "

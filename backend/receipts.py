@@ -9,51 +9,79 @@ them, each naming its device). Both public halves go into the bundle's ``receipt
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from backend.keys import KINDS, KeyFileError, PrivateKey, load_private_key, load_public_key, read_key_file
 from backend.settings import BackendConfigError, Settings
 from kiosk.core.credentials.trust import TrustKeyError, key_id_of_public_key
 from kiosk.core.decision import Decision
 from kiosk.core.key_files import declared_value
-from kiosk.core.receipts import ReceiptSigner, ReceiptTrust, signer_for
-from kiosk.core.receipts.issue import RECEIPT_PREFIX, sign_receipt
+from kiosk.core.receipts import RECEIPT_PREFIX, ReceiptSigner, ReceiptTrust, signer_for
+from kiosk.core.receipts.template import ReceiptTemplate
 from kiosk.core.receipts.trust import DEVICE_HEADER
+
+LOG = logging.getLogger("backend.receipts")
 
 __all__ = ["RECEIPT_PREFIX", "ReceiptIssuer", "load_receipt_issuer", "receipt_signers"]
 
 
 @dataclass(frozen=True, slots=True)
 class ReceiptIssuer:
-    """Signs the receipts of one service's online answers."""
+    """Signs the receipts of one service's online answers.
+
+    A receipt that cannot be made (an as-of date in a record that is not YYYY-MM-DD) is None:
+    the answer then goes out with ``"receipt": null`` rather than not at all.
+    """
 
     key: PrivateKey
     kid: bytes
 
-    def sign(
+    def template(self, decision: Decision) -> ReceiptTemplate | None:
+        """What every receipt of `decision` shares, encoded once (a kept answer keeps it)."""
+        try:
+            return ReceiptTemplate(decision, signing_key=self.key, signer="backend", kid=self.kid)
+        except ValueError as error:
+            LOG.error("answers sent without a receipt: %s", error)
+            return None
+
+    def render(
         self,
-        decision: Decision,
-        reference: bytes,
-        device: str,
+        template: ReceiptTemplate,
         *,
-        decided_at: datetime | None = None,
-        valid_for: timedelta | None = None,
-        receipt_id: str | None = None,
-    ) -> str:
-        """The receipt for `decision` about the subject `reference` (binding.subject_reference),
-        asked for by `device`. `decided_at`/`valid_for` override the decision's own times (a
-        kept answer is re-dated for every request)."""
-        return sign_receipt(
-            decision,
-            reference=reference,
+        receipt_id: str,
+        decided_at: datetime,
+        valid_until: datetime,
+        device: str,
+        reference: bytes,
+    ) -> str | None:
+        """One answer's receipt: its id and times, the asking device, the subject `reference`
+        (binding.subject_reference) hashed with a fresh salt."""
+        try:
+            return template.render(
+                receipt_id=receipt_id,
+                decided_at=decided_at,
+                valid_until=valid_until,
+                device=device,
+                reference=reference,
+            )
+        except ValueError as error:
+            LOG.error("answer sent without a receipt: %s", error)
+            return None
+
+    def sign(self, decision: Decision, reference: bytes, device: str) -> str | None:
+        """The receipt of a decision answered once."""
+        template = self.template(decision)
+        if template is None:
+            return None
+        return self.render(
+            template,
+            receipt_id=decision.decision_id,
+            decided_at=datetime.fromisoformat(decision.decided_at),
+            valid_until=datetime.fromisoformat(decision.valid_until),
             device=device,
-            signing_key=self.key,
-            signer="backend",
-            kid=self.kid,
-            decided_at=decided_at,
-            valid_for=valid_for,
-            receipt_id=receipt_id,
+            reference=reference,
         )
 
 

@@ -124,6 +124,15 @@ lay_out_stage() {
 	rm -f "$files/kiosk.toml.in"
 	install -m 0600 "${CFG[DEVICE_TOKEN_FILE]}" "$files/device-token"
 	cp "${CFG[AUTHORITY_KEY_FILE]}" "$files/authority-key.pem"
+	if [[ -n "${CFG[DEVICE_KEY_FILE]:-}" ]]; then
+		install -m 0600 "${CFG[DEVICE_KEY_FILE]}" "$files/device-key.pem"
+		if [[ -z "${CFG[KIOSK_TOML]:-}" ]]; then
+			printf 'device_key = "/etc/xinyi-kiosk/device-key.pem"   # signs offline receipts\n' >> "$files/kiosk.toml"
+		fi
+		# What the service's device registry needs, so every bundle lets counters verify
+		# this kiosk's offline receipts.
+		cp "$DEVICE_PUBLIC_KEY_FILE" "$out_dir/${CFG[DEVICE_ID]}-device-public.pem"
+	fi
 	printf 'backend_host=%q\nbackend_port=%q\n' "$BACKEND_HOST" "$BACKEND_PORT" > "$files/firewall.env"
 	if [[ -n "${CFG[WIFI_FILE]:-}" ]]; then
 		(umask 077 && fill_template "$files/wifi.nmconnection.in" WIFI_SSID "$(wifi_ssid_bytes)" \

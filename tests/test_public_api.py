@@ -10,6 +10,7 @@ import pytest
 import hardware
 import kiosk.core
 import kiosk.core.credentials
+import kiosk.core.receipts
 
 CORE = [
     "Benefit", "BundleError", "Catalog", "CatalogError", "Criterion", "CriterionResult", "DEFAULT_LOCALE",
@@ -24,6 +25,11 @@ CREDENTIALS = [
     "TrustKeyError", "TrustStore", "key_id_of_certificate", "key_id_of_public_key", "mask",
     "read_presentation", "revocation_hash", "ric", "token", "uscc",
 ]
+RECEIPTS = [
+    "KIND_ROLES", "RECEIPT_CLAIM", "RECEIPT_LIMITS", "RECEIPT_PREFIX", "RECEIPT_STEPS", "RECEIPT_STEP_TEXTS",
+    "SIGNER_MODES", "ReceiptCheck", "ReceiptClaims", "ReceiptSigner", "ReceiptStep", "ReceiptTrust", "Signer",
+    "SubjectReferenceError", "issue_receipt", "signer_for", "subject_reference", "verify_receipt",
+]
 HARDWARE = [
     "CardEvent", "DecisionSlip", "Device", "HelpSlip", "DeviceError", "DeviceEvent", "DeviceStatus", "IdCardReader",
     "ScanEvent", "SerialScanner", "SlipCriterion", "SlipPrinter", "StatusEvent",
@@ -32,8 +38,8 @@ HARDWARE = [
 
 @pytest.mark.parametrize(
     ("module", "names"),
-    [(kiosk.core, CORE), (kiosk.core.credentials, CREDENTIALS), (hardware, HARDWARE)],
-    ids=["kiosk.core", "kiosk.core.credentials", "hardware"],
+    [(kiosk.core, CORE), (kiosk.core.credentials, CREDENTIALS), (kiosk.core.receipts, RECEIPTS), (hardware, HARDWARE)],
+    ids=["kiosk.core", "kiosk.core.credentials", "kiosk.core.receipts", "hardware"],
 )
 def test_public_names_are_pinned_and_all_resolve(module: object, names: list[str]) -> None:
     assert sorted(module.__all__) == sorted(names)  # type: ignore[attr-defined]

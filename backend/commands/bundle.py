@@ -2,12 +2,14 @@
 
     kiosk-backend bundle sign --policy kiosk/common/policy \\
         --key demo/keys/authority-ed25519-DEMO-private.pem --out bundle.json \\
-        [--trust ISSUER.pem ...] [--revoked FILE] [--valid-days N] [--version N]
+        [--trust ISSUER.pem ...] [--receipt-signer PEM ...] [--revoked FILE] [--valid-days N] [--version N]
     kiosk-backend bundle verify bundle.json --authority AUTHORITY-public.pem
 
 Without --trust the bundle trusts no credential issuer (the DEMO issuer keys are never added
 unless named); without --version the version is the Unix time of signing (always higher than an
-earlier signing); --next-key announces the authority's next public key (key rollover). Before
+earlier signing); --next-key announces the authority's next public key (key rollover);
+--receipt-signer publishes a receipt signer (the service's receipt key, or a device key naming its
+device; kiosk/core/receipts/trust.py) in the bundle's receipt_keys. Before
 signing, the policy must pass `kiosk-backend policy test` (worked examples, example coverage,
 declared facts, version ranges, both languages). Exit codes: 0 done / valid, 1 a policy check
 fails (nothing signed), 2 usage, 3 the input is unusable or the bundle is refused (the reason
@@ -34,6 +36,7 @@ from kiosk.common.policy_checks import check_policy
 from kiosk.core.bundle import MAX_BUNDLE_BYTES, BundleError, iso_utc, load_authority_keys, verify_bundle
 from kiosk.core.credentials import TrustKeyError, TrustStore
 from kiosk.core.errors import KioskError
+from kiosk.core.receipts import ReceiptTrust
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,6 +53,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sign.add_argument("--trust", action="append", type=Path, metavar="PEM", default=[],
                       help="issuer public key or certificate to include (repeatable; "
                            "default: none)")
+    sign.add_argument("--receipt-signer", action="append", type=Path, metavar="PEM", default=[],
+                      help="receipt or device public key whose receipts kiosks verify (repeatable)")
     sign.add_argument("--next-key", type=Path, metavar="PEM",
                       help="the authority's next public key, announced for rollover")
     sign.add_argument("--revoked", type=Path, metavar="FILE",
@@ -93,9 +98,12 @@ def run_sign(args: argparse.Namespace) -> int:
             next_key = next(iter(load_authority_keys([_read_key(args.next_key)]).values()))
         trust = read_trust_files(args.trust) if args.trust else TrustStore()
         revoked = read_revocations(args.revoked) if args.revoked else []
+        signers = ReceiptTrust()
+        for path in args.receipt_signer:
+            signers = signers.merged(ReceiptTrust.from_pem(_read_key(path), str(path)).values())
         signed = build_signed_bundle(
             args.policy, authority, trust=trust, revoked=revoked, version=args.version,
-            valid_for=timedelta(days=args.valid_days), next_authority=next_key,
+            valid_for=timedelta(days=args.valid_days), next_authority=next_key, receipt_keys=signers,
         )
     except KioskError as error:
         print(f"kiosk-backend bundle sign: {error.detail}", file=sys.stderr)
@@ -109,7 +117,7 @@ def run_sign(args: argparse.Namespace) -> int:
         print(f"kiosk-backend bundle sign: cannot write {args.out}: {error.strerror}", file=sys.stderr)
         return EXIT_INVALID_INPUT
     print(
-        f"signed {args.out}: {len(signed.body)} bytes, {len(trust)} trust key(s), "
+        f"signed {args.out}: {len(signed.body)} bytes, {len(trust)} trust key(s), {len(signers)} receipt signer(s), "
         f"{len(set(revoked))} revocation(s), expires {iso_utc(signed.issued_at + signed.valid_for)}, "
         f"ETag {signed.etag}"
     )
@@ -150,5 +158,9 @@ def run_verify(args: argparse.Namespace) -> int:
         f"{len(bundle.catalog.benefits)} benefit(s), {len(bundle.trust_keys)} trust key(s), "
         f"{len(bundle.revoked)} revocation(s)"
         + (f"; announces next authority key {bundle.next_authority_kid}" if bundle.next_authority else "")
+        + "".join(
+            f"; receipt signer {entry.signer}{' ' + entry.device if entry.device else ''} {kid.hex()}"
+            for kid, entry in sorted(bundle.receipt_trust.items())
+        )
     )
     return EXIT_OK if state == "valid" else EXIT_INVALID_INPUT

@@ -4,12 +4,14 @@
 # Messages name the key and the line, never a secret's content.
 
 # Keys the operator may set; anything else is a typo worth reporting.
-OPERATOR_KEYS=(BACKEND_URL DEVICE_ID DEVICE_TOKEN_FILE AUTHORITY_KEY_FILE WIFI_FILE WIFI_COUNTRY
-	SSH_PUBKEY_FILE TIMEZONE LOCALE KEYBOARD_KEYMAP KIOSK_TOML DATA_PARTITION_MB RELEASE)
+OPERATOR_KEYS=(BACKEND_URL DEVICE_ID DEVICE_TOKEN_FILE AUTHORITY_KEY_FILE DEVICE_KEY_FILE WIFI_FILE
+	WIFI_COUNTRY SSH_PUBKEY_FILE TIMEZONE LOCALE KEYBOARD_KEYMAP KIOSK_TOML DATA_PARTITION_MB RELEASE)
 
 declare -A CFG=()
 CONFIG_ERRORS=()
 BACKEND_HOST=""
+# shellcheck disable=SC2034  # set by check_device_key, read by build.sh
+DEVICE_PUBLIC_KEY_FILE=""
 BACKEND_PORT=""
 WIFI_SSID=""
 WIFI_PSK=""
@@ -150,6 +152,36 @@ check_authority_key() {
 	fi
 }
 
+# DEVICE_KEY_FILE: the device key `kiosk keys new --device DEVICE_ID --out FILE` wrote (it signs
+# the receipts of offline decisions). Its public half, which that command writes beside it as
+# NAME-public.pem, is what the service's device registry (device_keys) needs; the build copies it
+# to the output folder. Both name the device, and it must be this one.
+check_device_key() {
+	local path public id="${CFG[DEVICE_ID]:-}"
+	[[ -z "${CFG[DEVICE_KEY_FILE]:-}" ]] && return
+	path=$(resolve_config_path "${CFG[DEVICE_KEY_FILE]}" "$CONFIG_DIR")
+	CFG[DEVICE_KEY_FILE]="$path"
+	require_readable_file DEVICE_KEY_FILE "$path" || return
+	if ! grep -q -- '-----BEGIN PRIVATE KEY-----' "$path" || ! grep -qx 'Xinyi-Key-Kind: device' "$path"; then
+		config_error "DEVICE_KEY_FILE must be a device key made with: kiosk keys new --device $id --out FILE ($path)"
+		return
+	fi
+	if ! grep -qx "Xinyi-Device: $id" "$path"; then
+		config_error "DEVICE_KEY_FILE names another device than DEVICE_ID=$id; make this kiosk its own key ($path)"
+		return
+	fi
+	public="${path%.pem}-public.pem"
+	if [[ ! -f "$public" || ! -r "$public" ]]; then
+		config_error "DEVICE_KEY_FILE: its public half $public is missing (kiosk keys new writes both)"
+	elif grep -q 'PRIVATE KEY' "$public" || ! grep -q -- '-----BEGIN PUBLIC KEY-----' "$public" ||
+		! grep -qx "Xinyi-Device: $id" "$public"; then
+		config_error "DEVICE_KEY_FILE: $public is not this device's public key"
+	else
+		# shellcheck disable=SC2034  # read by build.sh
+		DEVICE_PUBLIC_KEY_FILE="$public"
+	fi
+}
+
 # WIFI_FILE: two lines, ssid=NAME and psk=PASSPHRASE (kept apart from the main config because
 # the passphrase is a secret).
 check_wifi() {
@@ -243,6 +275,7 @@ load_operator_config() {
 	check_device_id
 	check_device_token
 	check_authority_key
+	check_device_key
 	check_wifi
 	check_ssh_key
 	check_optional_settings

@@ -22,6 +22,7 @@ from typing import Any
 
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, usage
+from kiosk.core.benefits import Catalog
 from kiosk.core.catalog import message
 from kiosk.core.credentials.trust import TrustKeyError
 from kiosk.core.errors import KioskError
@@ -65,8 +66,9 @@ def _fail(text: str) -> int:
     return EXIT_USAGE
 
 
-def _trust(args: argparse.Namespace) -> tuple[ReceiptTrust, str | None]:
-    """The signers to trust, and why the bundle's could not be used (None when they were)."""
+def _trust(args: argparse.Namespace) -> tuple[ReceiptTrust, Catalog | None, str | None]:
+    """The signers to trust, the bundle's catalog (for titles), and why the bundle could not
+    be used (None when it was)."""
     trust = ReceiptTrust()
     for path in args.trust:
         try:
@@ -84,8 +86,8 @@ def _trust(args: argparse.Namespace) -> tuple[ReceiptTrust, str | None]:
     except KioskError as error:
         if args.config is not None and not args.trust:
             raise
-        return trust, error.detail
-    return trust.merged(bundle.receipt_trust.values()), None
+        return trust, None, error.detail
+    return trust.merged(bundle.receipt_trust.values()), bundle.catalog, None
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -102,7 +104,7 @@ def run_verify(args: argparse.Namespace) -> int:
         if at.tzinfo is None:
             return _fail("--at needs a zone (Z or +08:00): a receipt's times are absolute")
     try:
-        trust, bundle_problem = _trust(args)
+        trust, catalog, bundle_problem = _trust(args)
     except KioskError as error:
         return _fail(error.detail)
     if not trust:
@@ -117,13 +119,17 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(check.to_json(), ensure_ascii=False, indent=2))
     else:
-        print(describe(check, locale))
+        print(describe(check, locale, catalog))
     return EXIT_OK if check.ok else EXIT_INVALID_INPUT
 
 
-def describe(check: ReceiptCheck, locale: Locale) -> str:
-    """What a person at the counter reads: the verdict, and what the receipt says."""
+def describe(check: ReceiptCheck, locale: Locale, catalog: Catalog | None = None) -> str:
+    """What a person at the counter reads: the verdict, and what the receipt says, with the
+    benefit's and criteria's titles from the bundle's catalog when it has them (a receipt
+    carries ids only)."""
     lines = []
+    benefit = catalog.get(check.benefit) if catalog is not None and check.benefit is not None else None
+    titles = {c.id: c.title.get(locale) for c in benefit.criteria} if benefit is not None else {}
     if check.valid and check.outcome is not None and check.mode is not None:
         signer = (
             message("commands.receipt.signer_backend")
@@ -135,15 +141,17 @@ def describe(check: ReceiptCheck, locale: Locale) -> str:
             message(
                 "commands.receipt.valid",
                 outcome=message(f"outcome.{check.outcome.value}").get(locale),
-                benefit=check.benefit,
+                benefit=benefit.title.get(locale) if benefit is not None else check.benefit,
                 decided_at=check.decided_at,
                 mode=mode.get(locale),
                 valid_until=check.valid_until,
                 signer=signer.get(locale),
             ).get(locale)
         )
+        colon = "：" if locale == "zh-CN" else ": "  # a Chinese line takes the full-width colon
         lines.extend(
-            f"  {criterion}: {message(f'status.{status.value}').get(locale)}" for criterion, status in check.criteria
+            f"  {titles.get(criterion, criterion)}{colon}{message(f'status.{status.value}').get(locale)}"
+            for criterion, status in check.criteria
         )
         lines.append(f"  {check.receipt_id} · {check.policy_version} · {check.key_id}")
         if check.subject_matches:

@@ -13,6 +13,7 @@ hardware drivers, say) does not load the credential verifier or the rule compile
 * the signed policy bundle: :class:`PolicyBundle`, :func:`verify_bundle`, :func:`sign_bundle`,
   :class:`BundleError`; offline decisions: :func:`decide_offline`, :class:`OfflineUnavailable`;
 * what a person presents: :mod:`kiosk.core.credentials` (its own face);
+* what a person takes away, the signed decision receipt: :mod:`kiosk.core.receipts` (its own face);
 * words for people: :class:`LocalText`, :data:`Locale`, :func:`message`; :class:`KioskError`.
 """
 

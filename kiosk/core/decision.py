@@ -15,6 +15,7 @@ from typing import Any
 
 from kiosk.core.benefits import Benefit, Criterion
 from kiosk.core.catalog import message
+from kiosk.core.credentials.settings import RECEIPT_PREFIX
 from kiosk.core.errors import KioskError
 from kiosk.core.policy_dates import local_day
 from kiosk.core.rules import RuleError, is_truthy
@@ -475,7 +476,8 @@ def decision_from_json(body: object, *, mode: Mode = Mode.ONLINE) -> Decision:
         )
     receipt = body.get("receipt")
     if receipt is not None and (
-        not isinstance(receipt, str) or not receipt.startswith("XKR:") or len(receipt) > MAX_RECEIPT_CHARS
+        not isinstance(receipt, str) or not receipt.startswith(RECEIPT_PREFIX + ":")
+        or len(receipt) > MAX_RECEIPT_CHARS
     ):
         raise DecisionFormatError("decision receipt is not an XKR: text of sane length")
     for key in ("decision_id", "benefit", "policy_version", "decided_at", "valid_until"):

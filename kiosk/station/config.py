@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.catalog import message
+from kiosk.core.credentials.settings import RECEIPT_PREFIX
 from kiosk.core.errors import KioskError
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText, parse_locale
 from kiosk.session.flow import Timeouts
@@ -155,6 +156,8 @@ def _parse(document: dict[str, Any], origin: str, base: Path) -> KioskConfig:
     for key in ("backend_url", "device_id", "credential_prefix", "staff_pin_hash"):
         if key in document:
             changes[key] = _non_empty(document[key], origin, key)
+    if changes.get("credential_prefix") == RECEIPT_PREFIX:
+        raise ConfigError(origin, "credential_prefix", f"{RECEIPT_PREFIX} is the decision receipts' prefix")
     if "backend_url" in changes:
         changes["backend_url"] = check_backend_url(changes["backend_url"], origin, "backend_url")
     if "token_file" in document:

@@ -71,7 +71,9 @@ def test_every_outcome_in_json(demo: tuple[str, list[DemoSubject]], benefit: str
         "decided_at",
         "valid_until",
         "mode",
+        "receipt",
     }
+    assert decision["receipt"].startswith("XKR:"), "kiosk check --json prints the service's receipt"
     for criterion in decision["criteria"]:
         assert criterion["reason"]
         if criterion["status"] != "passed":

@@ -88,14 +88,18 @@ def test_an_operator_deploys_for_real(operator: tuple[Path, Path, dict[str, str]
     def kiosk(*argv: str) -> subprocess.CompletedProcess[str]:
         return run([str(bin_dir / "kiosk"), *argv], work, env)
 
-    # 1. Keys.
-    for kind in ("authority", "issuer"):
+    # 1. Keys: the service's, and the kiosk's own device key (its public half in the registry).
+    for kind in ("authority", "issuer", "receipt"):
         made = backend("keys", "new", "--kind", kind, "--out", f"site/{kind}")
         assert made.returncode == 0 and len(made.stdout.strip()) == 16, made.stderr
+    device_key = kiosk("keys", "new", "--device", "kiosk-0001", "--out", "kiosk/device-key.pem")
+    assert device_key.returncode == 0, device_key.stderr
+    shutil.copy2(kiosk_dir / "device-key-public.pem", site / "kiosk-0001-device-public.pem")
     port = free_port()
     (site / "backend.toml").write_text(
         'db = "records.sqlite3"\ndevice_tokens = "devices.json"\n'
         'authority_key = "authority-private.pem"\nissuer_key = "issuer-private.pem"\n'
+        'receipt_key = "receipt-private.pem"\ndevice_keys = ["kiosk-0001-device-public.pem"]\n'
         f'issuer_trust = ["issuer-public.pem"]\nport = {port}\n', encoding="utf-8")
     config = "site/backend.toml"
     # 2. Records from two authorities.
@@ -109,7 +113,8 @@ def test_an_operator_deploys_for_real(operator: tuple[Path, Path, dict[str, str]
     shutil.copy2(site / "authority-public.pem", kiosk_dir / "authority-public.pem")
     (kiosk_dir / "kiosk.toml").write_text(
         f'backend_url = "http://127.0.0.1:{port}"\ndevice_id = "kiosk-0001"\ntoken_file = "device-token"\n'
-        'data_dir = "data"\nlocale = "en"\nauthority_keys = ["authority-public.pem"]\n', encoding="utf-8")
+        'data_dir = "data"\nlocale = "en"\nauthority_keys = ["authority-public.pem"]\n'
+        'device_key = "device-key.pem"\n', encoding="utf-8")
     # 4. Serve.
     server = subprocess.Popen([str(bin_dir / "kiosk-backend"), "serve", "--config", config], cwd=work, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -144,6 +149,14 @@ def test_an_operator_deploys_for_real(operator: tuple[Path, Path, dict[str, str]
         assert minted.returncode == 0, minted.stderr
         offline = check("fewer-inspections", (work / "credential.txt").read_text().strip(), "--offline")
         assert (offline["mode"], offline["outcome"]) == ("offline", "not_eligible")
+        # Both receipts verify against the synced bundle, and are the business's, not the person's.
+        for decided, signer in ((business, "backend"), (offline, "device")):
+            verified = kiosk("receipt", "verify", str(decided["receipt"]), *kiosk_config,
+                             "--subject", f"uscc:{BUSINESS}", "--json")
+            assert verified.returncode == 0, verified.stdout + verified.stderr
+            assert json.loads(verified.stdout)["signed_by"] == signer
+            other = kiosk("receipt", "verify", str(decided["receipt"]), *kiosk_config, "--subject", f"ric:{PERSON}")
+            assert other.returncode == 3, other.stdout
         # 8. A repair reaches the very next online check.
         repaired = backend("records", "import", "--config", config, "--source", "credit-china",
                            "--as-of", "2026-12-01", "credit-china-repair.csv")

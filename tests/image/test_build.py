@@ -413,3 +413,50 @@ def test_out_folder_with_spaces_is_refused(tmp_path: Path) -> None:
     result = run_build(config, tmp_path / "with space", wheel_dir=kiosk_wheel_dir())
     assert result.returncode == EXIT_USAGE
     assert "must not contain spaces" in result.stderr
+
+
+def _device_key(folder: Path, device: str) -> None:
+    from backend.keys import KINDS, generate, write_key_files
+
+    write_key_files(
+        folder / "device.pem",
+        folder / "device-public.pem",
+        KINDS["device"],
+        generate(KINDS["device"], "ed25519"),
+        device=device,
+    )
+
+
+def test_a_device_key_signs_offline_receipts_and_its_public_half_comes_out(tmp_path: Path) -> None:
+    _device_key(tmp_path, "kiosk-0042")
+    config = write_operator_files(tmp_path, DEVICE_KEY_FILE="device.pem")
+    out = tmp_path / "out"
+    result = run_build(config, out, wheel_dir=kiosk_wheel_dir())
+    assert result.returncode == EXIT_OK, result.stderr
+    laid = stage_file(out, "03-kiosk-config/files/device-key.pem")
+    assert laid.read_bytes() == (tmp_path / "device.pem").read_bytes()
+    assert stat.S_IMODE(laid.stat().st_mode) == 0o600
+    kiosk_toml = stage_file(out, "03-kiosk-config/files/kiosk.toml")
+    assert load_config(kiosk_toml).device_key == Path("/etc/xinyi-kiosk/device-key.pem")
+    # The registry's copy: the public half only, for the service's device_keys.
+    public = out / "kiosk-0042-device-public.pem"
+    assert public.read_bytes() == (tmp_path / "device-public.pem").read_bytes()
+    assert b"PRIVATE" not in public.read_bytes()
+    assert b"PRIVATE" not in (stage_file(out, "03-kiosk-config/00-run.sh").read_bytes())
+
+
+def test_a_device_key_of_another_device_or_without_its_public_half_is_refused(tmp_path: Path) -> None:
+    _device_key(tmp_path, "kiosk-0043")
+    config = write_operator_files(tmp_path, DEVICE_KEY_FILE="device.pem")
+    result = run_build(config, tmp_path / "out", wheel_dir=kiosk_wheel_dir())
+    assert result.returncode == EXIT_INVALID_CONFIG and "names another device" in result.stderr
+    (tmp_path / "device.pem").unlink()
+    (tmp_path / "device-public.pem").unlink()
+    _device_key(tmp_path, "kiosk-0042")
+    (tmp_path / "device-public.pem").unlink()
+    result = run_build(config, tmp_path / "out", wheel_dir=kiosk_wheel_dir())
+    assert result.returncode == EXIT_INVALID_CONFIG and "public half" in result.stderr
+    (tmp_path / "device.pem").write_text(PRIVATE_PEM)
+    result = run_build(config, tmp_path / "out", wheel_dir=kiosk_wheel_dir())
+    assert result.returncode == EXIT_INVALID_CONFIG and "kiosk keys new" in result.stderr
+    assert "PrivateBytes" not in result.stderr + result.stdout

@@ -236,6 +236,9 @@ async def start_kiosk(
         data_dir=data_dir,
         trust_files=tuple(sorted(DEMO_KEYS_DIR.glob("issuer-*-DEMO-public.pem"))),
         authority_keys=(DEMO_KEYS_DIR / "authority-ed25519-DEMO-public.pem",),
+        # Offline decisions are signed with the demo kiosk's device key, as a provisioned kiosk's are.
+        device_key=DEMO_KEYS_DIR / "device-ed25519-DEMO-private.pem",
+        allow_demo_keys=True,
         scanner=DeviceConfig(port=scanner.port_path, baud=9600),
         idcard=DeviceConfig(port=reader.port_path, baud=115200),
         printer=DeviceConfig(port=slip_printer.port_path if slip_printer else None),

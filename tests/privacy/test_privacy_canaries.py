@@ -49,6 +49,8 @@ from tests.privacy.harness import (
     start_kiosk,
 )
 from tests.privacy.scene import PrivacyScene
+from tests.receipts.decoded import claims_of
+from tests.receipts.forge import cose_of
 from tests.support.backend import running_server
 
 pytestmark = pytest.mark.slow
@@ -57,12 +59,29 @@ pytestmark = pytest.mark.slow
 
 def outcome_of(view: object) -> str | None:
     decision = getattr(view, "decision", None)
+    if decision is not None and decision.receipt is not None:
+        RECEIPTS.append(decision.receipt)
     return decision.outcome.value if decision is not None else None
+
+
+# Every receipt the sessions were given, taken apart below: the decoded receipt holds no canary.
+RECEIPTS: list[str] = []
+
+
+def decoded_receipts() -> bytes:
+    """Each receipt's COSE bytes and its decoded claims, as the search reads them."""
+    blobs = []
+    for receipt in RECEIPTS:
+        blobs.append(cose_of(receipt))
+        blobs.append(repr(claims_of(receipt)).encode("utf-8"))
+    RECEIPTS.clear()
+    return b"\n".join(blobs)
 
 
 async def test_online_sessions_for_every_scheme_and_outcome_leave_no_trace(
     backend_url: str, scene: PrivacyScene, caplog: pytest.LogCaptureFixture
 ) -> None:
+    RECEIPTS.clear()
     kiosk = await start_kiosk(backend_url, scene.data_dir)
     try:
         for outcome in OUTCOMES:
@@ -83,7 +102,8 @@ async def test_online_sessions_for_every_scheme_and_outcome_leave_no_trace(
         assert outcome_of(await kiosk.scan(BUSINESS_BENEFIT, UNRECORDED_USCC)) == "undetermined"
     finally:
         await kiosk.aclose()
-    scene.assert_clean(caplog)
+    assert len(RECEIPTS) == 6 * len(OUTCOMES) + 1, "every online answer carries the service's receipt"
+    scene.assert_clean(caplog, decoded_receipts=decoded_receipts())
 
 
 async def test_refused_codes_and_misread_cards_leave_no_trace(
@@ -176,6 +196,7 @@ async def test_offline_decisions_leave_no_trace(
     scene: PrivacyScene, caplog: pytest.LogCaptureFixture, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     data = scene.root / "more-data" / "offline"
+    RECEIPTS.clear()
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(running_server(canary_backend_settings(tmp_path_factory.mktemp("offline-backend"))))
         kiosk = await start_kiosk(url, data, timeouts=Timeouts(result=0.5))
@@ -188,6 +209,7 @@ async def test_offline_decisions_leave_no_trace(
                                label=f"{kind}-offline-{outcome}")
                 view = await kiosk.scan(benefit, payload, finish=False)
                 assert outcome_of(view) == outcome and view.decision.mode is Mode.OFFLINE
+                assert view.decision.receipt is not None, "the kiosk signs its offline decisions"
                 # Nobody touches the result: it goes back to idle by itself.
                 await kiosk.wait_for((FlowState.IDLE,))
                 assert kiosk.flow.view.last_end is EndReason.DONE and not kiosk.flow.holds_personal_data
@@ -198,7 +220,8 @@ async def test_offline_decisions_leave_no_trace(
         assert view.state is FlowState.ERROR or outcome_of(view) == "undetermined"
     finally:
         await kiosk.aclose()
-    scene.assert_clean(caplog)
+    assert RECEIPTS, "offline answers carry the kiosk's receipts"
+    scene.assert_clean(caplog, decoded_receipts=decoded_receipts())
 
 
 async def test_staff_mode_shows_health_and_counts_never_a_person(

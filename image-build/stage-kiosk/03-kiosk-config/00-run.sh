@@ -5,6 +5,9 @@ install -d -m 0750 "$etc"
 install -m 0640 files/kiosk.toml "$etc/kiosk.toml"
 install -m 0640 files/device-token "$etc/device-token"
 install -m 0644 files/authority-key.pem "$etc/authority-key.pem"
+if [ -f files/device-key.pem ]; then
+	install -m 0640 files/device-key.pem "$etc/device-key.pem"
+fi
 install -m 0644 files/firewall.env "$etc/firewall.env"
 install -D -m 0644 files/kivy-config.ini "$etc/kivy/config.ini"
 if [ -f files/wifi.nmconnection ]; then

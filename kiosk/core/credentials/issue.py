@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TypeAlias
 
-import base45
 import cbor2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -27,6 +26,7 @@ from kiosk.core.credentials.claims import (
 )
 from kiosk.core.credentials.cose import EDDSA, ES256, HEADER_ALG, HEADER_KID, TAG_SIGN1, sig_structure
 from kiosk.core.credentials.cwt import CLAIM_CTI, CLAIM_EXP, CLAIM_IAT, CLAIM_ISS, CLAIM_NBF
+from kiosk.core.credentials.layers import encode_base45
 from kiosk.core.credentials.model import JSON, SubjectKind, SubjectRef
 from kiosk.core.credentials.settings import DEFAULT_PREFIX, CredentialLimits
 from kiosk.core.credentials.trust import key_id_of_public_key
@@ -63,8 +63,7 @@ def sign_cose(payload: bytes, signing_key: SigningKey, kid: bytes | None = None)
 
 def wrap(cose: bytes, prefix: str = DEFAULT_PREFIX) -> str:
     """``PREFIX:`` + base45(zlib(cose)): the text a QR code carries."""
-    encoded: bytes = base45.b45encode(zlib.compress(cose, 9))
-    return f"{prefix}:" + encoded.decode("ascii")
+    return f"{prefix}:" + encode_base45(zlib.compress(cose, 9))
 
 
 def _epoch(moment: datetime) -> int:

@@ -21,14 +21,16 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from kiosk.core.catalog import message
 from kiosk.core.credentials import ric, token, uscc
 from kiosk.core.credentials.errors import CredentialError
 from kiosk.core.credentials.layers import scanner_text
 from kiosk.core.credentials.model import Presentation, Scheme, SubjectRef
-from kiosk.core.credentials.settings import CredentialSettings
+from kiosk.core.credentials.settings import RECEIPT_PREFIX, CredentialSettings
 from kiosk.core.credentials.signed import LayerReport, layer, read_signed
 
 # Another issuer's container (``HC1:`` + base45, ...), as opposed to any text with a colon.
+_RECEIPT_SHOWN = message("core.credentials.errors.receipt")
 _OTHER_CONTAINER = re.compile(r"[A-Z][A-Z0-9]{1,7}:[0-9A-Z $%*+\-./:]+")
 
 
@@ -92,6 +94,9 @@ def _read_identifier(text: str, now: datetime) -> Presentation:
     embedded = uscc.find_in_text(text)
     if embedded is not None:
         return _business(embedded)
+    if text.startswith(RECEIPT_PREFIX + ":"):
+        # Someone shows the receipt of an earlier check: say what it is and where it counts.
+        raise CredentialError("prefix", "a decision receipt, not a code to check", _RECEIPT_SHOWN)
     if _OTHER_CONTAINER.fullmatch(text):
         raise CredentialError("prefix", "payload carries another context prefix")
     raise CredentialError("unsupported_scheme", "payload matches no scheme the kiosk reads")

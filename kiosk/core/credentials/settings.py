@@ -11,6 +11,9 @@ from kiosk.core.credentials import token
 from kiosk.core.credentials.trust import TrustStore
 
 DEFAULT_PREFIX = "XK1"
+# Decision receipts (kiosk.core.receipts) use the same container under their own prefix; no
+# credential may take it, so a receipt is never read as a credential.
+RECEIPT_PREFIX = "XKR"
 _PREFIX_SHAPE = re.compile(r"[A-Z0-9]{2,8}")
 
 

@@ -12,10 +12,11 @@ with the receipt's own claims (claims.py) and signers (trust.py). Public names:
 * :func:`subject_reference` — ``scheme:value`` (or a SubjectRef) -> the bytes a binding hashes.
 """
 
+from kiosk.core.credentials.settings import RECEIPT_PREFIX
 from kiosk.core.receipts.binding import SubjectReferenceError, subject_reference
 from kiosk.core.receipts.claims import RECEIPT_CLAIM, ReceiptClaims, Signer
 from kiosk.core.receipts.errors import RECEIPT_STEP_TEXTS, RECEIPT_STEPS, ReceiptStep
-from kiosk.core.receipts.issue import RECEIPT_PREFIX, SIGNER_MODES, issue_receipt
+from kiosk.core.receipts.issue import SIGNER_MODES, issue_receipt
 from kiosk.core.receipts.trust import KIND_ROLES, ReceiptSigner, ReceiptTrust, signer_for
 from kiosk.core.receipts.verify import RECEIPT_LIMITS, ReceiptCheck, verify_receipt
 

@@ -8,9 +8,10 @@ keys and small integer codes, since the receipt has to fit a QR code a phone rea
     {"v": 1,                       # claim version
      "b": "expedited-permit",      # benefit id
      "o": 1,                       # outcome: 1 eligible, 2 not eligible, 3 undetermined
-     "c": [["no-serious-dishonesty", 1, "2026-11-30"], ...],
+     "c": [["no-serious-dishonesty", 1, 20422], ...],
                                    # criterion id, status (1 passed, 2 failed, 3 unknown),
-                                   # the date its data is as of (null when not known)
+                                   # the day its data is as of, as days since 1970-01-01
+                                   # (3 bytes, not a 10-character date; null when not known)
      "p": "2026.11",               # policy version
      "m": 1,                       # mode: 1 online, 2 offline
      "d": "kiosk-0042",            # the device the decision was made for (online) or on (offline)
@@ -27,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Literal
 
 from kiosk.core.credentials.cwt import CLAIM_CTI, CLAIM_EXP, CLAIM_IAT, CwtClaims
@@ -87,16 +88,25 @@ def _name(value: object, name: str) -> str:
     return value
 
 
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+_LAST_DAY = date(9999, 12, 31).toordinal() - _EPOCH_DAY
+
+
+def day_number(text: str | None) -> int | None:
+    """``YYYY-MM-DD`` -> days since 1970-01-01, as a receipt carries an as-of date."""
+    if text is None:
+        return None
+    if not _DAY.fullmatch(text):
+        raise ValueError("an as-of date is YYYY-MM-DD")
+    return date.fromisoformat(text).toordinal() - _EPOCH_DAY
+
+
 def _day(value: object) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not _DAY.fullmatch(value):
-        raise CredentialError("claims", "receipt as-of date is not YYYY-MM-DD")
-    try:
-        datetime.strptime(value, "%Y-%m-%d")
-    except ValueError:
-        raise CredentialError("claims", "receipt as-of date is not a calendar date") from None
-    return value
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _LAST_DAY:
+        raise CredentialError("claims", "receipt as-of day is not a day number from 1970 to 9999")
+    return date.fromordinal(value + _EPOCH_DAY).isoformat()
 
 
 def _bytes(value: object, length: int, name: str) -> bytes:
@@ -131,7 +141,7 @@ def read_receipt_claims(claims: CwtClaims, limits: CredentialLimits) -> ReceiptC
     as_of: list[tuple[str, str | None]] = []
     for entry in raw_criteria:
         if not isinstance(entry, list | tuple) or len(entry) != 3:
-            raise CredentialError("claims", "each receipt criterion is [id, status, as-of date]")
+            raise CredentialError("claims", "each receipt criterion is [id, status, as-of day]")
         criterion = _name(entry[0], "criterion id")
         status = _code(_STATUSES, entry[1], "criterion status")
         assert isinstance(status, Status)
@@ -170,7 +180,7 @@ def read_receipt_claims(claims: CwtClaims, limits: CredentialLimits) -> ReceiptC
 
 
 def epoch(moment: datetime) -> int:
-    return int(moment.astimezone(UTC).timestamp())
+    return int(moment.timestamp())
 
 
 def claims_map(
@@ -188,7 +198,8 @@ def claims_map(
     salt: bytes,
     binding: bytes,
 ) -> dict[int, object]:
-    """The CWT claims map issue.py signs (criteria already as [id, status code, as-of])."""
+    """The receipt's CWT claims as a map (criteria already as [id, status code, as-of day]):
+    the reference spelling of what template.py encodes piece by piece."""
     if not DECISION_ID.fullmatch(receipt_id):
         raise ValueError("a receipt id is a decision id: 32 lower-case hex characters")
     return {

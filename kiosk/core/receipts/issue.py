@@ -1,25 +1,23 @@
 """Signing a receipt for a decision: the credential container's layers, with receipt claims.
 
-The layers are kiosk.core.credentials.issue's (COSE_Sign1 with alg and kid protected, zlib,
-base45); only the claims and the prefix are the receipt's. The service signs online decisions
-with its receipt key, a kiosk its offline ones with its device key.
+The layers are the credentials' (COSE_Sign1 with alg and kid protected, zlib, base45; the bytes
+are those of kiosk.core.credentials.issue, built through template.py); only the claims and the
+prefix are the receipt's. The service signs online decisions with its receipt key, a kiosk its
+offline ones with its device key.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-import cbor2
-
-from kiosk.core.credentials.issue import SigningKey, sign_cose, wrap
+from kiosk.core.credentials.issue import SigningKey
 from kiosk.core.credentials.model import SubjectRef
-from kiosk.core.decision import Decision, Mode
-from kiosk.core.receipts.binding import SALT_BYTES, binding, new_salt, subject_reference
-from kiosk.core.receipts.claims import STATUS_CODES, Signer, claims_map
+from kiosk.core.decision import Decision
+from kiosk.core.receipts.binding import subject_reference
+from kiosk.core.receipts.claims import Signer
+from kiosk.core.receipts.template import SIGNER_MODES, ReceiptTemplate
 
-RECEIPT_PREFIX = "XKR"
-# Which mode each signer may sign: the service answers online, a device decides offline.
-SIGNER_MODES: dict[Signer, Mode] = {"backend": Mode.ONLINE, "device": Mode.OFFLINE}
+__all__ = ["SIGNER_MODES", "ReceiptTemplate", "issue_receipt", "sign_receipt"]
 
 
 def _moment(text: str) -> datetime:
@@ -66,34 +64,15 @@ def sign_receipt(
     signer: Signer,
     kid: bytes | None = None,
     salt: bytes | None = None,
-    decided_at: datetime | None = None,
-    valid_for: timedelta | None = None,
-    receipt_id: str | None = None,
 ) -> str:
-    """issue_receipt with the subject already as binding.subject_reference bytes (the service
-    keeps them with a kept answer), and, for a kept answer re-dated per request, its id and times."""
-    if SIGNER_MODES[signer] is not decision.mode:
-        raise ValueError(f"a {signer} key signs {SIGNER_MODES[signer].value} decisions only")
-    salt = salt if salt is not None else new_salt()
-    if len(salt) != SALT_BYTES:
-        raise ValueError(f"a receipt salt is {SALT_BYTES} bytes")
-    decided = decided_at if decided_at is not None else _moment(decision.decided_at)
-    until = decided + valid_for if valid_for is not None else _moment(decision.valid_until)
-    criteria: list[list[object]] = [
-        [result.id, STATUS_CODES[result.status], result.as_of] for result in decision.criteria
-    ]
-    claims = claims_map(
-        receipt_id=receipt_id if receipt_id is not None else decision.decision_id,
-        benefit=decision.benefit,
-        outcome=decision.outcome,
-        criteria=criteria,
-        policy_version=decision.policy_version,
-        decided_at=decided,
-        valid_until=until,
-        mode=decision.mode,
+    """issue_receipt with the subject already as binding.subject_reference bytes. A service
+    answering one decision many times keeps a ReceiptTemplate instead (template.py)."""
+    template = ReceiptTemplate(decision, signing_key=signing_key, signer=signer, kid=kid)
+    return template.render(
+        receipt_id=decision.decision_id,
+        decided_at=_moment(decision.decided_at),
+        valid_until=_moment(decision.valid_until),
         device=device,
-        signer=signer,
+        reference=reference,
         salt=salt,
-        binding=binding(salt, reference),
     )
-    return wrap(sign_cose(cbor2.dumps(claims), signing_key, kid), RECEIPT_PREFIX)
