@@ -15,8 +15,18 @@ from kiosk.core.receipts import verify_receipt
 from kiosk.session.flow import FlowState
 from kiosk.session.printing import PrintResult
 from tests.privacy.canaries import CARD_NAME, FACT_NOTE, OUTCOMES, RIC, USCC
-from tests.privacy.harness import BUSINESS_BENEFIT, PERSON_BENEFIT, Kiosk, canary_card, canary_facts, mint, start_kiosk
+from tests.privacy.harness import (
+    BUSINESS_BENEFIT,
+    PERSON_BENEFIT,
+    Kiosk,
+    canary_backend_settings,
+    canary_card,
+    canary_facts,
+    mint,
+    start_kiosk,
+)
 from tests.privacy.scene import PrivacyScene
+from tests.support.backend import running_server
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +109,40 @@ async def test_printed_slips_and_checked_receipts_hold_no_identifier_name_or_fac
         checks=json.dumps(checks, ensure_ascii=False),
         desk=repr(desk.view),
     )
+
+
+async def test_offline_receipts_print_and_check_with_the_device_key_and_leave_no_trace(
+    scene: PrivacyScene, caplog: pytest.LogCaptureFixture, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    data = scene.root / "more-data" / "offline-receipts"
+    with running_server(canary_backend_settings(tmp_path_factory.mktemp("offline-receipts-backend"))) as url:
+        kiosk = await start_kiosk(url, data, printer=True)
+    # The backend is gone: signed credentials are decided, and their receipts signed, on the kiosk.
+    desk = kiosk.station.runtime.receipts
+    assert desk is not None
+    checks: list[dict[str, object]] = []
+    try:
+        for outcome in OUTCOMES:
+            payload = mint(
+                scene.canaries,
+                "business",
+                USCC[outcome],
+                canary_facts("business", outcome),
+                label=f"receipt-offline-{outcome}",
+            )
+            view = await kiosk.scan(BUSINESS_BENEFIT, payload, finish=False)
+            assert view.decision is not None and view.decision.mode.value == "offline"
+            assert view.decision.receipt is not None
+            await print_both(kiosk)
+            kiosk.flow.finish()
+            desk.receipt_scanned(view.decision.receipt)
+            check = desk.subject_presented(USCC[outcome].encode()).check
+            assert check is not None and check.signed_by == "device" and check.subject_matches is True
+            checks.append(check.to_json())
+            desk.start_over()
+    finally:
+        await kiosk.aclose()
+    assert kiosk.printer is not None
+    printed = kiosk.printer.printed()
+    assert printed.count(b"\x1d\x56\x42\x00") == 2 * 3 and FACT_NOTE.encode("gb18030") not in printed
+    scene.assert_clean(caplog, printed=printed, checks=json.dumps(checks, ensure_ascii=False))
