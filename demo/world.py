@@ -31,6 +31,7 @@ class DemoWorld:
     station: Station
     scanner: Any
     card_reader: Any
+    printer: Any  # hardware.simulators.SimulatedPrinter: every slip's bytes, for tests and the README
     network: NetworkSwitch
     subjects: list[Any]
     issuer: Any
@@ -57,7 +58,7 @@ class DemoWorld:
         finally:
             self._server.should_exit = True
             await asyncio.to_thread(self._server_thread.join, 10)
-        for device in (self.scanner, self.card_reader):
+        for device in (self.scanner, self.card_reader, self.printer):
             with contextlib.suppress(Exception):
                 device.close()
 
@@ -88,11 +89,12 @@ async def start_demo_world(
 ) -> DemoWorld:
     from demo.issuer import DEMO_KEYS_DIR, load_demo_issuer
     from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN, demo_subjects
-    from hardware.simulators import SimulatedCardReader, SimulatedScanner
+    from hardware.simulators import SimulatedCardReader, SimulatedPrinter, SimulatedScanner
 
     url, server, thread = await asyncio.to_thread(_serve_backend, workdir)
     scanner = SimulatedScanner()
     card_reader = SimulatedCardReader(baud=115200)
+    printer = SimulatedPrinter()
     switches: list[NetworkSwitch] = []
 
     def wrap(online: Any) -> NetworkSwitch:
@@ -110,6 +112,7 @@ async def start_demo_world(
         allow_demo_keys=True,
         scanner=DeviceConfig(port=scanner.port_path, baud=9600),
         idcard=DeviceConfig(port=card_reader.port_path, baud=115200),
+        printer=DeviceConfig(port=printer.port_path, baud=9600),
         staff_pin_hash=hash_pin(staff_pin, n=2**12),
         timeouts=timeouts or Timeouts(),
         speech=speech,
@@ -120,7 +123,7 @@ async def start_demo_world(
         await station.sync.sync_now()  # a verified bundle, so offline decisions work at once
     station.start()
     return DemoWorld(
-        url=url, station=station, scanner=scanner, card_reader=card_reader, network=switches[0],
+        url=url, station=station, scanner=scanner, card_reader=card_reader, printer=printer, network=switches[0],
         subjects=list(demo_subjects()), issuer=load_demo_issuer(), _server=server, _server_thread=thread,
         staff_pin=staff_pin,
     )

@@ -9,7 +9,7 @@ SimulatedScanner, SimulatedCardReader, SimulatedPrinter, SyntheticCard (hardware
 from hardware.base import CardEvent, Device, DeviceEvent, DeviceStatus, ScanEvent, StatusEvent
 from hardware.errors import DeviceError
 from hardware.idcard import IdCardReader
-from hardware.printer import DecisionSlip, SlipCriterion, SlipPrinter
+from hardware.printer import DecisionSlip, HelpSlip, SlipCriterion, SlipPrinter
 from hardware.scanner import SerialScanner
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "DeviceError",
     "DeviceEvent",
     "DeviceStatus",
+    "HelpSlip",
     "IdCardReader",
     "ScanEvent",
     "SerialScanner",

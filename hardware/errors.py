@@ -104,3 +104,21 @@ class PrinterError(DeviceError):
 
 class SlipContainsIdentifier(PrinterError):
     """A slip text looked like a personal identifier; the printer refuses to print it."""
+
+
+class PrinterOutOfPaper(PrinterError):
+    """The printer's paper sensor reports the roll at its end; nothing was sent."""
+
+    TEXT = message("hardware.errors.printer_out_of_paper")
+
+
+class PrinterOffline(PrinterError):
+    """The port opens but the printer does not answer, or says it is off line (cover open)."""
+
+    TEXT = message("hardware.errors.printer_offline")
+
+
+class PrinterUnplugged(PrinterError):
+    """The printer's port is not there (cable out, switched off with its USB adapter)."""
+
+    TEXT = message("hardware.errors.printer_unplugged")

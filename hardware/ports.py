@@ -21,7 +21,9 @@ import errno
 import io
 import os
 import re
+import select
 import termios
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +146,25 @@ class SerialLink:
         if count == 0:
             raise DeviceDisconnected(f"{self.path}: end of file")
         return count
+
+    def read_within(self, count: int, timeout: float) -> bytes:
+        """Up to `count` bytes, waiting at most `timeout` s (a worker thread's status reply)."""
+        buffer = bytearray(count)
+        got = 0
+        deadline = time.monotonic() + timeout
+        while got < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            readable, _, _ = select.select([self._fd], [], [], left)
+            if readable:
+                got += self.read_into(memoryview(buffer)[got:])
+        return bytes(buffer[:got])
+
+    def discard_input(self) -> None:
+        """Drop what the device sent before now, so a late answer never answers a new question."""
+        with contextlib.suppress(serial.SerialException, OSError, termios.error):
+            self._port.reset_input_buffer()
 
     def write(self, data: bytes) -> None:
         try:

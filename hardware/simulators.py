@@ -236,15 +236,66 @@ class SimulatedCardReader(PtyDevice):
 
 
 class SimulatedPrinter(PtyDevice):
-    """A slip printer that keeps every byte it is sent, for tests and the demo."""
+    """A slip printer that keeps every byte it is sent and answers real-time status queries.
+
+    `paper_out()` / `load_paper()` move its paper sensor; `switch_off()` makes it silent (the
+    port stays, as a USB adapter does with the printer behind it switched off); `open_cover()`
+    sets the off-line bit. Status queries (DLE EOT n) are answered and kept out of `printed()`.
+    """
 
     def __init__(self, link_path: str | os.PathLike[str] | None = None) -> None:
         self._printed = bytearray()
+        self._pending = b""  # the start of a DLE EOT split across two reads
+        self.status_queries: list[int] = []
+        self.has_paper = True
+        self.paper_low = False
+        self.answers = True
+        self.cover_open = False
         super().__init__(link_path)
 
+    def paper_out(self) -> None:
+        self.has_paper = False
+
+    def load_paper(self) -> None:
+        self.has_paper = True
+
+    def switch_off(self) -> None:
+        self.answers = False
+
+    def switch_on(self) -> None:
+        self.answers = True
+
+    def open_cover(self, is_open: bool = True) -> None:
+        self.cover_open = is_open
+
+    def _status(self, n: int) -> bytes:
+        value = 0x12
+        if n == 2:
+            value |= (0x20 if not self.has_paper else 0) | (0x04 if self.cover_open else 0)
+        elif n == 4:
+            value |= (0x60 if not self.has_paper else 0) | (0x0C if self.paper_low else 0)
+        return bytes([value])
+
     def _received(self, data: bytes) -> None:
+        data = self._pending + data
+        self._pending = b""
+        kept = bytearray()
+        index = 0
+        while index < len(data):
+            if data[index] == 0x10 and data[index + 1 : index + 2] in (b"", b"\x04"):
+                if index + 2 >= len(data):
+                    self._pending = data[index:]
+                    break
+                n = data[index + 2]
+                self.status_queries.append(n)
+                if self.answers:
+                    self._reply(self._status(n))
+                index += 3
+                continue
+            kept.append(data[index])
+            index += 1
         with self._lock:
-            self._printed += data
+            self._printed += kept
 
     def printed(self) -> bytes:
         with self._lock:

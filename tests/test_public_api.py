@@ -31,7 +31,7 @@ RECEIPTS = [
     "SubjectReferenceError", "issue_receipt", "signer_for", "subject_reference", "verify_receipt",
 ]
 HARDWARE = [
-    "CardEvent", "DecisionSlip", "Device", "DeviceError", "DeviceEvent", "DeviceStatus", "IdCardReader",
+    "CardEvent", "DecisionSlip", "Device", "HelpSlip", "DeviceError", "DeviceEvent", "DeviceStatus", "IdCardReader",
     "ScanEvent", "SerialScanner", "SlipCriterion", "SlipPrinter", "StatusEvent",
 ]
 

@@ -17,6 +17,9 @@ from typing import Any, Protocol
 from hardware.base import CardEvent, Device, DeviceEvent, DeviceStatus, ScanEvent, StatusEvent
 from kiosk.core.decision import Decision
 from kiosk.session.flow import FlowState, SessionFlow, SessionView
+from kiosk.session.printing import SlipDesk
+from kiosk.session.receipt_check import ReceiptDesk
+from kiosk.session.site import Site
 from kiosk.session.staff_pin import StaffPin
 
 log = logging.getLogger("kiosk.session.runtime")
@@ -84,6 +87,8 @@ class KioskRuntime:
         policy_info: Callable[[], PolicyInfo | None] | None = None,
         sync_now: Callable[[], Awaitable[bool]] | None = None,
         clock_skew: Callable[[], float | None] | None = None,
+        slips: SlipDesk | None = None,
+        receipts: ReceiptDesk | None = None,
         tick_seconds: float = 0.25,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
     ) -> None:
@@ -91,6 +96,8 @@ class KioskRuntime:
         self.devices = tuple(devices)
         self.counters: CounterStore = counters or MemoryCounters()
         self.staff_pin = staff_pin or StaffPin(None)
+        self.slips = slips or SlipDesk(None, Site)
+        self.receipts = receipts  # staff's receipt check; None where nothing can verify one
         self._backend_probe = backend_probe
         self._policy_info = policy_info
         self._sync_now = sync_now
@@ -100,6 +107,7 @@ class KioskRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._ready: dict[str, bool] = {d.name: False for d in self.devices}
         self._last_state: FlowState | None = None
+        self._reads_claimed_by: Callable[[DeviceEvent], None] | None = None
         flow.add_decision_listener(self._count)
         flow.subscribe(self._on_view)
 
@@ -134,7 +142,24 @@ class KioskRuntime:
             self.on_device_event(named.name, event)
 
     # -- what devices deliver ----------------------------------------------------------
+    def claim_reads(self, consumer: Callable[[DeviceEvent], None]) -> Callable[[], None]:
+        """Scans and card reads go to `consumer` (staff checking a receipt) instead of the flow,
+        until the returned release is called. Status events still reach the flow."""
+        self._reads_claimed_by = consumer
+        for named in self.devices:
+            named.device.new_session()  # a scan made before must not count as a repeat
+
+        def release() -> None:
+            if self._reads_claimed_by is consumer:
+                self._reads_claimed_by = None
+
+        return release
+
     def on_device_event(self, name: str, event: DeviceEvent) -> None:
+        claimed = self._reads_claimed_by
+        if claimed is not None and isinstance(event, ScanEvent | CardEvent):
+            claimed(event)
+            return
         if isinstance(event, ScanEvent):
             self.flow.present(event.payload)
         elif isinstance(event, CardEvent):
@@ -154,6 +179,8 @@ class KioskRuntime:
         if view.state is FlowState.PRESENT and self._last_state is not FlowState.PRESENT:
             for named in self.devices:
                 named.device.new_session()
+        if view.state is FlowState.IDLE and self._last_state not in (None, FlowState.IDLE):
+            self.slips.session_ended()
         self._last_state = view.state
         self._check_devices(view)
 

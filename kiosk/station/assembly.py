@@ -14,7 +14,10 @@ from kiosk.adapters.backend_client import BackendClient
 from kiosk.adapters.bundle_sync import BundleSync
 from kiosk.adapters.store import Store
 from kiosk.core.credentials.shape import complete_line_test
+from kiosk.core.receipts import ReceiptTrust
 from kiosk.session.flow import Checker
+from kiosk.session.printing import Printer, SlipDesk
+from kiosk.session.receipt_check import ReceiptDesk
 from kiosk.session.runtime import KioskRuntime, NamedDevice, PolicyInfo
 from kiosk.session.staff_pin import StaffPin
 from kiosk.station.config import KioskConfig
@@ -64,6 +67,15 @@ def build_devices(config: KioskConfig) -> list[NamedDevice]:
     return devices
 
 
+def build_printer(config: KioskConfig) -> Printer | None:
+    """The slip printer the config names, if any (opened for each slip, not held)."""
+    if not config.printer.port:
+        return None
+    from hardware.printer import SlipPrinter
+
+    return SlipPrinter(config.printer.port, baud=config.printer.baud or 9600)
+
+
 def build_station(
     config: KioskConfig,
     *,
@@ -92,6 +104,11 @@ def build_station(
     async def sync_now() -> bool:
         return (await sync.sync_now()).ok
 
+    def receipt_trust() -> ReceiptTrust:
+        # The signers the current bundle lists: the service's key and the fleet's device keys.
+        bundle = sync.current
+        return bundle.receipt_trust if bundle is not None else ReceiptTrust()
+
     runtime = KioskRuntime(
         flow,
         devices=build_devices(config) if devices is None else devices,
@@ -101,5 +118,7 @@ def build_station(
         policy_info=policy,
         sync_now=sync_now,
         clock_skew=lambda: sync.clock_skew_seconds,
+        slips=SlipDesk(build_printer(config), lambda: flow.site),
+        receipts=ReceiptDesk(receipt_trust, services.presentation_reader()),
     )
     return Station(runtime=runtime, services=services)

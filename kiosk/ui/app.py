@@ -30,6 +30,7 @@ from kiosk.session.site import Site
 from kiosk.ui import theme
 from kiosk.ui.fonts import register_default_font
 from kiosk.ui.screens import KV_DIR, screen_classes
+from kiosk.ui.slip_status import SlipStatus
 
 if TYPE_CHECKING:
     from demo.codes import DemoCode
@@ -115,6 +116,7 @@ class KioskApp(App):
     window_size = ListProperty([800, 480])
     staff_mode = StringProperty("")
     speech_enabled = BooleanProperty(False)
+    slips = ObjectProperty(None)  # SlipStatus: printer there, what it last said
     use_kivy_settings = False
     title = "Xinyi Kiosk"
 
@@ -146,9 +148,11 @@ class KioskApp(App):
             self.flow.apply_policy(self.flow.catalog, site)
         self._speaking: asyncio.Future[bool] | None = None
         self._ticket: Any = None
+        self._print_notice: Any = None
         self._warning: Any = None
         self._last_resort = LastResort(self)
         super().__init__(**kwargs)
+        self.slips = SlipStatus(runtime.slips)
         self.set_elder(self.default_elder)
         self.speech_enabled = bool(speaker and speaker.available)
 
@@ -270,6 +274,18 @@ class KioskApp(App):
             self._ticket.bind(on_dismiss=lambda *_: setattr(self, "_ticket", None))
         self._ticket.reference = short_reference(decision.decision_id) if decision else ""
         self._ticket.open(animation=False)
+        # Once per press, where a printer is configured: the same ticket on paper to carry.
+        self.slips.print_ticket(self.view, self.locale)
+
+    def print_receipt(self) -> None:
+        """One slip per press; what the printer says is shown until the person closes it."""
+        self.flow.touch()
+        if not self.slips.print_receipt(self.view, self.locale):
+            return
+        if self._print_notice is None:
+            self._print_notice = Factory.PrintNotice()
+            self._print_notice.bind(on_dismiss=lambda *_: setattr(self, "_print_notice", None))
+        self._print_notice.open(animation=False)
 
     def _show(self, *, refresh: bool = True) -> None:
         name = self.staff_mode or STATE_SCREENS[self.view.state]
@@ -354,8 +370,9 @@ class KioskApp(App):
     def session_ended(self) -> None:
         """Nothing of this person reaches the next: speech, view, scroll, built lists."""
         self.stop_speaking()
-        if self._ticket is not None:
-            self._ticket.dismiss(animation=False)
+        for modal in (self._ticket, self._print_notice):
+            if modal is not None:
+                modal.dismiss(animation=False)
         if self.elder != self.default_elder:
             self.set_elder(self.default_elder)
         if self.root is not None:
@@ -399,6 +416,12 @@ class KioskApp(App):
         self._staff_deadline = self.flow_clock() + STAFF_IDLE_SECONDS
         self.staff_mode = "staff"
         self._show()
+
+    def open_receipt_check(self) -> None:
+        if self.staff_mode == "staff" and self.runtime.receipts is not None:
+            self._staff_deadline = self.flow_clock() + STAFF_IDLE_SECONDS
+            self.staff_mode = "receipt_check"
+            self._show()
 
     def close_staff(self) -> None:
         self.staff_mode = ""

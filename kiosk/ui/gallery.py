@@ -111,8 +111,12 @@ class Gallery:
             self.shot(prefix, f"{number:02d}-{kind}-{expect.replace('_', '-')}")
         await self.result_for("not_eligible")
         ui.app.call_staff()
-        await ui.settle()
+        await ui.wait_for(lambda: not ui.app.slips.busy)
         self.shot(prefix, "12-call-staff")
+        if ui.app._ticket is not None:
+            ui.app._ticket.dismiss(animation=False)
+        await self.printed_slip(prefix)
+        receipt = flow.view.decision.receipt if flow.view.decision else None
         flow.cancel()
         await ui.settle()
         ui.app.open_staff()
@@ -121,6 +125,7 @@ class Gallery:
         ui.app.enter_staff()
         await ui.wait_for(lambda: ui.screen.health is not None)
         self.shot(prefix, "14-staff")
+        await self.receipt_check(prefix, receipt)
         ui.app.close_staff()
         flow.cancel()
         await self.staff_warnings(prefix)
@@ -136,8 +141,35 @@ class Gallery:
         try:
             ui.app.enter_staff()
             await ui.wait_for(lambda: ui.screen.health is not None)
-            self.shot(prefix, "15-staff-site-clock")
+            self.shot(prefix, "19-staff-site-clock")
             ui.app.close_staff()
         finally:
             flow.apply_policy(flow.catalog, kept)
             watch.record(format_datetime(datetime.now(UTC), usegmt=True), datetime.now(UTC))
+
+    async def printed_slip(self, prefix: str) -> None:
+        """The result after "Print slip", with the printer's answer in words."""
+        app = self.ui.app
+        if not app.slips.available:
+            return
+        app.print_receipt()
+        await self.ui.wait_for(lambda: not app.slips.busy, timeout=15)
+        self.shot(prefix, "15-result-printed")
+
+    async def receipt_check(self, prefix: str, receipt: str | None) -> None:
+        """Staff check the receipt just shown, then whose it is (a code that is not theirs)."""
+        app, desk = self.ui.app, self.ui.app.runtime.receipts
+        if desk is None:
+            return
+        app.open_receipt_check()
+        await self.ui.settle()
+        self.shot(prefix, "16-receipt-check")
+        if receipt is None:
+            return
+        # Through the desk, as the scanner would deliver it: the gallery has no scan to wait for.
+        desk.receipt_scanned(receipt)
+        await self.ui.settle()
+        self.shot(prefix, "17-receipt-checked")
+        desk.subject_presented("91350100M000100Y43")
+        await self.ui.settle()
+        self.shot(prefix, "18-receipt-not-theirs")

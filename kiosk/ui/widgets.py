@@ -66,6 +66,10 @@ class HelpTicket(ModalView):
     reference = StringProperty("")
 
 
+class PrintNotice(ModalView):
+    """What the printer said about the slip, in words, until the person closes it."""
+
+
 class Progress(Widget):
     """A progress bar drawn in theme colours: Kivy's stock bar is 2.2:1 on the background."""
 

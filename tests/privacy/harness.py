@@ -23,7 +23,7 @@ from backend.db import SeedSubject, create_database
 from backend.settings import Settings
 from demo.issuer import DEMO_KEYS_DIR, demo_backend_keys, load_demo_issuer
 from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN, DemoSubject, demo_subjects, seed_subjects
-from hardware.simulators import SimulatedCardReader, SimulatedScanner, SyntheticCard
+from hardware.simulators import SimulatedCardReader, SimulatedPrinter, SimulatedScanner, SyntheticCard
 from kiosk.session.flow import FlowState, SessionView, Timeouts
 from kiosk.session.staff_pin import hash_pin
 from kiosk.station.assembly import Station, build_station
@@ -152,6 +152,7 @@ class Kiosk:
     reader: SimulatedCardReader
     config: KioskConfig
     last_scan: str | None = None
+    printer: SimulatedPrinter | None = None
 
     @property
     def flow(self) -> Any:
@@ -217,14 +218,17 @@ class Kiosk:
         await self.station.aclose()
         self.scanner.close()
         self.reader.close()
+        if self.printer is not None:
+            self.printer.close()
 
 
 async def start_kiosk(
     backend_url: str, data_dir: Path, *, timeouts: Timeouts | None = None, sync_first: bool = True,
-    online_wrapper: Any = None,
+    online_wrapper: Any = None, printer: bool = False,
 ) -> Kiosk:
     scanner = SimulatedScanner()
     reader = SimulatedCardReader(baud=115200)
+    slip_printer = SimulatedPrinter() if printer else None
     config = KioskConfig(
         backend_url=backend_url,
         device_id=DEMO_DEVICE_ID,
@@ -237,6 +241,7 @@ async def start_kiosk(
         allow_demo_keys=True,
         scanner=DeviceConfig(port=scanner.port_path, baud=9600),
         idcard=DeviceConfig(port=reader.port_path, baud=115200),
+        printer=DeviceConfig(port=slip_printer.port_path if slip_printer else None),
         staff_pin_hash=hash_pin(STAFF_PIN, n=2**12),
         timeouts=timeouts or Timeouts(),
         origin="(privacy suite)",
@@ -245,6 +250,6 @@ async def start_kiosk(
     if sync_first and station.sync is not None:
         await station.sync.sync_now()
     station.start()
-    kiosk = Kiosk(station, scanner, reader, config)
+    kiosk = Kiosk(station, scanner, reader, config, printer=slip_printer)
     await kiosk.devices_ready()
     return kiosk

@@ -14,6 +14,7 @@ def screen_classes() -> dict[str, type]:
     from kiosk.ui.screens.error import ErrorScreen
     from kiosk.ui.screens.idle import IdleScreen
     from kiosk.ui.screens.present import PresentScreen
+    from kiosk.ui.screens.receipt_check import ReceiptCheckScreen
     from kiosk.ui.screens.result import ResultScreen
     from kiosk.ui.screens.staff import StaffScreen
     from kiosk.ui.screens.staff_pin import StaffPinScreen
@@ -28,4 +29,5 @@ def screen_classes() -> dict[str, type]:
         "error": ErrorScreen,
         "staff_pin": StaffPinScreen,
         "staff": StaffScreen,
+        "receipt_check": ReceiptCheckScreen,
     }

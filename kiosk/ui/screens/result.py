@@ -3,12 +3,17 @@ first, then what failed or is unknown in full, what passed in one line each, the
 
 from __future__ import annotations
 
-from kivy.properties import StringProperty
+from collections.abc import Sequence
+
+from kivy.metrics import dp
+from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.core.decision import Mode, Outcome, Status
 from kiosk.session.flow import SessionView
+from kiosk.session.printing import receipt_of
 from kiosk.session.readout import local_time, ordered, short_reference, summary
+from kiosk.ui.qr_texture import qr_texture, whole_module_side
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import Card
 
@@ -28,12 +33,40 @@ class CriterionResultCard(Card):
     meta = StringProperty("")
 
 
+# On-screen QR: at least 3 px a module for a ~600-character receipt on the 7" screen (a phone
+# reads ~0.5 mm modules from a hand's length), larger where the screen has room.
+QR_MIN_DP, QR_MAX_DP = 240, 360
+
+
+def qr_target(width: float) -> float:
+    return float(max(dp(QR_MIN_DP), min(dp(QR_MAX_DP), width * 0.3)))
+
+
 class ResultScreen(KioskScreen):
     outcome = StringProperty("undetermined")
+    qr_side = NumericProperty(0)  # 0: no receipt to show
     _built_for: tuple[object, ...] | None = None
 
     def forget(self) -> None:
         self._built_for = None
+        self.forget_qr()
+
+    def stack_receipt(self, size: Sequence[float], font_scale: float) -> bool:
+        """QR above the reference where the text beside it would be too narrow to read."""
+        return bool(size[0] < qr_target(size[0]) + self.kiosk.column_width(font_scale) * 0.6)
+
+    def _show_receipt(self, receipt: str | None, locale: str) -> None:
+        self.ids.qr_caption.text = self.kiosk.tr("result.qr_caption", locale) if receipt else ""
+        if receipt is None:
+            self.forget_qr()
+            return
+        texture = qr_texture(receipt)
+        self.ids.qr.texture = texture
+        self.qr_side = whole_module_side(texture.width, qr_target(self.kiosk.window_size[0]))
+
+    def forget_qr(self) -> None:
+        self.qr_side = 0
+        self.ids.qr.texture = None
 
     def show(self, view: SessionView, locale: str) -> None:
         decision = view.decision
@@ -57,6 +90,7 @@ class ResultScreen(KioskScreen):
         self.ids.holder.text = benefit + (" · " + app.tr("result.holder", locale, name=holder) if holder else "")
         self.ids.offline.text = app.tr("result.offline", locale) if decision.mode is Mode.OFFLINE else ""
         self.ids.reference.text = app.tr("result.reference", locale, reference=short_reference(decision.decision_id))
+        self._show_receipt(receipt_of(decision), locale)
         zone = site.zone()
         self.ids.times.text = app.tr(
             "result.times", locale, decided=local_time(decision.decided_at, zone, locale),
