@@ -14,6 +14,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "backend.commands.records",
     "backend.commands.demo_subjects",
     "backend.commands.device_token",
+    "backend.commands.operator_token",
     "backend.commands.mint",
     "backend.commands.bundle",
     "backend.commands.policy",
