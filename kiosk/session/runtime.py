@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -28,6 +28,12 @@ class CounterStore(Protocol):
     def bump_counter(self, benefit_id: str, outcome: Any, day: date | str) -> bool: ...
 
     def counters(self, day: date | str) -> dict[tuple[str, str], int]: ...
+
+
+class DecisionTally(Protocol):
+    """Counts each decision for the heartbeat: benefit x outcome and criterion x status, by day."""
+
+    def count(self, benefit: str, outcome: str, criteria: Iterable[tuple[str, str]], day: date | str) -> bool: ...
 
 
 class MemoryCounters:
@@ -83,10 +89,15 @@ class KioskRuntime:
         sync_now: Callable[[], Awaitable[bool]] | None = None,
         tick_seconds: float = 0.25,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        tally: DecisionTally | None = None,
     ) -> None:
         self.flow = flow
         self.devices = tuple(devices)
         self.counters: CounterStore = counters or MemoryCounters()
+        self.tally = tally
+        # When the screen last drew a frame (the UI says so, kiosk/ui/app.py): the heartbeat's
+        # proof that the kiosk is not only running but showing something.
+        self.last_frame_at: datetime | None = None
         self.staff_pin = staff_pin or StaffPin(None)
         self._backend_probe = backend_probe
         self._policy_info = policy_info
@@ -158,7 +169,14 @@ class KioskRuntime:
             self.flow.no_device_available()
 
     def _count(self, decision: Decision) -> None:
-        self.counters.bump_counter(decision.benefit, decision.outcome, self._today())
+        day = self._today()
+        self.counters.bump_counter(decision.benefit, decision.outcome, day)
+        if self.tally is not None:
+            criteria = [(c.id, c.status.value) for c in decision.criteria]
+            self.tally.count(decision.benefit, decision.outcome.value, criteria, day)
+
+    def frame_drawn(self, moment: datetime | None = None) -> None:
+        self.last_frame_at = moment or datetime.now(UTC)
 
     # -- staff -------------------------------------------------------------------------
     def device_statuses(self) -> dict[str, str]:

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 
 from kiosk.adapters.backend_client import BackendClient
 from kiosk.adapters.bundle_sync import BundleSync
+from kiosk.adapters.heartbeat_ledger import HeartbeatLedger
+from kiosk.adapters.heartbeat_sender import HeartbeatSender
 from kiosk.adapters.store import Store
 from kiosk.core.credentials.shape import complete_line_test
 from kiosk.session.flow import Checker
 from kiosk.session.runtime import KioskRuntime, NamedDevice, PolicyInfo
 from kiosk.session.staff_pin import StaffPin
 from kiosk.station.config import KioskConfig
+from kiosk.station.heartbeat import build_sender, status_reader
 from kiosk.station.services import KioskServices, build_services
 
 
@@ -25,6 +28,8 @@ from kiosk.station.services import KioskServices, build_services
 class Station:
     runtime: KioskRuntime
     services: KioskServices
+    ledger: HeartbeatLedger | None = None
+    heartbeat: HeartbeatSender | None = None  # None: offline-only, or heartbeat_minutes = 0
 
     @property
     def client(self) -> BackendClient | None:
@@ -38,8 +43,13 @@ class Station:
         """Devices, the tick and the background bundle sync, on the running loop."""
         self.runtime.start()
         self.sync.start()
+        if self.heartbeat is not None:
+            self.heartbeat.start()
 
     async def aclose(self) -> None:
+        if self.heartbeat is not None:
+            with contextlib.suppress(Exception):
+                await self.heartbeat.stop()
         await self.runtime.aclose()
         with contextlib.suppress(Exception):
             await self.services.aclose()
@@ -91,13 +101,21 @@ def build_station(
     async def sync_now() -> bool:
         return (await sync.sync_now()).ok
 
+    store = services.offline.store
+    ledger = HeartbeatLedger(config.data_dir)
     runtime = KioskRuntime(
         flow,
         devices=build_devices(config) if devices is None else devices,
-        counters=services.offline.store,
+        counters=store,
         staff_pin=StaffPin(config.staff_pin_hash),
         backend_probe=probe if client is not None else None,
         policy_info=policy,
         sync_now=sync_now,
+        tally=ledger,
     )
-    return Station(runtime=runtime, services=services)
+    heartbeat = None
+    if client is not None and config.heartbeat_minutes > 0:
+        status = status_reader(config, store, sync, ledger, driver_statuses=runtime.device_statuses,
+                               last_frame=lambda: runtime.last_frame_at)
+        heartbeat = build_sender(config, ledger, status, token=config.device_token())
+    return Station(runtime=runtime, services=services, ledger=ledger, heartbeat=heartbeat)

@@ -68,6 +68,8 @@ class KioskConfig:
     elder_view: bool = False
     time_zone: str = DEFAULT_TIME_ZONE
     counter_name: LocalText | None = None
+    # Minutes between heartbeats (kiosk/adapters/heartbeat_sender.py); 0: none are sent.
+    heartbeat_minutes: int = 5
     origin: str = "(defaults)"
 
     def site(self) -> Site:
@@ -115,6 +117,7 @@ _TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "elder_view": bool,
     "time_zone": str,
     "counter_name": (str, dict),
+    "heartbeat_minutes": int,
 }
 _TIMEOUT_KEYS = ("choose_benefit", "criteria", "present", "checking", "result", "error")
 _DEVICE_KEYS: dict[str, type] = {"port": str, "baud": int}
@@ -186,6 +189,10 @@ def _parse(document: dict[str, Any], origin: str, base: Path) -> KioskConfig:
         changes["time_zone"] = _time_zone(document["time_zone"], origin)
     if "counter_name" in document:
         changes["counter_name"] = _counter_name(document["counter_name"], origin)
+    if "heartbeat_minutes" in document:
+        if not 0 <= document["heartbeat_minutes"] <= 24 * 60:
+            raise ConfigError(origin, "heartbeat_minutes", "must be between 0 (none) and 1440")
+        changes["heartbeat_minutes"] = document["heartbeat_minutes"]
     if "staff_pin_hash" in changes:
         from kiosk.session.staff_pin import PinHashError, validate_pin_hash
 
