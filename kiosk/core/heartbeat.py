@@ -56,6 +56,7 @@ _DEVICE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}")
 _KEY_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _BATCH = re.compile(r"[0-9a-f]{32}")
+_FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
 _OUTCOMES = frozenset(o.value for o in Outcome)
 _STATUSES = frozenset(s.value for s in Status)
 
@@ -175,8 +176,10 @@ def _object(value: object, field: str, keys: Sequence[str]) -> dict[str, Any]:
         raise HeartbeatFormatError(field, "must be an object")
     unknown = sorted(set(value) - set(keys))
     if unknown:
-        # The first unknown name is the field; a name is the client's own text, so cut it short.
-        raise HeartbeatFormatError(_field(field, str(unknown[0])[:40]), "is not a heartbeat field")
+        # The first unknown name is the field if it looks like one: it is the client's own text.
+        name = str(unknown[0])
+        shown = name if _FIELD_NAME.fullmatch(name) else "(a field)"
+        raise HeartbeatFormatError(_field(field, shown), "is not a heartbeat field")
     missing = [key for key in keys if key not in value]
     if missing:
         raise HeartbeatFormatError(_field(field, missing[0]), "is missing")
