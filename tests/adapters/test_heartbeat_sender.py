@@ -9,9 +9,9 @@ import httpx
 
 from kiosk.adapters.heartbeat_ledger import HeartbeatLedger
 from kiosk.adapters.heartbeat_sender import HeartbeatSender, KioskStatus
+from tests.privacy.harness import dead_url
 from tests.support.backend import loopback_client
 from tests.support.fleet import DEVICE, OPERATOR, fleet_server, today
-from tests.privacy.harness import dead_url
 
 STATUS = KioskStatus(
     software_version="0.1.0",
