@@ -77,7 +77,12 @@ def device_row(view: DeviceView, now: datetime, locale: Locale) -> DeviceRow:
     outcome = status.get("last_sync_outcome")
     sync = dash
     if outcome in SYNC_OUTCOMES:
-        sync = f"{translate(f'fleet.sync.{outcome}', locale)}, {_ago(status.get('last_sync_at'), now, locale)}"
+        sync = translate(
+            "fleet.sync.line",
+            locale,
+            outcome=translate(f"fleet.sync.{outcome}", locale),
+            ago=_ago(status.get("last_sync_at"), now, locale),
+        )
     parts = status.get("devices") or {}
     part_texts = tuple(
         PartText(translate(f"fleet.part.{name}", locale), parts[name], translate(f"fleet.part.{parts[name]}", locale))

@@ -20,10 +20,12 @@ DEVICE = {"Authorization": f"Bearer {DEMO_TOKEN}"}
 KIOSK_TOKENS = {f"kiosk-{n:04d}": f"kiosk-{n:04d}-token-for-tests" for n in (1, 2, 3)}
 
 
-def fleet_settings(tmp: Path, **fleet: Any) -> Settings:
-    """Demo records and keys; the demo device plus kiosk-0001..3; the fleet file in ``tmp``."""
+def fleet_settings(tmp: Path, *, demo_device: bool = True, **fleet: Any) -> Settings:
+    """Demo records and keys; kiosk-0001..3 (and the demo device); the fleet file in ``tmp``."""
+    tmp.mkdir(parents=True, exist_ok=True)
     settings = demo_settings(tmp / "demo.sqlite3", rate_per_second=None)
-    devices = settings.devices + tuple(DeviceCredential.from_token(d, t) for d, t in KIOSK_TOKENS.items())
+    kiosks = tuple(DeviceCredential.from_token(d, t) for d, t in KIOSK_TOKENS.items())
+    devices = (settings.devices if demo_device else ()) + kiosks
     options = {"db": tmp / "fleet.sqlite3", **fleet}
     return Settings(
         **{
@@ -35,8 +37,8 @@ def fleet_settings(tmp: Path, **fleet: Any) -> Settings:
 
 
 @contextmanager
-def fleet_server(tmp: Path, **fleet: Any) -> Iterator[str]:
-    with running_server(fleet_settings(tmp, **fleet)) as url:
+def fleet_server(tmp: Path, *, demo_device: bool = True, **fleet: Any) -> Iterator[str]:
+    with running_server(fleet_settings(tmp, demo_device=demo_device, **fleet)) as url:
         yield url
 
 
