@@ -64,15 +64,33 @@ def test_wrong_tokens_get_no_session_and_a_flood_of_them_is_slowed(tmp_path: Pat
 
 def test_a_revoked_operator_token_ends_its_sessions_within_a_second(tmp_path: Path) -> None:
     operators = tmp_path / "operators.json"
-    issue = [sys.executable, "-m", "backend.cli", "operator-token", "issue", "--operators", str(operators),
-             "--operator", "ops-wang"]
+    issue = [
+        sys.executable,
+        "-m",
+        "backend.cli",
+        "operator-token",
+        "issue",
+        "--operators",
+        str(operators),
+        "--operator",
+        "ops-wang",
+    ]
     token = subprocess.run(issue, capture_output=True, text=True, check=True).stdout.strip()
     settings = replace(fleet_settings(tmp_path), operator_tokens=operators, operators=())
     with running_server(settings) as url, loopback_client(url) as client:
         assert "ops-wang" in sign_in(client, token).text
         assert client.get("/v1/fleet", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-        revoke = [sys.executable, "-m", "backend.cli", "operator-token", "revoke", "--operators", str(operators),
-                  "--operator", "ops-wang"]
+        revoke = [
+            sys.executable,
+            "-m",
+            "backend.cli",
+            "operator-token",
+            "revoke",
+            "--operators",
+            str(operators),
+            "--operator",
+            "ops-wang",
+        ]
         subprocess.run(revoke, capture_output=True, check=True)
         time.sleep(1.2)
         assert 'name="token"' in client.get("/fleet").text, "the session ended with its token"

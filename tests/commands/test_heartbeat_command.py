@@ -19,17 +19,22 @@ from tests.support.paths import DEMO_KEYS
 
 def config(tmp: Path, url: str, **extra: str) -> Path:
     (tmp / "device-token").write_text(KIOSK_TOKENS["kiosk-0001"] + "\n", encoding="utf-8")
-    lines = [f'backend_url = "{url}"', 'device_id = "kiosk-0001"', 'token_file = "device-token"',
-             f'authority_keys = ["{DEMO_KEYS / "authority-ed25519-DEMO-public.pem"}"]',
-             *(f"{key} = {value}" for key, value in extra.items())]
+    lines = [
+        f'backend_url = "{url}"',
+        'device_id = "kiosk-0001"',
+        'token_file = "device-token"',
+        f'authority_keys = ["{DEMO_KEYS / "authority-ed25519-DEMO-public.pem"}"]',
+        *(f"{key} = {value}" for key, value in extra.items()),
+    ]
     path = tmp / "kiosk.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
 def kiosk(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kiosk.cli", "heartbeat", *args], capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "heartbeat", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_one_beat_now_sends_the_waiting_counters_and_prints_them(tmp_path: Path) -> None:

@@ -84,7 +84,9 @@ def assert_only_the_listed_fields(body: dict[str, Any], policy_ids: set[str]) ->
         assert row["status"] in ("passed", "failed", "unknown")
 
 
-async def test_heartbeats_carry_only_the_listed_fields_and_no_canary(proxy: RecordingProxy, scene: PrivacyScene) -> None:
+async def test_heartbeats_carry_only_the_listed_fields_and_no_canary(
+    proxy: RecordingProxy, scene: PrivacyScene
+) -> None:
     catalog = load_catalog()
     policy_ids = {b.id for b in catalog.benefits} | {c.id for b in catalog.benefits for c in b.criteria}
     kiosk = await start_kiosk(proxy.url, scene.data_dir)
@@ -95,8 +97,13 @@ async def test_heartbeats_carry_only_the_listed_fields_and_no_canary(proxy: Reco
             await kiosk.card(PERSON_BENEFIT, canary_card(RIC[outcome]))
             await kiosk.scan(BUSINESS_BENEFIT, BUSINESS_TOKEN[outcome])
             await kiosk.scan(PERSON_BENEFIT, PERSON_TOKEN[outcome])
-            credential = mint(scene.canaries, "business", USCC[outcome], canary_facts("business", outcome),
-                              label=f"heartbeat-{outcome}")
+            credential = mint(
+                scene.canaries,
+                "business",
+                USCC[outcome],
+                canary_facts("business", outcome),
+                label=f"heartbeat-{outcome}",
+            )
             await kiosk.scan(BUSINESS_BENEFIT, credential)
         ledger_before = json.loads((scene.data_dir / "heartbeat.json").read_text(encoding="utf-8"))
         first = await kiosk.station.heartbeat.beat()
