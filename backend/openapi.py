@@ -16,6 +16,7 @@ from backend.eligibility import (
     MAX_SUBJECT_VALUE_CHARS,
     SCHEMES,
 )
+from backend.fleet.openapi_paths import fleet_paths, fleet_schemas
 from backend.problems import ALL_KINDS, PROBLEM_MEDIA_TYPE
 from backend.settings import MAX_BODY_BYTES
 
@@ -222,7 +223,7 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "components": {
             "securitySchemes": {"deviceToken": {"type": "http", "scheme": "bearer"}},
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **fleet_schemas()},
         },
         "paths": {
             "/v1/eligibility": {
@@ -348,6 +349,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            **fleet_paths(_problem, _UNAUTHORIZED, _RATE_LIMITED),
             "/v1/openapi.json": {
                 "get": {
                     "operationId": "getOpenApi",

@@ -179,3 +179,22 @@ def test_another_kiosk_counts_into_its_own_row(http: httpx.Client) -> None:
     assert row["state"] == "live" and row["heartbeat"]["device"] == "kiosk-0003"
     assert view["totals"]["live"] >= 2
     assert today() >= view["totals"]["decisions_since"]
+
+
+def test_the_documented_schema_takes_what_a_kiosk_sends_and_describes_the_answer(http: httpx.Client) -> None:
+    import jsonschema_rs
+
+    from backend.openapi import openapi_document
+
+    document = openapi_document()
+
+    def schema(name: str) -> Any:
+        return jsonschema_rs.validator_for(
+            {"components": document["components"], "$ref": f"#/components/schemas/{name}"}
+        )
+
+    body = beat("7" * 32, unknown=1)
+    schema("Heartbeat").validate(body)
+    assert not schema("Heartbeat").is_valid({**body, "subject": "x"})
+    answer = http.post("/v1/heartbeat", json=body, headers=DEVICE)
+    schema("HeartbeatAnswer").validate(answer.json())
