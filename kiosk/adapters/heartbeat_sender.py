@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +35,10 @@ log = logging.getLogger("kiosk.adapters.heartbeat")
 
 MAX_ANSWER_BYTES = 8 * 1024
 BEAT_DEADLINE_SECONDS = 10.0
-FIRST_BEAT_DELAY_SECONDS = 2.0
+# The first beat comes 1 to 30 s after start (never later than one interval), and each next one
+# after the interval ±10 %: a hall's kiosks, powered up together, do not beat in step forever.
+FIRST_BEAT_SECONDS = (1.0, 30.0)
+INTERVAL_SPREAD = 0.1
 
 BeatOutcome = Literal["acknowledged", "delivered", "dropped", "rate_limited", "rejected", "unreachable"]
 
@@ -89,6 +93,7 @@ class HeartbeatSender:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._client: httpx.AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
+        self._random = random.Random()
         self.last_result: BeatResult | None = None
 
     def heartbeat(self) -> Heartbeat:
@@ -180,13 +185,15 @@ class HeartbeatSender:
             self._task = asyncio.get_running_loop().create_task(self._beat_forever(), name="kiosk-heartbeat")
 
     async def _beat_forever(self) -> None:
-        await asyncio.sleep(FIRST_BEAT_DELAY_SECONDS)
+        low, high = FIRST_BEAT_SECONDS
+        await asyncio.sleep(self._random.uniform(min(low, self.interval_seconds), min(high, self.interval_seconds)))
         while True:
             try:
                 await self.beat()
             except Exception as error:  # a beat must never end the kiosk; the next one tries again
                 log.error("heartbeat failed: %s", type(error).__name__)
-            await asyncio.sleep(self.interval_seconds)
+            spread = self.interval_seconds * INTERVAL_SPREAD
+            await asyncio.sleep(self.interval_seconds + self._random.uniform(-spread, spread))
 
     async def stop(self) -> None:
         task, self._task = self._task, None
