@@ -31,7 +31,11 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"
 
 class ServiceHeaders:
     def __init__(
-        self, app: ASGIApp, *, known_paths: Iterable[str], log_requests: bool,
+        self,
+        app: ASGIApp,
+        *,
+        known_paths: Iterable[str],
+        log_requests: bool,
         observe: Callable[[str, str, float], None] | None = None,
     ) -> None:
         self.app = app

@@ -115,7 +115,13 @@ def build_station(
     )
     heartbeat = None
     if client is not None and config.heartbeat_minutes > 0:
-        status = status_reader(config, store, sync, ledger, driver_statuses=runtime.device_statuses,
-                               last_frame=lambda: runtime.last_frame_at)
+        status = status_reader(
+            config,
+            store,
+            sync,
+            ledger,
+            driver_statuses=runtime.device_statuses,
+            last_frame=lambda: runtime.last_frame_at,
+        )
         heartbeat = build_sender(config, ledger, status, token=config.device_token())
     return Station(runtime=runtime, services=services, ledger=ledger, heartbeat=heartbeat)
