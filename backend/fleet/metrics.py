@@ -12,12 +12,13 @@ device ids are the operator's own names for kiosks.
 from __future__ import annotations
 
 import os
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 from starlette.requests import Request
@@ -82,21 +83,48 @@ class _FleetCollector(Collector):
             )
 
 
+class RequestLatency(Collector):
+    """Request latency per route and method, as a Prometheus histogram.
+
+    Counted by hand, not with prometheus-client's Histogram: its ``labels().observe()`` took
+    6-11 µs a request here (a lock, a label lookup), a few per cent of a kept decision; this is
+    one bisect and two additions on the event loop's own thread.
+    """
+
+    def __init__(self, bounds: tuple[float, ...] = LATENCY_BUCKETS) -> None:
+        self.bounds = bounds
+        self._series: dict[tuple[str, str], list[float]] = {}  # counts per bucket (+Inf last), then sum
+
+    def observe(self, route: str, method: str, seconds: float) -> None:
+        series = self._series.get((route, method))
+        if series is None:
+            series = self._series[route, method] = [0.0] * (len(self.bounds) + 2)
+        series[bisect_left(self.bounds, seconds)] += 1
+        series[-1] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(
+            "xinyi_http_request_duration_seconds", "Time to answer a request, by route", labels=["route", "method"]
+        )
+        for (route, method), series in sorted(self._series.items()):
+            running, buckets = 0.0, []
+            for bound, count in zip((*map(repr, self.bounds), "+Inf"), series[:-1], strict=True):
+                running += count
+                buckets.append((bound, running))
+            family.add_metric([route, method], buckets, series[-1])
+        yield family
+
+
 class FleetMetrics:
     def __init__(self, fleet: Fleet, bundle_issued_at: Callable[[], datetime], records_db: Path | None) -> None:
         self.fleet = fleet
         self.registry = CollectorRegistry(auto_describe=False)
-        self.latency = Histogram(
-            "xinyi_http_request_duration_seconds",
-            "Time to answer a request, by route",
-            ["route", "method"],
-            registry=self.registry,
-            buckets=LATENCY_BUCKETS,
-        )
+        self.latency = RequestLatency()
+        self.registry.register(self.latency)
         self.registry.register(_FleetCollector(fleet, bundle_issued_at, records_db))
 
     def observe(self, route: str, method: str, seconds: float) -> None:
-        self.latency.labels(route, method).observe(seconds)
+        self.latency.observe(route, method, seconds)
 
     async def endpoint(self, request: Request) -> Response:
         try:
