@@ -32,7 +32,7 @@ from typing import Any
 from kiosk.adapters.atomic_file import MAX_STORE_FILE_BYTES, remove_stale_temps, write_atomic
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.decision import Outcome, Status
-from kiosk.core.heartbeat import MAX_COUNT, CounterBatch, CriterionCount, OutcomeCount
+from kiosk.core.heartbeat import MAX_COUNT, OLDEST_DAY, CounterBatch, CriterionCount, OutcomeCount
 
 log = logging.getLogger("kiosk.adapters.heartbeat_ledger")
 
@@ -162,8 +162,13 @@ class HeartbeatLedger:
             return False
         kept = [(c, s) for c, s in criteria if _key_ok(c) and s in _STATUSES]
 
+        # Days the backend would refuse (older than the counters a kiosk keeps) wait no longer.
+        oldest = (date.fromisoformat(day_text) - OLDEST_DAY).isoformat()
+
         def change(document: dict[str, Any]) -> None:
             pending = document["pending"]
+            for table in ("outcomes", "criteria"):
+                pending[table] = [row for row in pending[table] if row[0] >= oldest]
             _add(pending["outcomes"], day_text, benefit, outcome)
             for criterion, status in kept:
                 _add(pending["criteria"], day_text, criterion, status)

@@ -102,6 +102,8 @@ def build_station(
         return (await sync.sync_now()).ok
 
     store = services.offline.store
+    # Counted for the heartbeat only when heartbeats go out: nothing would ever drop them.
+    beats = client is not None and config.heartbeat_minutes > 0
     ledger = HeartbeatLedger(config.data_dir)
     runtime = KioskRuntime(
         flow,
@@ -111,10 +113,10 @@ def build_station(
         backend_probe=probe if client is not None else None,
         policy_info=policy,
         sync_now=sync_now,
-        tally=ledger,
+        tally=ledger if beats else None,
     )
     heartbeat = None
-    if client is not None and config.heartbeat_minutes > 0:
+    if beats:
         status = status_reader(
             config,
             store,

@@ -96,3 +96,12 @@ def test_a_folder_in_place_of_the_file_is_set_aside_and_counting_goes_on(tmp_pat
     assert ledger.count("expedited-permit", "eligible", CRITERIA, DAY)
     batch = HeartbeatLedger(tmp_path).batch_to_send()
     assert batch is not None and batch.outcomes[0].count == 1
+
+
+def test_days_older_than_a_kiosk_keeps_stop_waiting(tmp_path: Path) -> None:
+    ledger = HeartbeatLedger(tmp_path)
+    ledger.count("expedited-permit", "eligible", CRITERIA, "2025-01-01")
+    ledger.count("expedited-permit", "eligible", CRITERIA, "2026-12-01")  # 699 days later
+    pending = ledger.snapshot()["pending"]
+    assert [row[0] for row in pending["outcomes"]] == ["2026-12-01"]
+    assert {row[0] for row in pending["criteria"]} == {"2026-12-01"}
