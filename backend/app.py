@@ -90,7 +90,7 @@ class Endpoints:
         load_bundle(settings)  # sign once now: a bad key or policy stops start-up
         self.fleet: Fleet | None = build_fleet(settings, catalog, registry)
         self.health_body = _json_bytes({"status": "ok", "policy_version": catalog.version})
-        self.openapi_body = _json_bytes(openapi_document())
+        self.openapi_body = _json_bytes(openapi_document(fleet=self.fleet is not None))
 
     async def bundle(self, request: Request) -> Response:
         try:

@@ -210,7 +210,8 @@ def _schemas() -> dict[str, Any]:
     }
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document(*, fleet: bool = True) -> dict[str, Any]:
+    """The document; ``fleet`` False leaves out POST /v1/heartbeat (a service without fleet_db)."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -223,7 +224,7 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "components": {
             "securitySchemes": {"deviceToken": {"type": "http", "scheme": "bearer"}},
-            "schemas": {**_schemas(), **fleet_schemas()},
+            "schemas": {**_schemas(), **(fleet_schemas() if fleet else {})},
         },
         "paths": {
             "/v1/eligibility": {
@@ -349,7 +350,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
-            **fleet_paths(_problem, _UNAUTHORIZED, _RATE_LIMITED),
+            **(fleet_paths(_problem, _UNAUTHORIZED, _RATE_LIMITED) if fleet else {}),
             "/v1/openapi.json": {
                 "get": {
                     "operationId": "getOpenApi",

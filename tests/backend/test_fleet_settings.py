@@ -49,3 +49,20 @@ def test_a_wrong_fleet_value_names_its_key(tmp_path: Path, text: str, key: str) 
     with pytest.raises(BackendConfigError) as refused:
         settings_from(tmp_path, text)
     assert f": {key}:" in refused.value.detail
+
+
+def test_a_service_without_a_fleet_has_no_fleet_routes_and_does_not_document_them(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    import httpx
+
+    from backend.settings import FleetSettings
+    from tests.support.backend import running_server
+    from tests.support.fleet import DEVICE, OPERATOR, beat, fleet_settings
+
+    settings = replace(fleet_settings(tmp_path), fleet=FleetSettings())
+    with running_server(settings) as url, httpx.Client(base_url=url) as client:
+        assert client.post("/v1/heartbeat", json=beat(), headers=DEVICE).status_code == 404
+        assert client.get("/v1/fleet", headers=OPERATOR).status_code == 404
+        assert client.get("/fleet").status_code == 404 and client.get("/metrics").status_code == 404
+        assert "/v1/heartbeat" not in client.get("/v1/openapi.json").json()["paths"]
