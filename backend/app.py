@@ -19,11 +19,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from backend.auth import DeviceRegistry, ReloadingRegistry
-from backend.bundle_source import load_bundle
+from backend.bundle_source import load_bundle, signed_bundle
 from backend.decision_bodies import DecisionBodies
 from backend.eligibility import EligibilityService
 from backend.eligibility_http import EligibilityEndpoint
-from backend.gate import DeviceGate, Limiter, Registry, failure_limiter
+from backend.fleet.dashboard import Dashboard
+from backend.fleet.http import FleetEndpoints
+from backend.fleet.metrics import FleetMetrics
+from backend.fleet.service import Fleet, build_fleet
+from backend.gate import DeviceGate, Limiter, failure_limiter
 from backend.middleware import DEVICE_SCOPE_KEY, ServiceHeaders
 from backend.openapi import openapi_document
 from backend.problems import (
@@ -48,6 +52,8 @@ from kiosk.core.errors import KioskError
 LOG = logging.getLogger("backend.app")
 JSON_MEDIA_TYPE = "application/json"
 PATHS = ("/v1/eligibility", "/v1/simulate", "/v1/bundle", "/v1/health", "/v1/openapi.json")
+# Served when the settings name a fleet_db (backend/fleet/).
+FLEET_PATHS = ("/v1/heartbeat", "/v1/fleet", "/metrics", "/fleet", "/fleet/login", "/fleet/logout", "/fleet/fleet.css")
 
 
 def _json_bytes(document: Any) -> bytes:
@@ -69,7 +75,7 @@ class Endpoints:
         self.limiter = _limiter(settings)
         # A tokens file is followed while serving (revocations apply at once); the demo's
         # in-memory credential has no file.
-        registry: Registry = (
+        registry: DeviceRegistry | ReloadingRegistry = (
             ReloadingRegistry(settings.device_tokens)
             if settings.device_tokens is not None
             else DeviceRegistry(settings.devices)
@@ -78,8 +84,9 @@ class Endpoints:
         self.eligibility = EligibilityEndpoint(self.gate, self.service, settings.max_body_bytes)
         self.simulate = SimulateEndpoint(self.gate, _simulator(settings, catalog), settings.max_body_bytes)
         load_bundle(settings)  # sign once now: a bad key or policy stops start-up
+        self.fleet: Fleet | None = build_fleet(settings, catalog, registry)
         self.health_body = _json_bytes({"status": "ok", "policy_version": catalog.version})
-        self.openapi_body = _json_bytes(openapi_document())
+        self.openapi_body = _json_bytes(openapi_document(fleet=self.fleet is not None))
 
     async def bundle(self, request: Request) -> Response:
         try:
@@ -165,17 +172,31 @@ async def _server_problem(request: Request, error: Exception) -> Response:
 
 def create_app(settings: Settings) -> ServiceHeaders:
     endpoints = Endpoints(settings)
-    app = Starlette(
-        routes=[
-            Route("/v1/eligibility", endpoints.eligibility, methods=["POST"]),
-            Route("/v1/simulate", endpoints.simulate.handle, methods=["POST"]),
-            Route("/v1/bundle", endpoints.bundle, methods=["GET"]),
-            Route("/v1/health", endpoints.health, methods=["GET"]),
-            Route("/v1/openapi.json", endpoints.openapi, methods=["GET"]),
-        ],
-        exception_handlers={HTTPException: _http_problem, Exception: _server_problem},
-    )
+    routes = [
+        Route("/v1/eligibility", endpoints.eligibility, methods=["POST"]),
+        Route("/v1/simulate", endpoints.simulate.handle, methods=["POST"]),
+        Route("/v1/bundle", endpoints.bundle, methods=["GET"]),
+        Route("/v1/health", endpoints.health, methods=["GET"]),
+        Route("/v1/openapi.json", endpoints.openapi, methods=["GET"]),
+    ]
+    metrics: FleetMetrics | None = None
+    if endpoints.fleet is not None:
+        fleet_api = FleetEndpoints(endpoints.fleet, endpoints.gate)
+        dashboard = Dashboard(endpoints.fleet)
+        metrics = FleetMetrics(endpoints.fleet, lambda: signed_bundle(settings).issued_at, settings.db_path)
+        routes += [
+            Route("/v1/heartbeat", fleet_api.heartbeat, methods=["POST"]),
+            Route("/v1/fleet", fleet_api.fleet_view, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
+            Route("/fleet", dashboard.page, methods=["GET"]),
+            Route("/fleet/login", dashboard.login, methods=["POST"]),
+            Route("/fleet/logout", dashboard.logout, methods=["POST"]),
+            Route("/fleet/fleet.css", dashboard.stylesheet, methods=["GET"]),
+        ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_problem, Exception: _server_problem})
     # Starlette would answer a near-miss path ("/v1/eligibility/") with a 307 before any token
     # is read, its Location built from the client's Host header. Only exact paths are ours.
     app.router.redirect_slashes = False
-    return ServiceHeaders(app, known_paths=PATHS, log_requests=settings.log_requests, on_close=endpoints.close)
+    known = PATHS + (FLEET_PATHS if endpoints.fleet is not None else ())
+    return ServiceHeaders(app, known_paths=known, log_requests=settings.log_requests, on_close=endpoints.close,
+                          observe=metrics.observe if metrics is not None else None)

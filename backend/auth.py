@@ -17,6 +17,10 @@ entry has that id (a dummy entry is compared then), so the time does not say whe
 exists. A token made elsewhere without an id (the demo's ``demo-token``) is indexed by the
 first 8 bytes of its SHA-256, one hash either way.
 
+Operator tokens (the fleet view, backend/fleet/) are the same kind of secret in a file of their
+own, ``{"operators": [{"operator": "ops-wang", ...}]}`` (``OPERATORS`` below): a device token
+never opens the fleet view and an operator token never speaks for a kiosk.
+
 The running service re-reads the file when it changes (`ReloadingRegistry`, checked at most
 once a second), so `kiosk-backend device-token revoke` takes effect without a restart.
 
@@ -60,6 +64,18 @@ MAX_TOKENS_FILE_BYTES = 4 * 1024 * 1024
 _BEARER = "bearer "
 # What an HTTP header can carry unchanged; `device-token` issues URL-safe base64.
 _TOKEN_PATTERN = re.compile(rf"[\x21-\x7e]{{1,{MAX_TOKEN_CHARS}}}")
+
+
+@dataclass(frozen=True, slots=True)
+class TokensFileShape:
+    """Which list a tokens file holds and what each entry's holder is called."""
+
+    list_key: str
+    name_key: str
+
+
+DEVICES = TokensFileShape("devices", "device")
+OPERATORS = TokensFileShape("operators", "operator")
 
 
 class DeviceTokensError(KioskError):
@@ -107,9 +123,9 @@ class DeviceCredential:
         salt = secrets.token_bytes(SALT_BYTES)
         return cls(device, salt, token_digest(token, salt), token_id_of(token), issued_at)
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self, shape: TokensFileShape = DEVICES) -> dict[str, str]:
         document = {
-            "device": self.device, "token_id": self.token_id, "salt": self.salt.hex(),
+            shape.name_key: self.device, "token_id": self.token_id, "salt": self.salt.hex(),
             "hmac_sha256": self.digest.hex(),
         }
         if self.issued_at is not None:
@@ -136,6 +152,17 @@ class DeviceRegistry:
     def devices(self) -> tuple[str, ...]:
         return tuple(c.device for c in self._credentials)
 
+    def holds(self, name: str, token_id: str) -> bool:
+        """Whether ``name`` still holds the token ``token_id`` (a revoked or replaced one: no)."""
+        credential = self._by_id.get(token_id)
+        return credential is not None and credential.device == name
+
+    def token_id_for(self, authorization: str | None) -> str | None:
+        """The id of the token an accepted header carries (for a session bound to it)."""
+        if self.device_for(authorization) is None:
+            return None
+        return token_id_of(authorization[len(_BEARER) :].strip()) if authorization else None
+
     def device_for(self, authorization: str | None) -> str | None:
         """The device id for an ``Authorization: Bearer ...`` header value, else None."""
         if authorization is None or len(authorization) > MAX_TOKEN_CHARS + len(_BEARER):
@@ -160,12 +187,14 @@ class ReloadingRegistry:
     def __init__(
         self, path: Path, initial: Iterable[DeviceCredential] | None = None, *,
         check_seconds: float = RELOAD_CHECK_SECONDS, clock: Callable[[], float] = time.monotonic,
+        shape: TokensFileShape = DEVICES,
     ) -> None:
         self.path = path
+        self.shape = shape
         self._clock = clock
         self._check_seconds = check_seconds
         self._signature = self._stat()
-        self._registry = DeviceRegistry(initial if initial is not None else read_tokens_file(path))
+        self._registry = DeviceRegistry(initial if initial is not None else read_tokens_file(path, shape))
         self._next_check = clock() + check_seconds
         self._lock = threading.Lock()
 
@@ -177,14 +206,26 @@ class ReloadingRegistry:
         return (info.st_mtime_ns, info.st_size, info.st_ino)
 
     def device_for(self, authorization: str | None) -> str | None:
-        now = self._clock()
-        if now >= self._next_check:
-            self._refresh(now)
+        self._maybe_refresh()
         return self._registry.device_for(authorization)
 
     @property
     def devices(self) -> tuple[str, ...]:
+        self._maybe_refresh()
         return self._registry.devices
+
+    def holds(self, name: str, token_id: str) -> bool:
+        self._maybe_refresh()
+        return self._registry.holds(name, token_id)
+
+    def token_id_for(self, authorization: str | None) -> str | None:
+        self._maybe_refresh()
+        return self._registry.token_id_for(authorization)
+
+    def _maybe_refresh(self) -> None:
+        now = self._clock()
+        if now >= self._next_check:
+            self._refresh(now)
 
     def _refresh(self, now: float) -> None:
         with self._lock:
@@ -193,16 +234,16 @@ class ReloadingRegistry:
             if signature == self._signature:
                 return
             try:
-                registry = DeviceRegistry(read_tokens_file(self.path))
+                registry = DeviceRegistry(read_tokens_file(self.path, self.shape))
             except (DeviceTokensError, ValueError) as error:
                 detail = error.detail if isinstance(error, DeviceTokensError) else str(error)
                 LOG.error("device tokens file not reloaded, keeping the previous one: %s", detail)
                 return
             self._registry, self._signature = registry, signature
-            LOG.info("device tokens reloaded: %d device(s)", len(registry.devices))
+            LOG.info("%s tokens reloaded: %d holder(s)", self.shape.name_key, len(registry.devices))
 
 
-def read_tokens_file(path: Path) -> list[DeviceCredential]:
+def read_tokens_file(path: Path, shape: TokensFileShape = DEVICES) -> list[DeviceCredential]:
     origin = str(path)
     try:
         document: Any = STRICT_JSON.decode(read_bounded(path, MAX_TOKENS_FILE_BYTES).decode("utf-8"))
@@ -211,33 +252,35 @@ def read_tokens_file(path: Path) -> list[DeviceCredential]:
     except (UnicodeDecodeError, ValueError, RecursionError):
         # ValueError also covers integers past Python's 4300-digit limit.
         raise DeviceTokensError(origin, "is not valid UTF-8 JSON with each key once") from None
-    if not isinstance(document, dict) or set(document) != {"devices"}:
-        raise DeviceTokensError(origin, 'must be an object with exactly one key, "devices"')
-    entries = document["devices"]
+    key = shape.list_key
+    if not isinstance(document, dict) or set(document) != {key}:
+        raise DeviceTokensError(origin, f'must be an object with exactly one key, "{key}"')
+    entries = document[key]
     if not isinstance(entries, list):
-        raise DeviceTokensError(origin, '"devices" must be a list')
-    credentials = [_credential(entry, origin, index) for index, entry in enumerate(entries)]
+        raise DeviceTokensError(origin, f'"{key}" must be a list')
+    credentials = [_credential(entry, origin, index, shape) for index, entry in enumerate(entries)]
     if len({c.device for c in credentials}) != len(credentials):
-        raise DeviceTokensError(origin, "a device id appears twice")
+        raise DeviceTokensError(origin, f"a {shape.name_key} id appears twice")
     if len({c.token_id for c in credentials}) != len(credentials):
         raise DeviceTokensError(origin, "a token id appears twice")
     return credentials
 
 
-def _credential(entry: object, origin: str, index: int) -> DeviceCredential:
-    where = f"devices[{index}]"
-    if not isinstance(entry, dict) or not _ENTRY_KEYS <= set(entry) <= _ENTRY_KEYS | {"issued_at"}:
+def _credential(entry: object, origin: str, index: int, shape: TokensFileShape = DEVICES) -> DeviceCredential:
+    where = f"{shape.list_key}[{index}]"
+    keys = {shape.name_key, *_ENTRY_KEYS}
+    if not isinstance(entry, dict) or not keys <= set(entry) <= keys | {"issued_at"}:
         raise DeviceTokensError(
-            origin, f"{where} must have exactly device, token_id, salt, hmac_sha256 (and issued_at)"
+            origin, f"{where} must have exactly {shape.name_key}, token_id, salt, hmac_sha256 (and issued_at)"
         )
-    device, salt, digest = entry["device"], entry["salt"], entry["hmac_sha256"]
+    device, salt, digest = entry[shape.name_key], entry["salt"], entry["hmac_sha256"]
     token_id, issued_at = entry["token_id"], entry.get("issued_at")
     if not isinstance(token_id, str) or not TOKEN_ID_PATTERN.fullmatch(token_id):
         raise DeviceTokensError(origin, f"{where}.token_id must be 16 lower-case hex characters")
     if issued_at is not None and (not isinstance(issued_at, str) or len(issued_at) > 40):
         raise DeviceTokensError(origin, f"{where}.issued_at must be a timestamp")
     if not isinstance(device, str) or not DEVICE_ID_PATTERN.fullmatch(device):
-        raise DeviceTokensError(origin, f"{where}.device must match {DEVICE_ID_PATTERN.pattern}")
+        raise DeviceTokensError(origin, f"{where}.{shape.name_key} must match {DEVICE_ID_PATTERN.pattern}")
     try:
         salt_bytes = bytes.fromhex(salt) if isinstance(salt, str) else b""
         digest_bytes = bytes.fromhex(digest) if isinstance(digest, str) else b""
@@ -250,16 +293,18 @@ def _credential(entry: object, origin: str, index: int) -> DeviceCredential:
     return DeviceCredential(device, salt_bytes, digest_bytes, token_id, issued_at)
 
 
-_ENTRY_KEYS = {"device", "token_id", "salt", "hmac_sha256"}
+_ENTRY_KEYS = {"token_id", "salt", "hmac_sha256"}
 
 
 def now_stamp() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def write_tokens_file(path: Path, credentials: Iterable[DeviceCredential]) -> None:
+def write_tokens_file(
+    path: Path, credentials: Iterable[DeviceCredential], shape: TokensFileShape = DEVICES
+) -> None:
     """Replace the file atomically (a running service never reads half of it), mode 0600."""
-    document = {"devices": [c.to_json() for c in credentials]}
+    document = {shape.list_key: [c.to_json(shape) for c in credentials]}
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -167,6 +167,12 @@ _cache_lock = threading.Lock()
 
 def load_bundle(settings: Settings) -> tuple[bytes, str]:
     """The signed bundle's bytes and its strong ETag (quoted, as the header carries it)."""
+    bundle = signed_bundle(settings)
+    return bundle.body, bundle.etag
+
+
+def signed_bundle(settings: Settings) -> SignedBundle:
+    """The bundle being served, signed again once half its validity has passed."""
     now = datetime.now(UTC)
     key = cache_key(settings)
     with _cache_lock:
@@ -178,7 +184,7 @@ def load_bundle(settings: Settings) -> tuple[bytes, str]:
                 receipt_keys=receipt_signers(settings),
             )
             _cache[key] = cached
-        return cached.body, cached.etag
+        return cached
 
 
 def cache_key(settings: Settings) -> tuple[object, ...]:

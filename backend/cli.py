@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "backend.commands.db",
     "backend.commands.demo_subjects",
     "backend.commands.device_token",
+    "backend.commands.operator_token",
     "backend.commands.mint",
     "backend.commands.bundle",
     "backend.commands.policy",

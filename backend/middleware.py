@@ -25,17 +25,26 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
 )
 DEFAULT_CACHE_CONTROL = (b"cache-control", b"no-store")
+# A metric label holds one of these or "<other>": a client may send any method name.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
 
 
 class ServiceHeaders:
     def __init__(
-        self, app: ASGIApp, *, known_paths: Iterable[str], log_requests: bool,
+        self,
+        app: ASGIApp,
+        *,
+        known_paths: Iterable[str],
+        log_requests: bool,
         on_close: Callable[[], None] | None = None,
+        observe: Callable[[str, str, float], None] | None = None,
     ) -> None:
         self.app = app
         self.known_paths = frozenset(known_paths)
         self.log_requests = log_requests
         self._on_close = on_close
+        # Told each request's route (a known path or "<other>"), method and seconds: /metrics.
+        self.observe = observe
 
     def close(self) -> None:
         """Let go of what the app holds open (database connections); the server has stopped."""
@@ -56,7 +65,10 @@ class ServiceHeaders:
                 headers = list(message.get("headers", ()))
                 if not any(name == b"cache-control" for name, _ in headers):
                     headers.append(DEFAULT_CACHE_CONTROL)
-                headers.extend(SECURITY_HEADERS)
+                # A page that needs its own policy (the fleet dashboard's stylesheet and form)
+                # sets it; two policies would both apply, the stricter one blocking the page.
+                own_policy = any(name == b"content-security-policy" for name, _ in headers)
+                headers.extend(h for h in SECURITY_HEADERS if not (own_policy and h[0] == b"content-security-policy"))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -74,13 +86,17 @@ class ServiceHeaders:
             if not status:
                 raise
         finally:
+            path = scope["path"] if scope["path"] in self.known_paths else "<other>"
+            seconds = time.perf_counter() - started
+            if self.observe is not None:
+                method = scope["method"]
+                self.observe(path, method if method in _METHODS else "<other>", seconds)
             if self.log_requests:
-                path = scope["path"] if scope["path"] in self.known_paths else "<other>"
                 ACCESS_LOG.info(
                     "%s %s %d %.2fms device=%s",
                     scope["method"][:16],
                     path,
                     status or 500,
-                    (time.perf_counter() - started) * 1000,
+                    seconds * 1000,
                     scope.get(DEVICE_SCOPE_KEY) or "-",
                 )

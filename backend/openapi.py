@@ -16,6 +16,7 @@ from backend.eligibility import (
     MAX_SUBJECT_VALUE_CHARS,
     SCHEMES,
 )
+from backend.fleet.openapi_paths import fleet_paths, fleet_schemas
 from backend.problems import ALL_KINDS, PROBLEM_MEDIA_TYPE
 from backend.settings import MAX_BODY_BYTES
 from kiosk.core.credentials.settings import RECEIPT_PREFIX
@@ -223,7 +224,8 @@ def _schemas() -> dict[str, Any]:
     }
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document(*, fleet: bool = True) -> dict[str, Any]:
+    """The document; ``fleet`` False leaves out POST /v1/heartbeat (a service without fleet_db)."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -236,7 +238,7 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "components": {
             "securitySchemes": {"deviceToken": {"type": "http", "scheme": "bearer"}},
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **(fleet_schemas() if fleet else {})},
         },
         "paths": {
             "/v1/eligibility": {
@@ -362,6 +364,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            **(fleet_paths(_problem, _UNAUTHORIZED, _RATE_LIMITED) if fleet else {}),
             "/v1/openapi.json": {
                 "get": {
                     "operationId": "getOpenApi",

@@ -36,6 +36,17 @@ carry ``"receipt": null``. ``device_keys`` is the registry of device public keys
 new`` writes them, each naming its device); both public halves travel in the bundle's
 ``receipt_keys``, so any kiosk verifies any receipt offline.
 
+The fleet (heartbeats, ``/v1/fleet``, the dashboard at ``/fleet``, ``/metrics``;
+backend/fleet/) is on when ``fleet_db`` is set::
+
+    fleet_db = "/var/lib/xinyi-backend/fleet.sqlite3"  # written by the service (SQLite, WAL)
+    operator_tokens = "/etc/xinyi-backend/operators.json"  # who may see the fleet
+    heartbeat_late_seconds = 900                        # no heartbeat for this long: late
+    heartbeat_silent_seconds = 3600                     # and for this long: silent
+    heartbeat_per_hour = 60                             # per device, refilled (flood limit)
+    heartbeat_burst = 10                                # per device, at once
+    policy_warning_hours = 12                           # warn this long before a bundle expires
+
 Keys are made with ``kiosk-backend keys new`` (backend/keys.py). Outside ``--demo`` nothing
 falls back to a DEMO key: a missing ``authority_key`` stops ``serve``, a missing
 ``issuer_key`` stops ``mint --config``, and a DEMO key named in the config is refused.
@@ -96,6 +107,18 @@ def is_postgres_url(value: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class FleetSettings:
+    """Heartbeats and the operator view (backend/fleet/); off while ``db`` is None."""
+
+    db: Path | None = None
+    late_seconds: float = 900.0
+    silent_seconds: float = 3600.0
+    per_hour: float = 60.0
+    burst: int = 10
+    policy_warning_hours: float = 12.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     # The records: a SQLite file (db_path), or a PostgreSQL URL (db_url) with an optional
     # read replica (db_read_url). Exactly one of db_path and db_url is set.
@@ -128,6 +151,11 @@ class Settings:
     allow_demo_keys: bool = False
     origin: str = "(settings)"  # the config file, for messages naming a setting
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
+    fleet: FleetSettings = field(default_factory=FleetSettings)
+    # The file operator tokens come from (re-read while serving), or, for the demo and tests,
+    # the credentials themselves.
+    operator_tokens: Path | None = None
+    operators: tuple[DeviceCredential, ...] = ()
 
     def required(self, name: str) -> Path:
         """A path setting that this command needs, or BackendConfigError naming it."""
@@ -168,13 +196,22 @@ NUMBERS: dict[str, _Number] = {
     "header_timeout": _Number(float, 0.1, 300),
     "body_timeout": _Number(float, 0.1, 300),
     "keep_alive_timeout": _Number(float, 0.1, 300),
+    "heartbeat_late_seconds": _Number(float, 1, 7 * 86400),
+    "heartbeat_silent_seconds": _Number(float, 1, 30 * 86400),
+    "heartbeat_per_hour": _Number(float, 0.01, 36_000),
+    "heartbeat_burst": _Number(int, 1, 1000),
+    "policy_warning_hours": _Number(float, 0, 24 * 30),
 }
-_PATHS = ("authority_key", "authority_next_key", "issuer_key", "revoked", "receipt_key")
+_PATHS = ("authority_key", "authority_next_key", "issuer_key", "revoked", "receipt_key", "fleet_db", "operator_tokens")
 _TEXTS = ("db", "db_read", "device_tokens", "policy_dir", "host", "issuer_name", *_PATHS)
 _LISTS = ("issuer_trust", "device_keys")
 _SWITCHES = ("log_requests", "preload_records")
 _KEYS = (*_TEXTS, *_LISTS, *NUMBERS, *_SWITCHES)
 _LIMIT_KEYS = ("max_connections", "header_timeout", "body_timeout", "keep_alive_timeout")
+_FLEET_KEYS = {
+    "heartbeat_late_seconds": "late_seconds", "heartbeat_silent_seconds": "silent_seconds",
+    "heartbeat_per_hour": "per_hour", "heartbeat_burst": "burst", "policy_warning_hours": "policy_warning_hours",
+}
 
 
 def host_problem(host: str) -> str | None:
@@ -250,6 +287,10 @@ def load_settings(path: Path, *, serving: bool = True) -> Settings:
     paths: dict[str, Any] = {key: resolve(document[key]) for key in _PATHS if key in document}
     tokens_path = resolve(document["device_tokens"])
     limits = replace(ConnectionLimits(), **{k: document[k] for k in _LIMIT_KEYS if k in document})
+    fleet = replace(FleetSettings(db=paths.pop("fleet_db", None)),
+                    **{field_name: document[key] for key, field_name in _FLEET_KEYS.items() if key in document})
+    if fleet.silent_seconds <= fleet.late_seconds:
+        raise BackendConfigError(origin, "heartbeat_silent_seconds", "must be more than heartbeat_late_seconds")
     return Settings(
         db_path=db_path,
         db_url=db_url,
@@ -269,6 +310,7 @@ def load_settings(path: Path, *, serving: bool = True) -> Settings:
         origin=origin,
         **paths,
         limits=limits,
+        fleet=fleet,
     )
 
 

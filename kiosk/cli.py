@@ -17,6 +17,7 @@ from kiosk.common import cli as command_line
 COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.check",
     "kiosk.commands.sync",
+    "kiosk.commands.heartbeat",
     "kiosk.commands.benefits",
     "kiosk.commands.inspect",
     "kiosk.commands.receipt",

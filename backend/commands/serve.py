@@ -33,6 +33,7 @@ from backend.settings import (
     DEFAULT_PORT,
     NUMBERS,
     BackendConfigError,
+    FleetSettings,
     Settings,
     host_problem,
     load_settings,
@@ -45,6 +46,7 @@ from kiosk.core.errors import KioskError
 
 DEFAULT_CONFIG = Path("/etc/xinyi-backend/backend.toml")
 DEMO_TOKEN = "demo-token"  # = demo.records.DEMO_TOKEN, named here so --help needs no demo import
+DEMO_OPERATOR_TOKEN = "demo-operator"  # opens /fleet, /v1/fleet and /metrics in demo mode only
 
 
 def register(subparsers: Any) -> None:
@@ -83,6 +85,8 @@ def demo_settings(db_path: Path, token: str = DEMO_TOKEN, **overrides: Any) -> S
 
     settings = Settings(
         db_path=db_path, devices=(DeviceCredential.from_token(DEMO_DEVICE_ID, token),),
+        fleet=FleetSettings(db=db_path.with_name(db_path.stem + "-fleet.sqlite3")),
+        operators=(DeviceCredential.from_token("demo-operator", DEMO_OPERATOR_TOKEN),),
         **demo_backend_keys(),  # type: ignore[arg-type]
     )
     settings = replace(settings, **overrides)
@@ -188,6 +192,8 @@ def run(args: argparse.Namespace) -> int:
             server = build_server(app, settings)
             if args.demo:
                 print(f"demo device token: {args.token}, device id: kiosk-demo", flush=True)
+                print(f"fleet dashboard: {url_of(listener)}/fleet, demo operator token: {DEMO_OPERATOR_TOKEN}",
+                      flush=True)
             logging.getLogger("backend.app").info("serving on %s", url_of(listener))
             server.run(sockets=[listener])
     return 0

@@ -77,6 +77,8 @@ async def _run(config: object) -> int:
         heartbeat=(notifier.ping, interval) if interval else None,
     )
     station.sync.start()
+    if station.heartbeat is not None:
+        station.heartbeat.start()  # the fleet view's news of this kiosk (kiosk/adapters/heartbeat_sender.py)
     # systemd stops the kiosk with SIGTERM: end the session (wiping it), flush counters and
     # say STOPPING instead of dying mid-write; SDL would otherwise swallow the signal.
     loop = asyncio.get_running_loop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -31,6 +31,12 @@ class CounterStore(Protocol):
     def bump_counter(self, benefit_id: str, outcome: Any, day: date | str) -> bool: ...
 
     def counters(self, day: date | str) -> dict[tuple[str, str], int]: ...
+
+
+class DecisionTally(Protocol):
+    """Counts each decision for the heartbeat: benefit x outcome and criterion x status, by day."""
+
+    def count(self, benefit: str, outcome: str, criteria: Iterable[tuple[str, str]], day: date | str) -> bool: ...
 
 
 class MemoryCounters:
@@ -91,10 +97,15 @@ class KioskRuntime:
         receipts: ReceiptDesk | None = None,
         tick_seconds: float = 0.25,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        tally: DecisionTally | None = None,
     ) -> None:
         self.flow = flow
         self.devices = tuple(devices)
         self.counters: CounterStore = counters or MemoryCounters()
+        self.tally = tally
+        # When the screen last drew a frame (the UI says so, kiosk/ui/app.py): the heartbeat's
+        # proof that the kiosk is not only running but showing something.
+        self.last_frame_at: datetime | None = None
         self.staff_pin = staff_pin or StaffPin(None)
         self.slips = slips or SlipDesk(None, Site)
         self.receipts = receipts  # staff's receipt check; None where nothing can verify one
@@ -189,7 +200,14 @@ class KioskRuntime:
             self.flow.no_device_available()
 
     def _count(self, decision: Decision) -> None:
-        self.counters.bump_counter(decision.benefit, decision.outcome, self._today())
+        day = self._today()
+        self.counters.bump_counter(decision.benefit, decision.outcome, day)
+        if self.tally is not None:
+            criteria = [(c.id, c.status.value) for c in decision.criteria]
+            self.tally.count(decision.benefit, decision.outcome.value, criteria, day)
+
+    def frame_drawn(self, moment: datetime | None = None) -> None:
+        self.last_frame_at = moment or datetime.now(UTC)
 
     # -- staff -------------------------------------------------------------------------
     def device_statuses(self) -> dict[str, str]:

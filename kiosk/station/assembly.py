@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from kiosk.adapters.backend_client import BackendClient
 from kiosk.adapters.bundle_sync import BundleSync
+from kiosk.adapters.heartbeat_ledger import HeartbeatLedger
+from kiosk.adapters.heartbeat_sender import HeartbeatSender
 from kiosk.adapters.store import Store
 from kiosk.core.credentials.shape import complete_line_test
 from kiosk.core.receipts import ReceiptTrust
@@ -21,6 +23,7 @@ from kiosk.session.receipt_check import ReceiptDesk
 from kiosk.session.runtime import KioskRuntime, NamedDevice, PolicyInfo
 from kiosk.session.staff_pin import StaffPin
 from kiosk.station.config import KioskConfig
+from kiosk.station.heartbeat import build_sender, status_reader
 from kiosk.station.services import KioskServices, build_services
 
 
@@ -28,6 +31,8 @@ from kiosk.station.services import KioskServices, build_services
 class Station:
     runtime: KioskRuntime
     services: KioskServices
+    ledger: HeartbeatLedger | None = None
+    heartbeat: HeartbeatSender | None = None  # None: offline-only, or heartbeat_minutes = 0
 
     @property
     def client(self) -> BackendClient | None:
@@ -41,8 +46,13 @@ class Station:
         """Devices, the tick and the background bundle sync, on the running loop."""
         self.runtime.start()
         self.sync.start()
+        if self.heartbeat is not None:
+            self.heartbeat.start()
 
     async def aclose(self) -> None:
+        if self.heartbeat is not None:
+            with contextlib.suppress(Exception):
+                await self.heartbeat.stop()
         await self.runtime.aclose()
         with contextlib.suppress(Exception):
             await self.services.aclose()
@@ -109,10 +119,14 @@ def build_station(
         bundle = sync.current
         return bundle.receipt_trust if bundle is not None else ReceiptTrust()
 
+    store = services.offline.store
+    # Counted for the heartbeat only when heartbeats go out: nothing would ever drop them.
+    beats = client is not None and config.heartbeat_minutes > 0
+    ledger = HeartbeatLedger(config.data_dir)
     runtime = KioskRuntime(
         flow,
         devices=build_devices(config) if devices is None else devices,
-        counters=services.offline.store,
+        counters=store,
         staff_pin=StaffPin(config.staff_pin_hash),
         backend_probe=probe if client is not None else None,
         policy_info=policy,
@@ -120,5 +134,17 @@ def build_station(
         clock_skew=lambda: sync.clock_skew_seconds,
         slips=SlipDesk(build_printer(config), lambda: flow.site),
         receipts=ReceiptDesk(receipt_trust, services.presentation_reader()),
+        tally=ledger if beats else None,
     )
-    return Station(runtime=runtime, services=services)
+    heartbeat = None
+    if beats:
+        status = status_reader(
+            config,
+            store,
+            sync,
+            ledger,
+            driver_statuses=runtime.device_statuses,
+            last_frame=lambda: runtime.last_frame_at,
+        )
+        heartbeat = build_sender(config, ledger, status, token=config.device_token())
+    return Station(runtime=runtime, services=services, ledger=ledger, heartbeat=heartbeat)

@@ -77,6 +77,8 @@ class KioskConfig:
     device_key: Path | None = None
     # Only the demo sets this (never the config file): the DEMO device key is published.
     allow_demo_keys: bool = False
+    # Minutes between heartbeats (kiosk/adapters/heartbeat_sender.py); 0: none are sent.
+    heartbeat_minutes: int = 5
     origin: str = "(defaults)"
 
     def device_token(self) -> str | None:
@@ -121,6 +123,7 @@ _TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "counter_name": (str, dict),
     "site": str,
     "device_key": str,
+    "heartbeat_minutes": int,
 }
 _TIMEOUT_KEYS = ("choose_benefit", "criteria", "present", "checking", "result", "error")
 _DEVICE_KEYS: dict[str, type] = {"port": str, "baud": int}
@@ -198,6 +201,10 @@ def _parse(document: dict[str, Any], origin: str, base: Path) -> KioskConfig:
         changes["counter_name"] = _counter_name(document["counter_name"], origin)
     if "site" in document:
         changes["site"] = _site_id(document["site"], origin)
+    if "heartbeat_minutes" in document:
+        if not 0 <= document["heartbeat_minutes"] <= 24 * 60:
+            raise ConfigError(origin, "heartbeat_minutes", "must be between 0 (none) and 1440")
+        changes["heartbeat_minutes"] = document["heartbeat_minutes"]
     if "staff_pin_hash" in changes:
         from kiosk.session.staff_pin import PinHashError, validate_pin_hash
 

@@ -169,6 +169,8 @@ class KioskApp(App):
         self.root = root
         self.window_size = list(Window.size)
         Window.bind(size=self._on_window_size)
+        # Every drawn frame tells the runtime; the heartbeat reports the last one (issue #17).
+        Window.bind(on_flip=self._on_flip)
         self._unsubscribe = self.flow.subscribe(self._on_view)
         self._unsubscribe_site = self.flow.subscribe_site(self._on_site)
         self._staff_timer = Clock.schedule_interval(lambda _dt: self.check_staff_timeout(), 1.0)
@@ -189,10 +191,14 @@ class KioskApp(App):
             self._staff_timer.cancel()
             self._staff_timer = None
         Window.unbind(size=self._on_window_size)
+        Window.unbind(on_flip=self._on_flip)
         self.stop_speaking()
         if self._last_resort in ExceptionManager.handlers:
             ExceptionManager.remove_handler(self._last_resort)
         self.unharden()
+
+    def _on_flip(self, *_: Any) -> None:
+        self.runtime.frame_drawn()
 
     # -- hardening -------------------------------------------------------------------------
     def harden(self) -> None:

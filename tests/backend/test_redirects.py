@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backend.app import PATHS
+from backend.app import FLEET_PATHS, PATHS
 from demo.records import DemoSubject
 from tests.support.backend import AUTH, SECURITY_HEADERS, demo
 
@@ -55,7 +55,7 @@ def assert_not_redirected(status: int, headers: dict[str, str], body: bytes, met
         assert headers.get(name) == value
 
 
-@pytest.mark.parametrize("path", [p for known in PATHS for p in near_misses(known)])
+@pytest.mark.parametrize("path", [p for known in PATHS + FLEET_PATHS for p in near_misses(known)])
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("token", [False, True], ids=["no-token", "token"])
 def test_a_near_miss_of_a_path_is_a_problem_never_a_redirect(
@@ -75,7 +75,8 @@ def test_post_to_eligibility_with_a_trailing_slash_and_no_token_is_a_404_problem
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     path=st.lists(
-        st.sampled_from(["v1", "eligibility", "bundle", "health", "openapi.json", "", ".", "..", "%2F", "x"]),
+        st.sampled_from(["v1", "eligibility", "bundle", "health", "openapi.json", "fleet", "metrics", "heartbeat",
+                         "login", "", ".", "..", "%2F", "x"]),
         min_size=1, max_size=5,
     ).map(lambda parts: "/" + "/".join(parts)),
     method=st.sampled_from(METHODS),

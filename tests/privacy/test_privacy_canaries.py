@@ -248,7 +248,8 @@ def test_the_data_folder_holds_only_the_bundle_device_state_and_counters(scene: 
     names = sorted(path.name for path in scene.data_dir.iterdir())
     assert {"bundle.json", "state.json"} <= set(names)
     for name in names:
-        assert re.fullmatch(r"bundle\.json|state\.json|\.store\.lock|bundle-[0-9a-f]{64}\.signed", name), name
+        assert re.fullmatch(r"bundle\.json|state\.json|heartbeat\.json|\.store\.lock|bundle-[0-9a-f]{64}\.signed",
+                            name), name
     state = json.loads((scene.data_dir / "state.json").read_text(encoding="utf-8"))
     assert set(state) <= {"device", "counters"}
     for row in state.get("device", {}).values():
@@ -257,6 +258,14 @@ def test_the_data_folder_holds_only_the_bundle_device_state_and_counters(scene: 
     for row in state["counters"].values():
         assert set(row) == {"benefit", "outcome", "day", "count"}, row
         assert row["outcome"] in OUTCOMES and isinstance(row["count"], int)
+    # The heartbeat's ledger (kiosk/adapters/heartbeat_ledger.py): ids, outcomes, days, counts.
+    ledger = json.loads((scene.data_dir / "heartbeat.json").read_text(encoding="utf-8"))
+    assert set(ledger) == {"pending", "sealed", "clock_skew_seconds", "last_frame_at"}
+    waiting = [*ledger["pending"]["outcomes"], *(ledger["sealed"]["outcomes"] if ledger["sealed"] else [])]
+    assert waiting, "sessions were counted for the heartbeat (this backend has no fleet: they wait)"
+    for table in (ledger["pending"], *([ledger["sealed"]] if ledger["sealed"] else [])):
+        for row in [*table["outcomes"], *table["criteria"]]:
+            assert len(row) == 4 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", row[0]) and isinstance(row[3], int), row
     bundle = json.loads((scene.data_dir / "bundle.json").read_text(encoding="utf-8"))
     for row in bundle["bundle"].values():
         assert set(row) <= {"file", "size", "etag", "version", "digest", "saved_at"}, row

@@ -1,0 +1,83 @@
+"""The fleet's parts, built once per process from the settings: its store, who may see it, and
+the thresholds its view is computed with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from backend.auth import OPERATORS, DeviceRegistry, ReloadingRegistry
+from backend.bundle_source import DEFAULT_VALIDITY
+from backend.fleet.insights import days_until
+from backend.fleet.sqlite_store import SQLiteFleetStore
+from backend.fleet.store import BeatAllowance, FleetStore
+from backend.fleet.view import DeviceView, Thresholds, device_views, fleet_document
+from backend.gate import DeviceGate, failure_limiter
+from backend.settings import Settings
+from kiosk.core.benefits import Catalog
+
+# The dashboard and GET /v1/fleet count decisions over this many days, today included.
+WINDOW_DAYS = 14
+
+
+class Holders(Protocol):
+    """Who holds a token of one kind (a registry, which may follow its file)."""
+
+    @property
+    def devices(self) -> tuple[str, ...]: ...
+
+
+@dataclass
+class Fleet:
+    store: FleetStore
+    catalog: Catalog
+    devices: Holders
+    operators: DeviceRegistry | ReloadingRegistry
+    operator_gate: DeviceGate
+    thresholds: Thresholds
+    allowance: BeatAllowance
+    clock: Callable[[], datetime]
+
+    def today(self) -> date:
+        return self.clock().astimezone(UTC).date()
+
+    def window(self) -> list[str]:
+        return days_until(self.today(), WINDOW_DAYS)
+
+    def views(self) -> list[DeviceView]:
+        return device_views(self.devices.devices, self.store.devices(), self.clock(), self.thresholds)
+
+    def document(self) -> dict[str, Any]:
+        first_day = self.window()[0]
+        return fleet_document(
+            self.views(), self.store.outcome_totals(first_day), self.clock(), self.thresholds, first_day
+        )
+
+
+def build_fleet(
+    settings: Settings, catalog: Catalog, device_registry: Holders, clock: Callable[[], datetime] | None = None
+) -> Fleet | None:
+    """The fleet, or None when the settings name no ``fleet_db`` (the routes are then absent)."""
+    fleet = settings.fleet
+    if fleet.db is None:
+        return None
+    operators: DeviceRegistry | ReloadingRegistry = (
+        # A file not written yet is followed too: the first `operator-token issue` opens the view.
+        ReloadingRegistry(settings.operator_tokens, None if settings.operator_tokens.exists() else (), shape=OPERATORS)
+        if settings.operator_tokens is not None
+        else DeviceRegistry(settings.operators)
+    )
+    return Fleet(
+        store=SQLiteFleetStore(fleet.db),
+        catalog=catalog,
+        devices=device_registry,
+        operators=operators,
+        operator_gate=DeviceGate(operators, None, failure_limiter()),
+        thresholds=Thresholds(
+            fleet.late_seconds, fleet.silent_seconds, fleet.policy_warning_hours, DEFAULT_VALIDITY / timedelta(hours=1)
+        ),
+        allowance=BeatAllowance(fleet.per_hour / 3600, fleet.burst),
+        clock=clock or (lambda: datetime.now(UTC)),
+    )
