@@ -13,6 +13,7 @@ import re
 import sys
 import threading
 from types import TracebackType
+from typing import IO, Any
 
 # Shapes of what must never reach a log line. Deliberately broad: a false positive costs a
 # masked number in a log, a false negative costs a person's identifier on an SD card.
@@ -63,12 +64,33 @@ def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     _log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)
 
 
-def configure_logging(component: str, level: int | str = logging.INFO) -> None:
-    """Log to stderr; under systemd (JOURNAL_STREAM set) journald adds the time itself.
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted.
+
+    A handler bound to the stderr of the moment it was made keeps writing to it after whoever
+    swapped it in (a test's capture, a daemoniser) has closed it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def configure_logging(component: str, level: int | str = logging.INFO, *, stream: IO[str] | None = None) -> None:
+    """Log to stderr (or `stream`); under systemd (JOURNAL_STREAM set) journald adds the time.
 
     Uncaught exceptions (main thread and other threads) are logged by type and place only.
     """
-    handler = logging.StreamHandler(sys.stderr)
+    handler: logging.StreamHandler[IO[str]] = (
+        _CurrentStderr() if stream is None else logging.StreamHandler(stream)
+    )
     under_journald = bool(os.environ.get("JOURNAL_STREAM"))
     fmt = "%(levelname)s %(name)s: %(message)s" if under_journald else "%(asctime)s %(levelname)s %(name)s: %(message)s"
     handler.setFormatter(logging.Formatter(fmt))

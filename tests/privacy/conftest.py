@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import tempfile
 from collections.abc import Iterator
 
@@ -29,12 +28,8 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivacyScene]:
     (root / "process-tmp").mkdir()
     log_file = root / "kiosk.log"
     stream = log_file.open("w", encoding="utf-8")
-    saved_stderr, saved_tempdir, saved_env = sys.stderr, tempfile.tempdir, os.environ.get("TMPDIR")
-    sys.stderr = stream  # configure_logging writes to stderr, as under systemd
-    try:
-        configure_logging("kiosk", logging.DEBUG)
-    finally:
-        sys.stderr = saved_stderr
+    saved_tempdir, saved_env = tempfile.tempdir, os.environ.get("TMPDIR")
+    configure_logging("kiosk", logging.DEBUG, stream=stream)  # what journald would receive
     raw = RawRecords()
     logging.getLogger().handlers.insert(0, raw)
     # Anything the kiosk puts in a temp file lands here, where the search looks.

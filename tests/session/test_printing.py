@@ -61,7 +61,7 @@ async def test_a_receipt_slip_prints_what_the_issue_lists_and_no_reason() -> Non
 
 def test_the_slip_in_english_has_english_words_and_local_times() -> None:
     made = decision()
-    slip = decision_slip(made, "Expedited permit", "en", lambda: SITE)
+    slip = decision_slip(made, "Expedited permit", "en", SITE)
     assert slip.outcome == "Not eligible" and slip.receipt is None and slip.receipt_caption == ""
     assert [c.status_text for c in slip.criteria] == ["Not met", "Met"]  # failed first
     assert "Counter: Counter 3" in slip.details
