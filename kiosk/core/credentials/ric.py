@@ -29,7 +29,9 @@ _SEPARATORS = str.maketrans("", "", " -\t")
 
 def compact(value: str) -> str:
     """Strip spaces and dashes, fold full-width digits, upper-case the x."""
-    return unicodedata.normalize("NFKC", value).translate(_SEPARATORS).strip().upper()
+    # NFKC leaves ASCII as it is: only other text (full-width forms) needs folding.
+    folded = value if value.isascii() else unicodedata.normalize("NFKC", value)
+    return folded.translate(_SEPARATORS).strip().upper()
 
 
 # ISO 7064 MOD 11-2 weights, 2^(17-i) mod 11, computed here rather than by stdnum: importing

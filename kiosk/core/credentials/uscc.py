@@ -31,7 +31,9 @@ _EMBEDDED = re.compile(rf"(?<![0-9A-Za-z])[1-9ANY][1-9][0-9]{{6}}[{ALPHABET}]{{1
 
 def compact(value: str) -> str:
     """Strip spaces and dashes, upper-case (full-width forms are folded first)."""
-    return unicodedata.normalize("NFKC", value).translate(_SEPARATORS).strip().upper()
+    # NFKC leaves ASCII as it is: only other text (full-width forms) needs folding.
+    folded = value if value.isascii() else unicodedata.normalize("NFKC", value)
+    return folded.translate(_SEPARATORS).strip().upper()
 
 
 # GB 32100's weights, 3^i mod 31. Computed here rather than by stdnum: its calc_check_digit
