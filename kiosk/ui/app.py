@@ -26,7 +26,7 @@ from kiosk.i18n import translate
 from kiosk.session.flow import FlowState, SessionFlow, SessionView
 from kiosk.session.readout import Site, short_reference, spoken
 from kiosk.session.runtime import KioskRuntime
-from kiosk.ui import theme
+from kiosk.ui import cjk_lines, theme
 from kiosk.ui.fonts import register_default_font
 from kiosk.ui.screens import KV_DIR, screen_classes
 
@@ -333,8 +333,10 @@ class KioskApp(App):
         self.font_scale = theme.ELDER_SCALE if elder else 1.0
 
     def session_ended(self) -> None:
-        """Nothing of this person reaches the next: speech, view, scroll, built lists."""
+        """Nothing of this person reaches the next: speech, view, scroll, built lists, the
+        line breaks of their texts."""
         self.stop_speaking()
+        cjk_lines.forget()
         if self._ticket is not None:
             self._ticket.dismiss(animation=False)
         if self.elder != self.default_elder:
