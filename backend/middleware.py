@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +30,12 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"
 
 
 class ServiceHeaders:
+    """``direct`` maps (method, path) to an ASGI app served in front of the wrapped app's
+    router and middleware: POST /v1/eligibility, whose Starlette stack (error and exception
+    middleware, route matching) cost as much as the kept answer itself. A failure in a
+    direct route is answered by ``direct_error(error)`` (the 500 the wrapped app's error
+    middleware would have sent), logged here like any other."""
+
     def __init__(
         self,
         app: ASGIApp,
@@ -38,6 +44,8 @@ class ServiceHeaders:
         log_requests: bool,
         on_close: Callable[[], None] | None = None,
         observe: Callable[[str, str, float], None] | None = None,
+        direct: Mapping[tuple[str, str], ASGIApp] | None = None,
+        direct_error: Callable[[Exception], Awaitable[ASGIApp]] | None = None,
     ) -> None:
         self.app = app
         self.known_paths = frozenset(known_paths)
@@ -45,6 +53,10 @@ class ServiceHeaders:
         self._on_close = on_close
         # Told each request's route (a known path or "<other>"), method and seconds: /metrics.
         self.observe = observe
+        self.direct = dict(direct or {})
+        if self.direct and direct_error is None:
+            raise ValueError("direct routes need direct_error to answer their failures")
+        self.direct_error = direct_error
 
     def close(self) -> None:
         """Let go of what the app holds open (database connections); the server has stopped."""
@@ -72,8 +84,11 @@ class ServiceHeaders:
                 message = {**message, "headers": headers}
             await send(message)
 
+        target = self.app
+        if self.direct and not scope.get("root_path"):
+            target = self.direct.get((scope["method"], scope["path"]), self.app)
         try:
-            await self.app(scope, receive, send_with_headers)
+            await target(scope, receive, send_with_headers)
         except Exception as error:
             # Starlette has already answered 500 (problem+json). Do not hand the exception to
             # the server, whose traceback would print its message: a message may quote request
@@ -83,7 +98,9 @@ class ServiceHeaders:
                 frame = frame.tb_next
             where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame else "?"
             ERROR_LOG.error("unhandled %s at %s", type(error).__name__, where)
-            if not status:
+            if not status and target is not self.app and self.direct_error is not None:
+                await (await self.direct_error(error))(scope, receive, send_with_headers)
+            elif not status:
                 raise
         finally:
             path = scope["path"] if scope["path"] in self.known_paths else "<other>"

@@ -311,12 +311,17 @@ class Store:
             if not validator(value):
                 raise StoreRefused(f"value not allowed for device state {key!r}")
 
-        def change(data: dict[str, Any]) -> None:
+        def change(data: dict[str, Any]) -> bool:
             table = data.setdefault("device", {})
             index = {row["key"]: doc_id for doc_id, row in table.items()}
+            changed = False
             for key, value in values.items():
-                doc_id = index.get(key) or _next_id(table)
-                table[doc_id] = {"key": key, "value": value}
+                doc_id = index.get(key)
+                if doc_id is not None and table[doc_id]["value"] == value:
+                    continue
+                table[doc_id or _next_id(table)] = {"key": key, "value": value}
+                changed = True
+            return changed
 
         return self._mutate(STATE_FILE, change)
 
@@ -416,12 +421,17 @@ class Store:
     def _mutate(
         self, name: str, change: Callable[[dict[str, Any]], Any], *, fresh: bool = False
     ) -> bool:
-        """One read-modify-write, one atomic file replacement: a crash leaves old or new."""
+        """One read-modify-write, one atomic file replacement: a crash leaves old or new.
+
+        A ``change`` that returns False changed nothing: the file already holds it, and is not
+        written again (each `kiosk check --offline` re-learns the same authority keys, and an
+        fsync'd write was a tenth of its run)."""
         with self._locked():
             document = {} if fresh else self._checked_document(name)
             if document is None:
                 return False
-            change(document)
+            if change(document) is False:
+                return True
             try:
                 self._db(name).storage.write(document)
             except OSError as error:

@@ -6,16 +6,16 @@ The folder is how the authority edits policy; the signed bundle carries the same
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.benefits import Catalog, CatalogError, parse_catalog
 
-# The shipped policy is package data, so it is found the same way in a source tree and in an
-# installed wheel (which is never zipped: pip installs it as plain files).
-DEFAULT_POLICY_DIR = Path(str(resources.files("kiosk.common").joinpath("policy")))
+# The shipped policy is package data, so it is found beside this module in a source tree and in
+# an installed wheel alike (which is never zipped: pip installs it as plain files), without
+# importlib.resources (~20 ms of import at every start).
+DEFAULT_POLICY_DIR = Path(__file__).resolve().parent / "policy"
 _MAX_FILE_BYTES = 256 * 1024
 SITES_FILE = "sites.json"  # a list of site presets (kiosk/core/sites.py)
 

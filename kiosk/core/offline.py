@@ -9,7 +9,6 @@ offline decisions altogether (:class:`OfflineUnavailable`): the kiosk never gues
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -19,7 +18,7 @@ from kiosk.core.catalog import message
 from kiosk.core.credentials.errors import CredentialError
 from kiosk.core.credentials.model import Presentation, Scheme
 from kiosk.core.credentials.settings import DEFAULT_PREFIX, CredentialSettings, revocation_hash
-from kiosk.core.decision import CriterionResult, Decision, Mode, Outcome, Status, decide
+from kiosk.core.decision import CriterionResult, Decision, Mode, Outcome, Status, decide, new_decision_id
 from kiosk.core.errors import KioskError
 from kiosk.core.policy_dates import local_day
 from kiosk.core.text import Locale, LocalText
@@ -142,7 +141,7 @@ def _undetermined(
         for criterion in benefit.criteria_on(local_day(now, benefit.time_zone))
     )
     return Decision(
-        decision_id=uuid.uuid4().hex,
+        decision_id=new_decision_id(),  # as uuid4().hex; the uuid module is ~8 ms of import
         benefit=benefit.id,
         outcome=Outcome.UNDETERMINED,
         criteria=results,

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from kiosk.adapters.backend_client import BackendClient, OnlineChecker
 from kiosk.adapters.store import Store
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.benefits import Catalog
@@ -41,6 +40,8 @@ def check_deadline(checking: float) -> float:
 
 if TYPE_CHECKING:
     import httpx  # imported where a client is made (see adapters/backend_client.py)
+
+    from kiosk.adapters.backend_client import BackendClient
 
 
 @dataclass
@@ -114,12 +115,18 @@ def build_services(
     checker; `store` lets a caller share one store with the runtime's counters."""
     only_offline = config.offline_only if offline_only is None else offline_only
     token = config.device_token()
-    client = None if only_offline else BackendClient(
-        config.backend_url, token or "", config.device_id, transport=transport,
-        check_deadline=check_deadline(config.timeouts.checking),
-    )
+    client: BackendClient | None = None
+    online: Checker | None = None
+    if not only_offline:
+        # Imported only for a kiosk that asks the backend: `kiosk check --offline` never does.
+        from kiosk.adapters.backend_client import BackendClient, OnlineChecker
+
+        client = BackendClient(
+            config.backend_url, token or "", config.device_id, transport=transport,
+            check_deadline=check_deadline(config.timeouts.checking),
+        )
+        online = OnlineChecker(client)
     trust = trust_store(config.trust_files)
-    online: Checker | None = OnlineChecker(client) if client is not None else None
     if online is not None and online_wrapper is not None:
         online = online_wrapper(online)
     parts = offline_parts(

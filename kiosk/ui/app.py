@@ -27,7 +27,7 @@ from kiosk.session.flow import FlowState, SessionFlow, SessionView
 from kiosk.session.readout import short_reference, spoken
 from kiosk.session.runtime import KioskRuntime
 from kiosk.session.site import Site
-from kiosk.ui import theme
+from kiosk.ui import cjk_lines, theme
 from kiosk.ui.fonts import register_default_font
 from kiosk.ui.screens import KV_DIR, screen_classes
 from kiosk.ui.slip_status import SlipStatus
@@ -374,8 +374,10 @@ class KioskApp(App):
         self.font_scale = theme.ELDER_SCALE if elder else 1.0
 
     def session_ended(self) -> None:
-        """Nothing of this person reaches the next: speech, view, scroll, built lists."""
+        """Nothing of this person reaches the next: speech, view, scroll, built lists, the
+        line breaks of their texts."""
         self.stop_speaking()
+        cjk_lines.forget()
         for modal in (self._ticket, self._print_notice):
             if modal is not None:
                 modal.dismiss(animation=False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 
 CLOSING = set("，。、；：？！）》」』”’〕】…,.;:?!)%")
 OPENING = set("（《「『“‘〔【(")
@@ -39,12 +38,37 @@ def units(paragraph: str) -> list[str]:
     return pieces
 
 
+# Line breaks already worked out, keyed by text, width and the font settings that measuring
+# depends on; the value is only the broken text. The measuring function is not kept: it is a
+# bound method of a Kivy core label, and keeping it (as an lru_cache key did) kept every label
+# and its texture alive, ~3.5 MB per session on Mesa. Texts can quote the person's result, so
+# the kiosk empties this at every session's end (KioskApp.session_ended -> forget()).
+_BROKEN: dict[tuple[str, float, object], str] = {}
+_MAX_BROKEN = 2048
+
+
 def wrap(text: str, width: float, measure: Measure) -> str:
-    return _wrap(text, float(width), measure)
+    width = float(width)
+    # Measuring depends on the label's font settings; the bound method's owner carries them.
+    owner = getattr(measure, "__self__", None)
+    options = getattr(owner, "options", {}) if owner is not None else {}
+    fonts = (options.get("font_size"), options.get("bold"), options.get("font_name"), options.get("line_height"))
+    key = (text, width, fonts)
+    broken = _BROKEN.get(key)
+    if broken is None:
+        broken = _wrap(text, width, measure)
+        if len(_BROKEN) >= _MAX_BROKEN:
+            _BROKEN.clear()
+        _BROKEN[key] = broken
+    return broken
 
 
-@lru_cache(maxsize=2048)
-def _wrap_cached(text: str, width: float, key: object, measure: Measure) -> str:
+def forget() -> None:
+    """Drop every kept line break (at a session's end: nothing of one person reaches the next)."""
+    _BROKEN.clear()
+
+
+def _wrap(text: str, width: float, measure: Measure) -> str:
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
@@ -59,11 +83,3 @@ def _wrap_cached(text: str, width: float, key: object, measure: Measure) -> str:
                 line = candidate
         lines.append(line.rstrip())
     return "\n".join(lines)
-
-
-def _wrap(text: str, width: float, measure: Measure) -> str:
-    # Measuring depends on the label's font settings; the bound method's owner carries them.
-    owner = getattr(measure, "__self__", None)
-    options = getattr(owner, "options", {}) if owner is not None else {}
-    key = (options.get("font_size"), options.get("bold"), options.get("font_name"), options.get("line_height"))
-    return _wrap_cached(text, width, key, measure)

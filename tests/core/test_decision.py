@@ -4,6 +4,7 @@ every outcome, in both languages; and decision documents that come back from the
 from __future__ import annotations
 
 import copy
+import os
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -437,3 +438,22 @@ def test_decision_ids_look_like_uuid4_hex(catalog: Catalog) -> None:
     assert len(ids) == 200
     for value in ids:
         assert uuid.UUID(hex=value).version == 4 and uuid.UUID(hex=value).variant == uuid.RFC_4122
+        assert value == uuid.UUID(hex=value).hex
+
+
+def test_a_forked_worker_never_repeats_its_parents_decision_ids(catalog: Catalog) -> None:
+    # Ids come from a pool of random bits; a forked server worker must not inherit it.
+    benefit = catalog.benefits[0]
+    _decide(benefit, _clean(benefit))  # the parent's pool now holds ids not yet handed out
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        ids = " ".join(_decide(benefit, _clean(benefit)).decision_id for _ in range(100))
+        os.write(write, ids.encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    with os.fdopen(read) as pipe:
+        in_child = set(pipe.read().split())
+    in_parent = {_decide(benefit, _clean(benefit)).decision_id for _ in range(100)}
+    assert len(in_child) == 100 and not in_child & in_parent

@@ -3,10 +3,13 @@ punctuation never ends one, Latin words and numbers stay whole, nothing is lost.
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.ui.cjk_lines import CLOSING, OPENING, units, wrap
+from kiosk.ui.cjk_lines import CLOSING, OPENING, forget, units, wrap
 
 
 def measure(text: str) -> tuple[int, int]:
@@ -32,3 +35,37 @@ def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(text: str,
     for line in lines[:-1]:
         assert not line or line[-1] not in OPENING
     assert "".join(lines).replace(" ", "") == text.replace("\n", "").replace(" ", "")
+
+
+class _Label:
+    """Stands in for a Kivy core label: font options and a bound measuring method."""
+
+    def __init__(self) -> None:
+        self.options = {"font_size": 18.0, "bold": False, "font_name": "Roboto", "line_height": 1.0}
+        self.measured = 0
+
+    def get_extents(self, text: str) -> tuple[int, int]:
+        self.measured += 1
+        return measure(text)
+
+
+def test_kept_line_breaks_keep_no_label_alive() -> None:
+    # Kept as a cache key, the bound method held every label and its texture (~3.5 MB a session).
+    label = _Label()
+    alive = weakref.ref(label)
+    wrap("信用中国 credit repair 第36号", 60, label.get_extents)
+    del label
+    gc.collect()
+    assert alive() is None
+
+
+def test_line_breaks_are_kept_until_forgotten() -> None:
+    # Texts can quote a person's result: the kiosk forgets them at each session's end.
+    label = _Label()
+    first = wrap("纳税信用等级为A，符合条件。", 60, label.get_extents)
+    measured = label.measured
+    assert measured > 0 and wrap("纳税信用等级为A，符合条件。", 60, label.get_extents) == first
+    assert label.measured == measured
+    forget()
+    assert wrap("纳税信用等级为A，符合条件。", 60, label.get_extents) == first
+    assert label.measured == 2 * measured

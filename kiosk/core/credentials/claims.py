@@ -61,12 +61,18 @@ def validate_facts(facts: object, limits: CredentialLimits) -> Mapping[str, JSON
     if len(facts) > limits.max_facts:
         raise CredentialError("claims", f"more than {limits.max_facts} facts")
     checked: dict[str, JSON] = {}
+    max_name, max_text = limits.max_fact_name_chars, limits.max_fact_text_chars
+    fits = FACT_NAME.fullmatch
     for name, value in facts.items():
-        if not isinstance(name, str) or not FACT_NAME.fullmatch(name):
+        if not isinstance(name, str) or not fits(name):
             raise CredentialError("claims", "fact names must be lower-case snake_case")
-        if len(name) > limits.max_fact_name_chars:
+        if len(name) > max_name:
             raise CredentialError("claims", "fact name too long")
-        if isinstance(value, list | tuple):
+        # The types CBOR decodes to, checked without the general isinstance walk below.
+        kind = type(value)
+        if kind is bool or value is None or (kind is str and len(value) <= max_text):
+            checked[name] = value
+        elif isinstance(value, list | tuple):
             if len(value) > limits.max_fact_list_items:
                 raise CredentialError("claims", "fact list too long")
             if not all(_scalar(item, limits) for item in value):

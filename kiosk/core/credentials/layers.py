@@ -73,25 +73,25 @@ def decode_base45(text: str) -> bytes:
     if not text.isascii():
         raise CredentialError("base45", "base45 text holds non-ASCII characters")
     values = text.encode("ascii").translate(_B45_VALUES)
-    if _B45_INVALID in values or len(values) % 3 == 1:
+    size = len(values)
+    if _B45_INVALID in values or size % 3 == 1:
         raise CredentialError("base45", "not valid base45 (RFC 9285)")
-    whole = len(values) - len(values) % 3
+    whole = size - size % 3
     groups = whole // 3
-    # Each group is low + 45*mid + 2025*high. Spread the three digit streams into 32-bit lanes
-    # of one big integer each, so a single multiply-add computes every group at once (no
-    # carries: the largest group, 91124, fits a lane).
-    total = 0
-    for offset, weight in ((0, 1), (1, 45), (2, 2025)):
-        lanes = bytearray(4 * groups)
-        lanes[0::4] = values[offset:whole:3]
-        total += weight * int.from_bytes(lanes, "little")
-    words = total.to_bytes(4 * groups, "little")
-    if words[2::4] != bytes(groups):
+    # Each group is low + 45*mid + 2025*high. Read as one little-endian integer, group g's
+    # digits sit at bits 24g, 24g+8 and 24g+16; masking each digit stream into 24-bit lanes,
+    # one multiply-add per stream computes every group at once (no carries: the largest
+    # group, 91124, fits a lane). One integer rather than three halves the work.
+    number = int.from_bytes(values[:whole], "little")
+    mask = int.from_bytes(b"\xff\x00\x00" * groups, "little")
+    total = (number & mask) + 45 * ((number >> 8) & mask) + 2025 * ((number >> 16) & mask)
+    words = total.to_bytes(whole, "little")
+    if words[2::3].strip(b"\x00"):
         raise CredentialError("base45", "not valid base45 (RFC 9285): group over 65535")
     decoded = bytearray(2 * groups)
-    decoded[0::2] = words[1::4]
-    decoded[1::2] = words[0::4]
-    if whole < len(values):
+    decoded[0::2] = words[1::3]
+    decoded[1::2] = words[0::3]
+    if whole < size:
         last = values[whole] + 45 * values[whole + 1]
         if last > 0xFF:
             raise CredentialError("base45", "not valid base45 (RFC 9285): last group over 255")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import re
-import secrets
 
 from kiosk.core.credentials.errors import CredentialError
 
@@ -58,4 +57,8 @@ def generate(n_bytes: int = 24) -> str:
     """A fresh random token (for the backend and demo data)."""
     if not MIN_BYTES <= n_bytes <= MAX_BYTES:
         raise ValueError(f"token size must be {MIN_BYTES}-{MAX_BYTES} bytes")
+    # Imported here: only the backend mints tokens, and secrets (through hmac) is ~10 ms of
+    # import at every start of the kiosk and of `kiosk check`.
+    import secrets
+
     return PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(n_bytes)).rstrip(b"=").decode()

@@ -1,8 +1,8 @@
 """Unified Social Credit Code (统一社会信用代码, GB 32100-2015), python-stdnum style.
 
-The checksum is stdnum's; the format rule is GB 32100's own, because ``stdnum.cn.uscc.validate``
-wrongly demands eight leading digits and so rejects real codes whose registering authority is
-``A``, ``N`` or ``Y`` (DOMAIN.md §3).
+The checksum is GB 32100's (held equal to ``stdnum.cn.uscc`` by a test); the format rule is
+GB 32100's own too, because ``stdnum.cn.uscc.validate`` wrongly demands eight leading digits
+and so rejects real codes whose registering authority is ``A``, ``N`` or ``Y`` (DOMAIN.md §3).
 
 >>> validate("91 110000 600037341L")
 '91110000600037341L'
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
-from stdnum.cn import uscc as stdnum_uscc
 
 from kiosk.core.credentials.errors import CredentialError
 
@@ -33,23 +31,26 @@ _EMBEDDED = re.compile(rf"(?<![0-9A-Za-z])[1-9ANY][1-9][0-9]{{6}}[{ALPHABET}]{{1
 
 def compact(value: str) -> str:
     """Strip spaces and dashes, upper-case (full-width forms are folded first)."""
-    return unicodedata.normalize("NFKC", value).translate(_SEPARATORS).strip().upper()
+    # NFKC leaves ASCII as it is: only other text (full-width forms) needs folding.
+    folded = value if value.isascii() else unicodedata.normalize("NFKC", value)
+    return folded.translate(_SEPARATORS).strip().upper()
 
 
-def calc_check_digit(value: str) -> str:
-    """Check character for the first 17 characters."""
-    return str(stdnum_uscc.calc_check_digit(value[:17]))
-
-
-# stdnum's calc_check_digit cleans its input again on every call, which was most of the cost of
-# reading a signed credential's subject; validate() checks an already compact code with the
-# same GB 32100 weights (tests compare it with stdnum's over generated codes).
+# GB 32100's weights, 3^i mod 31. Computed here rather than by stdnum: its calc_check_digit
+# cleans its input again on every call (most of the cost of reading a signed credential's
+# subject), and importing stdnum costs ~30 ms at every start (it imports ssl and pydoc).
+# tests/core/test_credentials_identifiers.py compares both over generated codes.
 _WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
 def _check_char(code: str) -> str:
     total = sum(map(int.__mul__, map(ALPHABET.index, code[:17]), _WEIGHTS))
     return ALPHABET[(31 - total) % 31]
+
+
+def calc_check_digit(value: str) -> str:
+    """Check character for the first 17 characters (upper case, from ALPHABET)."""
+    return _check_char(value)
 
 
 def validate(value: str) -> str:
