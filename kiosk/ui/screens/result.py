@@ -3,7 +3,7 @@ first, then what failed or is unknown in full, what passed in one line each, the
 
 from __future__ import annotations
 
-from kivy.properties import StringProperty
+from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.core.decision import Mode, Outcome, Status
@@ -30,7 +30,26 @@ class CriterionResultCard(Card):
 
 class ResultScreen(KioskScreen):
     outcome = StringProperty("undetermined")
+    columns = NumericProperty(1)
     _built_for: tuple[object, ...] | None = None
+
+    def on_kv_post(self, *_: object) -> None:
+        self.on_columns()
+
+    def on_columns(self, *_: object) -> None:
+        """The reference card goes under the summary when there are two columns (the side
+        with room to spare), and last in one column."""
+        if "reference" not in self.ids:
+            return
+        card = self.ids.reference.parent
+        target = self.ids.summary_column if self.columns == 2 else self.ids.details_column
+        if card.parent is not target:
+            card.parent.remove_widget(card)
+            target.add_widget(card)
+
+    def spoken_text(self, view: SessionView, locale: str) -> str:
+        # Summary and remedy first, every criterion, the reference last (kiosk.session.readout).
+        return str(self.kiosk.spoken_result())
 
     def forget(self) -> None:
         self._built_for = None
