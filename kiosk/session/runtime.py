@@ -12,12 +12,15 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hardware.base import CardEvent, Device, DeviceEvent, DeviceStatus, ScanEvent, StatusEvent
 from kiosk.core.decision import Decision
 from kiosk.session.flow import FlowState, SessionFlow, SessionView
 from kiosk.session.staff_pin import StaffPin
+
+if TYPE_CHECKING:
+    from kiosk.session.what_if import WhatIf
 
 log = logging.getLogger("kiosk.session.runtime")
 
@@ -81,6 +84,7 @@ class KioskRuntime:
         backend_probe: Callable[[], Awaitable[bool]] | None = None,
         policy_info: Callable[[], PolicyInfo | None] | None = None,
         sync_now: Callable[[], Awaitable[bool]] | None = None,
+        what_if: WhatIf | None = None,
         tick_seconds: float = 0.25,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
     ) -> None:
@@ -91,6 +95,7 @@ class KioskRuntime:
         self._backend_probe = backend_probe
         self._policy_info = policy_info
         self._sync_now = sync_now
+        self.what_if = what_if  # staff's what-if with made-up facts; None: not offered
         self._tick_seconds = tick_seconds
         self._today = today
         self._tasks: list[asyncio.Task[None]] = []

@@ -7,18 +7,24 @@ wiring a real kiosk uses; only the device ports and the backend address differ.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kiosk.adapters.backend_client import BackendClient
 from kiosk.adapters.bundle_sync import BundleSync
 from kiosk.adapters.store import Store
+from kiosk.core.benefits import Catalog
 from kiosk.core.credentials.shape import complete_line_test
 from kiosk.session.flow import Checker
 from kiosk.session.runtime import KioskRuntime, NamedDevice, PolicyInfo
 from kiosk.session.staff_pin import StaffPin
+from kiosk.session.what_if import WhatIf
 from kiosk.station.config import KioskConfig
 from kiosk.station.services import KioskServices, build_services
+
+if TYPE_CHECKING:
+    from kiosk.common.facts_table import FactSpec
 
 
 @dataclass
@@ -64,6 +70,14 @@ def build_devices(config: KioskConfig) -> list[NamedDevice]:
     return devices
 
 
+def shipped_facts() -> Mapping[str, FactSpec]:
+    """FACTS.md of the policy shipped with the software: the facts' types for the what-if."""
+    from kiosk.common.facts_table import read_facts_table
+    from kiosk.common.policy_folder import DEFAULT_POLICY_DIR
+
+    return read_facts_table(DEFAULT_POLICY_DIR / "FACTS.md")
+
+
 def build_station(
     config: KioskConfig,
     *,
@@ -91,6 +105,11 @@ def build_station(
     async def sync_now() -> bool:
         return (await sync.sync_now()).ok
 
+    def held_catalog() -> Catalog:
+        # The signed bundle's policy once the kiosk holds one, else what it was built with.
+        bundle = sync.current
+        return bundle.catalog if bundle is not None else flow.catalog
+
     runtime = KioskRuntime(
         flow,
         devices=build_devices(config) if devices is None else devices,
@@ -99,5 +118,6 @@ def build_station(
         backend_probe=probe if client is not None else None,
         policy_info=policy,
         sync_now=sync_now,
+        what_if=WhatIf(held_catalog, shipped_facts, client.simulate if client is not None else None),
     )
     return Station(runtime=runtime, services=services)

@@ -41,7 +41,9 @@ class Gallery:
             where = f"{prefix}-{name}"
             modals = [w for w in Window.children if isinstance(w, ModalView)]
             for widget in modals or [self.ui.screen]:
-                self.problems += screen_problems(widget, where, elder=self._elder)
+                self.problems += screen_problems(
+                    widget, where, elder=self._elder, max_line=self.ui.app.column_width(self.ui.app.font_scale)
+                )
 
     async def result_for(self, expect: str) -> None:
         flow = self.ui.app.flow
@@ -116,5 +118,11 @@ class Gallery:
         ui.app.enter_staff()
         await ui.wait_for(lambda: ui.screen.health is not None)
         self.shot(prefix, "14-staff")
+        ui.app.open_what_if()
+        await ui.settle()
+        self.shot(prefix, "15-what-if")
+        await ui.screen.run()
+        await ui.settle()
+        self.shot(prefix, "16-what-if-answer")
         ui.app.close_staff()
         flow.cancel()

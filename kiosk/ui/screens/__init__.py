@@ -17,6 +17,7 @@ def screen_classes() -> dict[str, type]:
     from kiosk.ui.screens.result import ResultScreen
     from kiosk.ui.screens.staff import StaffScreen
     from kiosk.ui.screens.staff_pin import StaffPinScreen
+    from kiosk.ui.screens.what_if import WhatIfScreen
 
     return {
         "idle": IdleScreen,
@@ -28,4 +29,5 @@ def screen_classes() -> dict[str, type]:
         "error": ErrorScreen,
         "staff_pin": StaffPinScreen,
         "staff": StaffScreen,
+        "what_if": WhatIfScreen,
     }
