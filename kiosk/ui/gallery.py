@@ -123,6 +123,8 @@ class Gallery:
         self.shot(prefix, "15-what-if")
         await ui.screen.run()
         await ui.settle()
+        ui.screen.scroll_to_answer()
+        await ui.settle()
         self.shot(prefix, "16-what-if-answer")
         ui.app.close_staff()
         flow.cancel()

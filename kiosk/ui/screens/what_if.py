@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from kivy.clock import Clock
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
@@ -25,6 +26,8 @@ from kiosk.session.readout import ordered
 from kiosk.session.what_if import UNKNOWN, FactField, WhatIfAnswer, WhatIfError, parse_on, parse_typed
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import KioskButton
+
+HINTS = {"date": "whatif.hint.date", "date_or_none": "whatif.hint.date_or_none", "integer": "whatif.hint.integer"}
 
 
 class ChoiceButton(Button):
@@ -149,7 +152,7 @@ class WhatIfScreen(KioskScreen):
             titles = separator.join(t.get(locale) for t in field.read_by)
             row = FactRow(label=app.tr("whatif.read_by", locale, fact=field.name, criteria=titles))
             if field.typed:
-                entry = FactInput(hint_text=app.tr(f"whatif.hint.{field.kind}", locale), text=kept.get(field.name, ""))
+                entry = FactInput(hint_text=app.tr(HINTS[field.kind], locale), text=kept.get(field.name, ""))
                 if field.kind == "integer":
                     entry.input_filter = "int"
                 self._inputs[field.name] = entry
@@ -210,10 +213,18 @@ class WhatIfScreen(KioskScreen):
         if app.screens.current == self.name:
             self._show_answer(locale)
             # The answer is below the form: bring its first line into view once laid out.
-            answer = self.ids.answer
-            if answer.children:
-                first = answer.children[-1]
-                Clock.schedule_once(lambda _dt: self.ids.scroll.scroll_to(first, padding=10, animate=False), 0)
+            if self.ids.answer.children:
+                # After the new cards are laid out (a few layout passes), not in the same frame.
+                Clock.schedule_once(lambda _dt: self.scroll_to_answer(), 0.15)
+
+    def scroll_to_answer(self) -> None:
+        """The answer's first line at the top of the view (scroll_to would stop at its foot)."""
+        scroll, answer = self.ids.scroll, self.ids.answer
+        content = scroll.children[0] if scroll.children else None
+        if content is None or content.height <= scroll.height or not answer.children:
+            return
+        top = answer.children[-1].top - content.y + dp(10)
+        scroll.scroll_y = min(1.0, max(0.0, (top - scroll.height) / (content.height - scroll.height)))
 
     def _built_for_day(self) -> date | None:
         return self._built_for[3] if self._built_for else None  # type: ignore[return-value]
