@@ -32,7 +32,9 @@ class Figure:
     floor: float
     unit: str
     ratio: float
-    target: str | None  # "<= 1.3", ">= 0.75", or None for a figure kept for reference
+    # "<= 1.3", ">= 0.75" (the ratio), "+<= 5" (at most 5 units beyond the floor), or None
+    # for a figure kept for reference.
+    target: str | None
     note: str = ""
     also: bool | None = None  # a second condition of the target (memory: flat), when it has one
 
@@ -41,6 +43,8 @@ class Figure:
         if self.target is None:
             return None
         sign, limit = self.target.split()
+        if sign == "+<=":
+            return self.value - self.floor <= float(limit)
         within = self.ratio <= float(limit) if sign == "<=" else self.ratio >= float(limit)
         return within and self.also is not False
 

@@ -8,7 +8,9 @@ over loopback without replacing any function here.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from kiosk.adapters.bounded_http import IDENTITY_HEADERS, BodyRefused, DeadlinePassed, read_body, within
@@ -132,6 +134,13 @@ class BackendClient:
         }
         answer = await self._send("POST", "/v1/eligibility", json=body, deadline=self.check_deadline)
         return _decision(answer)
+
+    async def simulate(self, benefit_id: str, facts: Mapping[str, Any], on: date | None, locale: Locale) -> Decision:
+        """POST /v1/simulate: made-up facts only; the body has no subject field to fill."""
+        body: dict[str, Any] = {"benefit": benefit_id, "facts": dict(facts), "locale": locale}
+        if on is not None:
+            body["on"] = on.isoformat()
+        return _decision(await self._send("POST", "/v1/simulate", json=body))
 
     async def health(self) -> dict[str, Any]:
         document = _json_body(await self._send("GET", "/v1/health"))

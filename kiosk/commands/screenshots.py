@@ -58,12 +58,14 @@ def run(args: argparse.Namespace) -> int:
 
 async def _render(out_dir: Path, workdir: Path, size: tuple[int, int], *, check: bool = False) -> int:
     from demo.world import start_demo_world
+    from kiosk.adapters.speech import Speaker
     from kiosk.ui.app import KioskApp
     from kiosk.ui.gallery import Gallery
     from kiosk.ui.headless import run_on_window
 
     world = await start_demo_world(workdir)
-    app = KioskApp(world.station.runtime, hardened=True, demo_codes=world.codes_for)
+    # A speaker that is never pressed here: the speaker button is on every screen shown.
+    app = KioskApp(world.station.runtime, hardened=True, demo_codes=world.codes_for, speaker=Speaker())
     galleries: list[Gallery] = []
 
     def gallery_for(driver: Any) -> Gallery:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hardware.base import CardEvent, Device, DeviceEvent, DeviceStatus, ScanEvent, StatusEvent
 from kiosk.core.decision import Decision
@@ -21,6 +21,9 @@ from kiosk.session.printing import SlipDesk
 from kiosk.session.receipt_check import ReceiptDesk
 from kiosk.session.site import Site
 from kiosk.session.staff_pin import StaffPin
+
+if TYPE_CHECKING:
+    from kiosk.session.what_if import WhatIf
 
 log = logging.getLogger("kiosk.session.runtime")
 
@@ -95,6 +98,7 @@ class KioskRuntime:
         clock_skew: Callable[[], float | None] | None = None,
         slips: SlipDesk | None = None,
         receipts: ReceiptDesk | None = None,
+        what_if: WhatIf | None = None,
         tick_seconds: float = 0.25,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
         tally: DecisionTally | None = None,
@@ -113,6 +117,7 @@ class KioskRuntime:
         self._policy_info = policy_info
         self._sync_now = sync_now
         self._clock_skew = clock_skew
+        self.what_if = what_if  # staff's what-if with made-up facts; None: not offered
         self._tick_seconds = tick_seconds
         self._today = today
         self._tasks: list[asyncio.Task[None]] = []

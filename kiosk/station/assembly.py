@@ -7,14 +7,16 @@ wiring a real kiosk uses; only the device ports and the backend address differ.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kiosk.adapters.backend_client import BackendClient
 from kiosk.adapters.bundle_sync import BundleSync
 from kiosk.adapters.heartbeat_ledger import HeartbeatLedger
 from kiosk.adapters.heartbeat_sender import HeartbeatSender
 from kiosk.adapters.store import Store
+from kiosk.core.benefits import Catalog
 from kiosk.core.credentials.shape import complete_line_test
 from kiosk.core.receipts import ReceiptTrust
 from kiosk.session.flow import Checker
@@ -22,9 +24,13 @@ from kiosk.session.printing import Printer, SlipDesk
 from kiosk.session.receipt_check import ReceiptDesk
 from kiosk.session.runtime import KioskRuntime, NamedDevice, PolicyInfo
 from kiosk.session.staff_pin import StaffPin
+from kiosk.session.what_if import WhatIf
 from kiosk.station.config import KioskConfig
 from kiosk.station.heartbeat import build_sender, status_reader
 from kiosk.station.services import KioskServices, build_services
+
+if TYPE_CHECKING:
+    from kiosk.common.facts_table import FactSpec
 
 
 @dataclass
@@ -84,6 +90,12 @@ def build_printer(config: KioskConfig) -> Printer | None:
     from hardware.printer import SlipPrinter
 
     return SlipPrinter(config.printer.port, baud=config.printer.baud or 9600)
+def shipped_facts() -> Mapping[str, FactSpec]:
+    """FACTS.md of the policy shipped with the software: the facts' types for the what-if."""
+    from kiosk.common.facts_table import read_facts_table
+    from kiosk.common.policy_folder import DEFAULT_POLICY_DIR
+
+    return read_facts_table(DEFAULT_POLICY_DIR / "FACTS.md")
 
 
 def build_station(
@@ -123,6 +135,11 @@ def build_station(
     # Counted for the heartbeat only when heartbeats go out: nothing would ever drop them.
     beats = client is not None and config.heartbeat_minutes > 0
     ledger = HeartbeatLedger(config.data_dir)
+    def held_catalog() -> Catalog:
+        # The signed bundle's policy once the kiosk holds one, else what it was built with.
+        bundle = sync.current
+        return bundle.catalog if bundle is not None else flow.catalog
+
     runtime = KioskRuntime(
         flow,
         devices=build_devices(config) if devices is None else devices,
@@ -135,6 +152,7 @@ def build_station(
         slips=SlipDesk(build_printer(config), lambda: flow.site),
         receipts=ReceiptDesk(receipt_trust, services.presentation_reader()),
         tally=ledger if beats else None,
+        what_if=WhatIf(held_catalog, shipped_facts, client.simulate if client is not None else None),
     )
     heartbeat = None
     if beats:

@@ -117,6 +117,7 @@ class KioskApp(App):
     staff_mode = StringProperty("")
     speech_enabled = BooleanProperty(False)
     slips = ObjectProperty(None)  # SlipStatus: printer there, what it last said
+    speaking = BooleanProperty(False)
     use_kivy_settings = False
     title = "Xinyi Kiosk"
 
@@ -300,6 +301,8 @@ class KioskApp(App):
             load_screen_kv(name)
             manager.add_widget(self._screen_classes[name](name=name))
         if manager.current != name:
+            # A readout is about the screen it was started on: it ends when that screen goes.
+            self.stop_speaking()
             manager.get_screen(name).reset_scroll()
             manager.current = name
             refresh = True
@@ -322,9 +325,19 @@ class KioskApp(App):
         """A reading column of about 38 CJK characters (or ~75 Latin): lines stay short."""
         return float(sp(theme.BODY_SP) * font_scale * theme.MAX_LINE_CHARS)
 
-    def side_padding(self, width: float, font_scale: float) -> float:
-        """Horizontal padding that centres one reading column on a wide screen."""
-        return max(dp(16), (width - self.column_width(font_scale)) / 2)
+    def columns(self, width: float, font_scale: float) -> int:
+        """Two reading columns where two whole ones fit side by side (1920x1080 in the
+        standard view), else one: a wide screen shows more at once, lines stay short."""
+        needed = 2 * self.column_width(font_scale) + theme.COLUMN_GAP_DP * dp(1) + 2 * dp(16)
+        return 2 if width >= needed else 1
+
+    def column_gap(self) -> float:
+        return float(dp(theme.COLUMN_GAP_DP))
+
+    def side_padding(self, width: float, font_scale: float, columns: int = 1) -> float:
+        """Horizontal padding that centres the reading column(s) on a wide screen."""
+        used = columns * self.column_width(font_scale) + (columns - 1) * self.column_gap()
+        return max(dp(16), (width - used) / 2)
 
     def portrait(self, size: Sequence[float]) -> bool:
         return size[1] > size[0]
@@ -429,6 +442,11 @@ class KioskApp(App):
         if self.staff_mode == "staff" and self.runtime.receipts is not None:
             self._staff_deadline = self.flow_clock() + STAFF_IDLE_SECONDS
             self.staff_mode = "receipt_check"
+    def open_what_if(self) -> None:
+        """Staff's what-if with made-up facts (only from staff mode, behind the PIN)."""
+        if self.staff_mode and self.runtime.what_if is not None:
+            self._staff_deadline = self.flow_clock() + STAFF_IDLE_SECONDS
+            self.staff_mode = "what_if"
             self._show()
 
     def close_staff(self) -> None:
@@ -450,12 +468,37 @@ class KioskApp(App):
             return ""
         return spoken(decision, self.locale, self.site, self.view.holder_name_masked)
 
-    def speak_result(self) -> asyncio.Future[bool] | None:
-        if self.speaker is None or not self.speaker.available:
-            return None
+    def spoken_screen(self) -> str:
+        """What the speaker button reads on the screen that is up now."""
+        return str(self.screens.current_screen.spoken_text(self.view, self.locale))
+
+    def read_screen(self) -> asyncio.Future[bool] | None:
+        """The speaker button: read this screen aloud, or stop when it is already reading."""
         self.flow.touch()
-        self._speaking = asyncio.ensure_future(self.speaker.say(self.spoken_result(), self.locale))
-        return self._speaking
+        if self.speaking:
+            self.stop_speaking()
+            return None
+        return self._say(self.spoken_screen())
+
+    def speak_result(self) -> asyncio.Future[bool] | None:
+        self.flow.touch()
+        return self._say(self.spoken_result())
+
+    def _say(self, text: str) -> asyncio.Future[bool] | None:
+        if self.speaker is None or not self.speaker.available or not text.strip():
+            return None
+        self.stop_speaking()
+        speaking = asyncio.ensure_future(self.speaker.say(text, self.locale))
+        self._speaking = speaking
+        self.speaking = True
+
+        def ended(_done: asyncio.Future[bool]) -> None:
+            if self._speaking is speaking:
+                self._speaking = None
+                self.speaking = False
+
+        speaking.add_done_callback(ended)
+        return speaking
 
     def stop_speaking(self) -> None:
         # Not task.cancel(): a cancel while espeak-ng is starting could orphan the process;
@@ -463,6 +506,7 @@ class KioskApp(App):
         if self.speaker is not None:
             self.speaker.stop_now()
         self._speaking = None
+        self.speaking = False
 
 
 async def run_app(app: KioskApp) -> None:

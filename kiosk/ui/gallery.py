@@ -45,7 +45,9 @@ class Gallery:
             where = f"{prefix}-{name}"
             modals = [w for w in Window.children if isinstance(w, ModalView)]
             for widget in modals or [self.ui.screen]:
-                self.problems += screen_problems(widget, where, elder=self._elder)
+                self.problems += screen_problems(
+                    widget, where, elder=self._elder, max_line=self.ui.app.column_width(self.ui.app.font_scale)
+                )
 
     async def result_for(self, expect: str) -> None:
         flow = self.ui.app.flow
@@ -126,6 +128,14 @@ class Gallery:
         await ui.wait_for(lambda: ui.screen.health is not None)
         self.shot(prefix, "14-staff")
         await self.receipt_check(prefix, receipt)
+        ui.app.open_what_if()
+        await ui.settle()
+        self.shot(prefix, "20-what-if")
+        await ui.screen.run()
+        await ui.settle()
+        ui.screen.scroll_to_answer()
+        await ui.settle()
+        self.shot(prefix, "21-what-if-answer")
         ui.app.close_staff()
         flow.cancel()
         await self.staff_warnings(prefix)

@@ -2,7 +2,8 @@
 
 A label whose text is wider or taller than the label (clipped), a word broken mid-word
 ("Stand/ard view", "长辈模/式"), a line starting with closing punctuation, a target under
-60x60 dp in the large view, a result whose first screen lacks the outcome and the summary.
+60x60 dp in the large view, a result whose first screen lacks the outcome and the summary,
+paragraph lines longer than one reading column, two columns that are not side by side.
 `kiosk screenshots --check` runs it on every screen it renders; tests/ui uses the same.
 """
 
@@ -98,10 +99,34 @@ def on_first_screen(widget: Widget) -> bool:
     return bottom >= view_bottom - _SLACK and top <= view_top + _SLACK
 
 
-def screen_problems(screen: Widget, where: str, *, elder: bool) -> list[str]:
+def line_problems(label: Label, where: str, max_line: float) -> list[str]:
+    """A paragraph whose lines run longer than one reading column (~38 CJK characters)."""
+    lines = [line for line in _lines(label) if line]
+    if len(lines) > 1 and label.texture_size[0] > max_line + _SLACK:
+        short = label.text[:24].replace("\n", " ")
+        return [f"{where}: {short!r} has lines {label.texture_size[0]:.0f} px long, over the "
+                f"{max_line:.0f} px reading column"]
+    return []
+
+
+def column_problems(screen: Widget, where: str) -> list[str]:
+    """Two columns: the summary and the first criterion side by side, both at the top."""
+    ids = getattr(screen, "ids", {})
+    if getattr(screen, "columns", 1) != 2 or "summary" not in ids or "criteria" not in ids:
+        return []
+    summary, criteria = ids["summary"], ids["criteria"]
+    if criteria.x < summary.right or not on_first_screen(criteria.children[-1] if criteria.children else criteria):
+        return [f"{where}: two columns, but the criteria are not beside the summary"]
+    return []
+
+
+def screen_problems(screen: Widget, where: str, *, elder: bool, max_line: float | None = None) -> list[str]:
     found: list[str] = []
     for label in _labels(screen):
         found += label_problems(label, where)
+        if max_line is not None and not isinstance(label, Button):
+            found += line_problems(label, where, max_line)
+    found += column_problems(screen, where)
     if elder:
         found += target_problems(screen, where)
     ids = getattr(screen, "ids", {})

@@ -47,6 +47,7 @@ TITLE_SP = 40
 BUTTON_DP = 56
 LINE_HEIGHT = 1.35
 MAX_LINE_CHARS = 38  # CJK characters per line before a column stops growing
+COLUMN_GAP_DP = 32  # between two reading columns on a wide screen
 
 OUTCOME_COLOURS = {"eligible": ELIGIBLE, "not_eligible": NOT_ELIGIBLE, "undetermined": UNDETERMINED}
 STATUS_COLOURS = {"passed": ELIGIBLE, "failed": NOT_ELIGIBLE, "unknown": UNDETERMINED}

@@ -60,6 +60,41 @@ class TappableCard(ButtonBehavior, Card):
     pass
 
 
+class SpeakerButton(Button):
+    """Reads the screen aloud; a drawn loudspeaker (a square while speaking: touch to stop).
+
+    A shape, not a word, so it needs no reading and fits the top bar in every view and size.
+    """
+
+    speaking = BooleanProperty(False)
+    shown = BooleanProperty(True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bind(pos=self._draw, size=self._draw, speaking=self._draw, shown=self._draw)
+        self._draw()
+
+    def _draw(self, *_: Any) -> None:
+        self.canvas.after.clear()
+        side = min(self.width, self.height) * 0.56
+        if side <= 0 or not self.shown:
+            return
+        x0, y0 = self.center_x - side / 2, self.center_y - side / 2
+        width = max(1.5, side / 14)
+        with self.canvas.after:
+            Color(*theme.ON_DARK)
+            if self.speaking:
+                Line(rectangle=(x0 + side * 0.2, y0 + side * 0.2, side * 0.6, side * 0.6), width=width)
+                return
+            # Box and cone of the loudspeaker, then two sound waves to its right.
+            Line(points=[x0, y0 + side * 0.35, x0 + side * 0.2, y0 + side * 0.35, x0 + side * 0.45, y0 + side * 0.1,
+                         x0 + side * 0.45, y0 + side * 0.9, x0 + side * 0.2, y0 + side * 0.65, x0, y0 + side * 0.65],
+                 width=width, close=True, joint="round")
+            cx, cy = x0 + side * 0.45, y0 + side * 0.5
+            for radius in (side * 0.28, side * 0.48):
+                Line(circle=(cx, cy, radius, 50, 130), width=width, cap="round")
+
+
 class HelpTicket(ModalView):
     """What "call staff" shows: where to go and the reference staff look the case up by."""
 

@@ -12,7 +12,7 @@ from kiosk.i18n import translate
 from kiosk.session.flow import FlowState
 from kiosk.ui import theme
 from kiosk.ui.driver import ScreenDriver
-from kiosk.ui.widgets import Body, KioskButton, StatusIcon
+from kiosk.ui.widgets import Body, KioskButton, StatusIcon, TopBar
 from tests.ui.steps import open_present, present
 
 pytestmark = [pytest.mark.ui, pytest.mark.asyncio(loop_scope="session")]
@@ -123,5 +123,7 @@ async def test_read_aloud_speaks_the_result_with_espeak_ng(
     await present(ui, world, "eligible")
     spoken = ui.app.spoken_result()
     assert translate("outcome.eligible", "zh-CN") in spoken
-    ui.tap_key("result.speak")
+    spoken_wav.unlink(missing_ok=True)
+    bar = next(w for w in ui.widgets() if isinstance(w, TopBar))
+    ui.tap(bar.ids.speak)
     await ui.wait_for(lambda: spoken_wav.exists() and spoken_wav.stat().st_size > 1000, timeout=20)

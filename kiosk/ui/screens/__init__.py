@@ -18,6 +18,7 @@ def screen_classes() -> dict[str, type]:
     from kiosk.ui.screens.result import ResultScreen
     from kiosk.ui.screens.staff import StaffScreen
     from kiosk.ui.screens.staff_pin import StaffPinScreen
+    from kiosk.ui.screens.what_if import WhatIfScreen
 
     return {
         "idle": IdleScreen,
@@ -30,4 +31,5 @@ def screen_classes() -> dict[str, type]:
         "staff_pin": StaffPinScreen,
         "staff": StaffScreen,
         "receipt_check": ReceiptCheckScreen,
+        "what_if": WhatIfScreen,
     }

@@ -44,9 +44,16 @@ class BenefitsScreen(KioskScreen):
             box.add_widget(Factory.Heading(text=app.tr(heading_key, locale)))
             if not benefits:
                 box.add_widget(Factory.Body(text=app.tr("benefits.none", locale)))
+                continue
+            grid = Factory.BenefitGrid()
             for benefit in benefits:
                 card = BenefitCard(
                     benefit_id=benefit.id, title=benefit.title.get(locale), summary=benefit.summary.get(locale)
                 )
                 card.bind(on_release=lambda card: app.choose_benefit(card.benefit_id))
-                box.add_widget(card)
+                # As tall as its row, text at the top: two cards side by side line up.
+                card.size_hint_y = 1
+                card.size_hint_min_y = card.minimum_height
+                card.bind(minimum_height=card.setter("size_hint_min_y"))
+                grid.add_widget(card)
+            box.add_widget(grid)

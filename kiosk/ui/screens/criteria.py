@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from kivy.factory import Factory
-from kivy.properties import StringProperty
+from kivy.properties import NumericProperty, StringProperty
 
 from kiosk.core.announcements import announcements
 from kiosk.session.flow import SessionView
@@ -19,6 +19,7 @@ class CriterionCard(Card):
 
 
 class CriteriaScreen(KioskScreen):
+    columns = NumericProperty(1)
     _built_for: tuple[object, ...] | None = None
 
     def show(self, view: SessionView, locale: str) -> None:

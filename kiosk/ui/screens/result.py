@@ -45,7 +45,26 @@ def qr_target(width: float) -> float:
 class ResultScreen(KioskScreen):
     outcome = StringProperty("undetermined")
     qr_side = NumericProperty(0)  # 0: no receipt to show
+    columns = NumericProperty(1)
     _built_for: tuple[object, ...] | None = None
+
+    def on_kv_post(self, *_: object) -> None:
+        self.on_columns()
+
+    def on_columns(self, *_: object) -> None:
+        """The reference card goes under the summary when there are two columns (the side
+        with room to spare), and last in one column."""
+        if "reference" not in self.ids:
+            return
+        card = self.ids.reference.parent
+        target = self.ids.summary_column if self.columns == 2 else self.ids.details_column
+        if card.parent is not target:
+            card.parent.remove_widget(card)
+            target.add_widget(card)
+
+    def spoken_text(self, view: SessionView, locale: str) -> str:
+        # Summary and remedy first, every criterion, the reference last (kiosk.session.readout).
+        return str(self.kiosk.spoken_result())
 
     def forget(self) -> None:
         self._built_for = None
