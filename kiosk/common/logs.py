@@ -26,6 +26,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# The name of the handler configure_logging installs (tests take it off again).
+HANDLER_NAME = "xinyi"
+
+
 def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
@@ -94,6 +98,7 @@ def configure_logging(component: str, level: int | str = logging.INFO, *, stream
     under_journald = bool(os.environ.get("JOURNAL_STREAM"))
     fmt = "%(levelname)s %(name)s: %(message)s" if under_journald else "%(asctime)s %(levelname)s %(name)s: %(message)s"
     handler.setFormatter(logging.Formatter(fmt))
+    handler.set_name(HANDLER_NAME)
     handler.addFilter(RedactionFilter())
     root = logging.getLogger()
     for old in list(root.handlers):
