@@ -6,7 +6,7 @@ would refuse. Algorithms: EdDSA for Ed25519 keys, ES256 for P-256 keys.
 
 from __future__ import annotations
 
-import secrets
+import os  # random ids: os.urandom, as secrets does, without importing it on the offline path
 import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -36,7 +36,7 @@ SigningKey: TypeAlias = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 
 def new_credential_id() -> str:
     """A fresh credential id: 16 random bytes as lower-case hex (what ``cti`` carries)."""
-    return secrets.token_hex(16)
+    return os.urandom(16).hex()
 
 
 def algorithm_for(key: SigningKey) -> int:
@@ -101,7 +101,7 @@ def issue_credential(
         kind, {"scheme": KIND_SCHEMES[kind].value, "value": subject_value}, on=issued.date()
     )
     checked_facts = dict(validate_facts(facts, limits or CredentialLimits()))
-    cti = bytes.fromhex(credential_id) if credential_id is not None else secrets.token_bytes(16)
+    cti = bytes.fromhex(credential_id) if credential_id is not None else os.urandom(16)
     claims: dict[int, object] = {
         CLAIM_ISS: issuer,
         CLAIM_IAT: _epoch(issued),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
+import os
 
 from kiosk.core.credentials import ric, token, uscc
 from kiosk.core.credentials.errors import CredentialError
@@ -54,7 +54,8 @@ def subject_reference(subject: SubjectRef | str) -> bytes:
 
 
 def new_salt() -> bytes:
-    return secrets.token_bytes(SALT_BYTES)
+    # secrets.token_bytes is os.urandom; importing secrets costs an offline check its start-up.
+    return os.urandom(SALT_BYTES)
 
 
 def binding(salt: bytes, reference: bytes) -> bytes:
