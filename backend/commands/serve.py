@@ -70,6 +70,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--no-access-log", action="store_true", help="no line per request")
     parser.add_argument(
+        "--no-receipts", action="store_true",
+        help='answers carry "receipt": null, as without receipt_key (e.g. until every kiosk reads them)',
+    )
+    parser.add_argument(
         "--workers", type=int, default=1, metavar="N",
         help=f"worker processes on one socket (default 1, at most {MAX_WORKERS}); above 1 the "
         "rate limit needs a PostgreSQL db (or --rate-limit off)",
@@ -161,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
             overrides[key] = getattr(args, key)
     if args.no_access_log:
         overrides["log_requests"] = False
+    if args.no_receipts:
+        overrides["receipt_key"] = None
     raise_open_file_limit()
     with tempfile.TemporaryDirectory(prefix="xinyi-backend-") as scratch:
         try:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +18,7 @@ from kiosk.core.decision import decision_from_json
 from kiosk.core.receipts import ReceiptTrust, verify_receipt
 from tests.receipts.decoded import claims_of, leaves
 from tests.support.backend import AUTH, check_body, client, demo
+from tests.support.serving import ROOT, free_port
 
 __all__ = ["client", "demo"]  # fixtures
 
@@ -78,3 +83,32 @@ def test_the_receipt_holds_no_identifier_name_or_fact(client: httpx.Client) -> N
         blob = repr(claims)
         assert subject.value not in blob and subject.value.encode().hex() not in blob
         assert all(part not in blob for part in subject.label.split(" / "))
+
+
+def test_serve_with_no_receipts_answers_receipt_null(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "serve", "--demo", "--db", str(tmp_path / "demo.sqlite3"),
+         "--port", str(port), "--no-access-log", "--no-receipts"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as served:
+            deadline = time.monotonic() + 60
+            while True:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                try:
+                    if served.get("/v1/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "serve did not answer /v1/health"
+                    time.sleep(0.1)
+            subject = SUBJECTS[0]
+            answer = served.post(
+                "/v1/eligibility", json=check_body(subject, sorted(subject.expected)[0]), headers=AUTH
+            )
+            assert answer.status_code == 200
+            assert answer.json()["receipt"] is None
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
