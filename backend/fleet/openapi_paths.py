@@ -12,6 +12,7 @@ from typing import Any
 
 from kiosk.core.heartbeat import (
     DEVICE_PARTS,
+    HEARTBEAT_FIELDS,
     MAX_COUNT,
     MAX_ROWS,
     MAX_SECONDS,
@@ -44,19 +45,7 @@ def fleet_schemas() -> dict[str, Any]:
             "type": "object",
             "additionalProperties": False,
             "description": "Exactly these fields (issue #17); a device writes only its own row.",
-            "required": [
-                "device",
-                "software_version",
-                "policy_version",
-                "policy_age_seconds",
-                "last_sync_outcome",
-                "last_sync_at",
-                "devices",
-                "last_frame_at",
-                "uptime_seconds",
-                "clock_skew_seconds",
-                "counters",
-            ],
+            "required": list(HEARTBEAT_FIELDS),
             "properties": {
                 "device": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
                 "software_version": {"type": "string", "pattern": "^[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}$"},

@@ -17,19 +17,19 @@ moved aside and the ledger starts clean, as the store does.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import math
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from kiosk.adapters.atomic_file import MAX_STORE_FILE_BYTES, remove_stale_temps, write_atomic
+from kiosk.adapters.data_lock import data_folder_lock
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.decision import Outcome, Status
 from kiosk.core.heartbeat import MAX_COUNT, OLDEST_DAY, CounterBatch, CriterionCount, OutcomeCount
@@ -37,7 +37,6 @@ from kiosk.core.heartbeat import MAX_COUNT, OLDEST_DAY, CounterBatch, CriterionC
 log = logging.getLogger("kiosk.adapters.heartbeat_ledger")
 
 LEDGER_FILE = "heartbeat.json"
-_LOCK_FILE = ".store.lock"  # the store's: one writer at a time in the data folder
 _KEYS = {"pending", "sealed", "clock_skew_seconds", "last_frame_at"}
 _ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _DIGIT_RUN = re.compile(r"[0-9]{5}")  # an id never holds a number that could be part of an identifier
@@ -236,18 +235,8 @@ class HeartbeatLedger:
         return str(value) if value is not None else None
 
     # -- machinery ------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        try:
-            handle = os.open(self.data_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError:
-            yield
-            return
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(handle)
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        return data_folder_lock(self.data_dir)
 
     def _read(self) -> dict[str, Any]:
         if self._memory is not None:

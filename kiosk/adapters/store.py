@@ -20,11 +20,10 @@ store keeps working in memory and says so. It never raises on its own files.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,6 +33,7 @@ from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 
 from kiosk.adapters.atomic_file import AtomicJSONStorage, remove_stale_temps, write_atomic
+from kiosk.adapters.data_lock import data_folder_lock
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.bundle import (
     MAX_BUNDLE_BYTES,
@@ -53,7 +53,6 @@ log = logging.getLogger("kiosk.adapters.store")
 BUNDLE_FILE = "bundle.json"
 STATE_FILE = "state.json"
 COUNTER_DAYS_KEPT = 400
-_LOCK_FILE = ".store.lock"
 _BENEFIT_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _DIGIT_RUN = re.compile(r"[0-9]{5}")
 _DEVICE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -398,19 +397,8 @@ class Store:
             self.problems.append(f"{path.name}: cannot start clean ({type(error).__name__})")
             return TinyDB(storage=MemoryStorage)
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        # `kiosk sync` may run beside the kiosk app; each read-modify-write holds the lock.
-        try:
-            handle = os.open(self.data_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError:
-            yield
-            return
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(handle)
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        return data_folder_lock(self.data_dir)
 
     def _rows(self, name: str, table: str) -> list[dict[str, Any]]:
         """All documents of one table (read fresh: `kiosk sync` may have written meanwhile)."""
