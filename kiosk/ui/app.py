@@ -442,6 +442,8 @@ class KioskApp(App):
         if self.staff_mode == "staff" and self.runtime.receipts is not None:
             self._staff_deadline = self.flow_clock() + STAFF_IDLE_SECONDS
             self.staff_mode = "receipt_check"
+            self._show()
+
     def open_what_if(self) -> None:
         """Staff's what-if with made-up facts (only from staff mode, behind the PIN)."""
         if self.staff_mode and self.runtime.what_if is not None:

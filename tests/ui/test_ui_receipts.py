@@ -149,8 +149,10 @@ async def test_staff_check_a_receipt_and_whose_it_is(ui: ScreenDriver, world: De
         for digit in world.staff_pin:
             ui.tap_text(digit)
         ui.tap_key("pin.ok")
+        # The staff screen is built once the PIN is checked: tap only what is on it.
+        await ui.wait_for(lambda: ui.screen.name == "staff" and ui.screen.health is not None)
         ui.tap_key("receipt_check.open")
-        assert ui.screen.name == "receipt_check"
+        await ui.wait_for(lambda: ui.screen.name == "receipt_check")
         assert ui.shows(translate("receipt_check.scan_receipt", "zh-CN"))
         world.scanner.present(receipt.encode())
         await ui.wait_for(lambda: ui.shows(translate("receipt_check.valid", "zh-CN")))
