@@ -59,6 +59,10 @@ async def work_it_out(ui: ScreenDriver) -> None:
     assert running is not None
     await asyncio.wait_for(running, timeout=15)
     await ui.settle()
+    # The screen scrolls its answer into view 0.15 s later; a tap before that could be
+    # scrolled away under the finger.
+    await asyncio.sleep(0.3)
+    await ui.settle()
 
 
 def statuses(ui: ScreenDriver) -> list[str]:
