@@ -153,7 +153,8 @@ def _check(target: Target, timeout: float) -> tuple[bool, list[str]]:
     if target.kind == "scanner":
         return True, ["  The port opens. A scanner stays silent until it reads a code: run "
                       f"`kiosk listen --device scanner --port {target.port}` and scan a test code."]
-    return True, ["  The port opens. Print a test slip from the staff screen to check paper."]
+    return True, ["  The port opens. Paper and cover are asked before every slip; print one from a "
+                  "result (Print slip) to see paper and alignment."]
 
 
 def _data_folder_to_check(args: argparse.Namespace) -> Path | None:
