@@ -19,7 +19,7 @@ import json
 import logging
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -99,18 +99,12 @@ class HeartbeatSender:
     def heartbeat(self) -> Heartbeat:
         """The beat as it would be sent now (seals pending counters into a batch if none is on its way)."""
         status = self._status()
+        # KioskStatus holds exactly the beat's fields but the device, skew and counters.
         return Heartbeat(
             device=self.device_id,
-            software_version=status.software_version,
-            policy_version=status.policy_version,
-            policy_age_seconds=status.policy_age_seconds,
-            last_sync_outcome=status.last_sync_outcome,
-            last_sync_at=status.last_sync_at,
-            devices=status.devices,
-            last_frame_at=status.last_frame_at,
-            uptime_seconds=status.uptime_seconds,
             clock_skew_seconds=self.ledger.clock_skew_seconds,
             counters=self.ledger.batch_to_send(),
+            **{part.name: getattr(status, part.name) for part in fields(status)},
         )
 
     async def beat(self) -> BeatResult:
