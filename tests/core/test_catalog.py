@@ -340,7 +340,8 @@ def test_any_value_in_any_field_is_a_catalog_or_a_catalog_error(
     try:
         parse_catalog(document, origin="policy.json", benefit_origins=origins)
     except CatalogError as error:
-        assert error.origin in origins
+        # A changed benefit id can break a site preset, which lives in policy.json itself.
+        assert error.origin in [*origins, "policy.json"]
         assert error.field_name
 
 
