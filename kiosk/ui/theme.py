@@ -48,6 +48,10 @@ BUTTON_DP = 56
 LINE_HEIGHT = 1.35
 MAX_LINE_CHARS = 38  # CJK characters per line before a column stops growing
 COLUMN_GAP_DP = 32  # between two reading columns on a wide screen
+# Waiting animations step this often, not every frame: a frame on a software-rendered screen
+# costs ~9 ms, and at 60 a second they left the loop too busy to take a scan or an answer at
+# once (benchmarks/ui_latency.py: last byte to the flow 20-40 ms at every frame, 1 ms at 15/s).
+ANIMATION_STEP_S = 1 / 15
 
 OUTCOME_COLOURS = {"eligible": ELIGIBLE, "not_eligible": NOT_ELIGIBLE, "undetermined": UNDETERMINED}
 STATUS_COLOURS = {"passed": ELIGIBLE, "failed": NOT_ELIGIBLE, "unknown": UNDETERMINED}

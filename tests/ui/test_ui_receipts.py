@@ -71,7 +71,9 @@ async def test_the_result_shows_the_receipt_qr_and_prints_the_slip(
     decision = ui.app.flow.view.decision
     assert decision is not None and decision.receipt is not None
     screen = ui.screen
-    # The QR on screen is the receipt's symbol, module for module, with whole pixels per module.
+    # The QR comes in the frame after the outcome: the receipt's symbol, module for module, with
+    # whole pixels per module.
+    await ui.wait_for(lambda: screen.ids.qr.texture is not None)
     texture = screen.ids.qr.texture
     modules = len(qr_modules(decision.receipt))
     assert texture is not None and texture.size == (modules, modules)

@@ -7,6 +7,7 @@ from typing import Any
 from kivy.animation import Animation
 
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.theme import ANIMATION_STEP_S
 
 
 class CheckingScreen(KioskScreen):
@@ -15,7 +16,7 @@ class CheckingScreen(KioskScreen):
     def on_enter(self, *_: Any) -> None:
         bar = self.ids.progress
         bar.value = 0
-        self._animation = Animation(value=100, duration=1.2) + Animation(value=0, duration=0)
+        self._animation = Animation(value=100, duration=1.2, step=ANIMATION_STEP_S) + Animation(value=0, duration=0)
         self._animation.repeat = True
         self._animation.start(bar)
 

@@ -11,6 +11,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.session.flow import SessionView
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.theme import ANIMATION_STEP_S
 
 
 class ScanAnimation(Widget):
@@ -40,7 +41,9 @@ class PresentScreen(KioskScreen):
     def on_enter(self, *_: Any) -> None:
         sweeper = self.ids.sweeper
         sweeper.sweep = 0.0
-        self._animation = Animation(sweep=1.0, duration=1.6) + Animation(sweep=0.0, duration=1.6)
+        self._animation = Animation(sweep=1.0, duration=1.6, step=ANIMATION_STEP_S) + Animation(
+            sweep=0.0, duration=1.6, step=ANIMATION_STEP_S
+        )
         self._animation.repeat = True
         self._animation.start(sweeper)
 

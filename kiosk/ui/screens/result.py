@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kivy.core.window import Window
 from kivy.metrics import dp
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -47,6 +48,7 @@ class ResultScreen(KioskScreen):
     qr_side = NumericProperty(0)  # 0: no receipt to show
     columns = NumericProperty(1)
     _built_for: tuple[object, ...] | None = None
+    _pending_qr: str | None = None
 
     def on_kv_post(self, *_: object) -> None:
         self.on_columns()
@@ -76,14 +78,28 @@ class ResultScreen(KioskScreen):
 
     def _show_receipt(self, receipt: str | None, locale: str) -> None:
         self.ids.qr_caption.text = self.kiosk.tr("result.qr_caption", locale) if receipt else ""
+        self.forget_qr()
         if receipt is None:
-            self.forget_qr()
+            return
+        # The outcome is drawn first and the QR in the frame after: segno tries all eight
+        # masks for the most readable symbol, ~18 ms of a ~600-character receipt on the Pi-class
+        # CPU, which the person would otherwise wait for before seeing 符合 / 不符合.
+        self._pending_qr = receipt
+        Window.bind(on_flip=self._draw_pending_qr)
+
+    def _draw_pending_qr(self, *_: object) -> None:
+        Window.unbind(on_flip=self._draw_pending_qr)
+        receipt, self._pending_qr = self._pending_qr, None
+        if receipt is None:
             return
         texture = qr_texture(receipt)
         self.ids.qr.texture = texture
         self.qr_side = whole_module_side(texture.width, qr_target(self.kiosk.window_size[0]))
 
     def forget_qr(self) -> None:
+        # A QR still waiting for its frame belongs to the decision being replaced or forgotten.
+        self._pending_qr = None
+        Window.unbind(on_flip=self._draw_pending_qr)
         self.qr_side = 0
         self.ids.qr.texture = None
 
