@@ -68,18 +68,36 @@ def forget() -> None:
     _BROKEN.clear()
 
 
+# A line's width is estimated as the sum of its pieces' widths, each measured once per text;
+# the whole line is measured only once the estimate passes this share of the width, since
+# kerning and shaping can make a line a little wider or narrower than its pieces. Measuring
+# every growing candidate line was ~700 glyph-extent calls per result screen (O(n²) in a
+# line's length), paid in the frame that first shows the answer.
+_EXACT_FROM = 0.9
+
+
 def _wrap(text: str, width: float, measure: Measure) -> str:
+    widths: dict[str, float] = {}  # this text's pieces only: forgotten when it is broken
+
+    def width_of(piece: str) -> float:
+        known = widths.get(piece)
+        if known is None:
+            known = widths[piece] = float(measure(piece)[0])
+        return known
+
+    near = width * _EXACT_FROM
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        line = ""
+        line, estimate = "", 0.0
         for piece in units(paragraph):
-            candidate = line + piece
-            if line and not piece.isspace() and measure(candidate.rstrip())[0] > width:
+            if not line and piece.isspace():
+                continue
+            grown = estimate + width_of(piece)
+            if line and not piece.isspace() and grown > near and measure((line + piece).rstrip())[0] > width:
                 lines.append(line.rstrip())
                 line = piece.lstrip()
-            elif not line and piece.isspace():
-                continue
+                estimate = width_of(line)
             else:
-                line = candidate
+                line, estimate = line + piece, grown
         lines.append(line.rstrip())
     return "\n".join(lines)

@@ -4,6 +4,7 @@ punctuation never ends one, Latin words and numbers stay whole, nothing is lost.
 from __future__ import annotations
 
 import gc
+import itertools
 import weakref
 
 from hypothesis import given
@@ -35,6 +36,42 @@ def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(text: str,
     for line in lines[:-1]:
         assert not line or line[-1] not in OPENING
     assert "".join(lines).replace(" ", "") == text.replace("\n", "").replace(" ", "")
+
+
+def _wrap_measuring_every_line(text: str, width: float, measure: object) -> str:
+    """The plain algorithm: measure every candidate line whole (what wrap must agree with)."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for piece in units(paragraph):
+            candidate = line + piece
+            if line and not piece.isspace() and measure(candidate.rstrip())[0] > width:  # type: ignore[operator]
+                lines.append(line.rstrip())
+                line = piece.lstrip()
+            elif not line and piece.isspace():
+                continue
+            else:
+                line = candidate
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _kerned(text: str) -> tuple[int, int]:
+    # Not additive: narrow Latin, wide CJK, and pairs that kern tighter or looser, as a real
+    # font's line is not the sum of its glyphs.
+    width = sum(6 if ch.isascii() else 10 for ch in text)
+    kerning = {"AV": -1, "To": -1, "中国": -1, "ff": 1, "，“": 1}
+    width += sum(kerning.get(a + b, 0) for a, b in itertools.pairwise(text))
+    return width, 10
+
+
+@given(
+    st.text(alphabet="信用中国，。、（）《》“”满100 AVTo ff abc de\n", min_size=1, max_size=120),
+    st.integers(20, 200),
+)
+def test_estimated_widths_break_where_measuring_every_line_does(text: str, width: int) -> None:
+    forget()
+    assert wrap(text, width, _kerned) == _wrap_measuring_every_line(text, width, _kerned)
 
 
 class _Label:
