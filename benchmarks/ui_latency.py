@@ -4,7 +4,7 @@ The child is a kiosk as `kiosk run` builds it (station from a KioskConfig, Kiosk
 Kivy loop at 60 frames/s, hardened off), with a SimulatedScanner on a real pty and the reference
 backend (`kiosk-backend serve --demo`) in its own process on loopback. Each round: a fresh
 session on the present screen, one code written to the pty, and the time from the simulator's
-last byte to the first window flip after the result screen's content was set; then the same
+last byte to the end of the first window flip after the result screen's content was set; then the same
 POST /v1/eligibility straight to the backend over a kept-alive connection (its own time as seen
 from the kiosk). Run alone: python benchmarks/ui_latency.py --child N (prints one JSON line).
 """
@@ -133,11 +133,19 @@ async def _child(scans: int) -> dict[str, Any]:
         if view.state is FlowState.RESULT and drawn is not None and not drawn.done():
             armed = True
 
-    def on_flip(*_: Any) -> None:
+    def flipped() -> None:
         nonlocal armed
         if armed and drawn is not None and not drawn.done():
             armed = False
             drawn.set_result(time.perf_counter())
+
+    # Handlers bound to on_flip run before the window's own flip (Kivy calls the default
+    # handler last), so the time is taken when the flip itself has returned: the frame is out.
+    window_flip = Window.flip
+
+    def flip_then_mark() -> None:
+        window_flip()
+        flipped()
 
     station.runtime.start()
     running = asyncio.ensure_future(app.async_run(async_lib="asyncio"))
@@ -148,7 +156,7 @@ async def _child(scans: int) -> dict[str, Any]:
         while app.root is None:
             await asyncio.sleep(0.05)
         flow.subscribe(on_view)
-        Window.bind(on_flip=on_flip)
+        Window.flip = flip_then_mark
         await asyncio.sleep(1.0)
         headers = {"Authorization": f"Bearer {DEMO_TOKEN}"}
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10, trust_env=False) as direct:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.metrics import dp
 from kivy.properties import NumericProperty, StringProperty
@@ -85,10 +86,15 @@ class ResultScreen(KioskScreen):
         # masks for the most readable symbol, ~18 ms of a ~600-character receipt on the Pi-class
         # CPU, which the person would otherwise wait for before seeing 符合 / 不符合.
         self._pending_qr = receipt
-        Window.bind(on_flip=self._draw_pending_qr)
+        Window.bind(on_flip=self._after_outcome_drawn)
+
+    def _after_outcome_drawn(self, *_: object) -> None:
+        # Bound handlers run before the window's own flip: the QR waits for the next frame's
+        # clock tick, so this frame reaches the screen first.
+        Window.unbind(on_flip=self._after_outcome_drawn)
+        Clock.schedule_once(self._draw_pending_qr, 0)
 
     def _draw_pending_qr(self, *_: object) -> None:
-        Window.unbind(on_flip=self._draw_pending_qr)
         receipt, self._pending_qr = self._pending_qr, None
         if receipt is None:
             return
@@ -99,7 +105,7 @@ class ResultScreen(KioskScreen):
     def forget_qr(self) -> None:
         # A QR still waiting for its frame belongs to the decision being replaced or forgotten.
         self._pending_qr = None
-        Window.unbind(on_flip=self._draw_pending_qr)
+        Window.unbind(on_flip=self._after_outcome_drawn)
         self.qr_side = 0
         self.ids.qr.texture = None
 
