@@ -6,6 +6,8 @@ import asyncio
 from datetime import date
 
 import pytest
+from kivy.core.window import Window
+from kivy.uix.button import Button
 
 from backend.simulation import Simulator
 from demo.world import DemoWorld
@@ -16,7 +18,7 @@ from kiosk.i18n import translate
 from kiosk.session.what_if import WhatIf
 from kiosk.ui.driver import ScreenDriver
 from kiosk.ui.screens.result import CriterionResultCard
-from kiosk.ui.screens.what_if import ChoiceButton, FactInput, FactRow
+from kiosk.ui.screens.what_if import ChoiceButton, FactInput, FactKeypad, FactRow
 from tests.ui.test_ui_staff import type_pin
 
 pytestmark = [pytest.mark.ui, pytest.mark.asyncio(loop_scope="session")]
@@ -151,3 +153,58 @@ async def test_without_the_backend_it_decides_with_the_kiosks_signed_policy(ui: 
         finally:
             runtime.what_if = usual
             app.close_staff()
+
+
+def keypad_on_screen() -> FactKeypad:
+    keypads = [w for w in Window.children if isinstance(w, FactKeypad)]
+    assert len(keypads) == 1, keypads
+    return keypads[0]
+
+
+def key(keypad: FactKeypad, text: str) -> object:
+    return next(w for w in keypad.walk(restrict=True) if isinstance(w, Button) and w.text == text)
+
+
+async def test_a_tap_on_a_date_or_number_opens_a_keypad_of_the_keys_it_takes(
+    ui: ScreenDriver, world: DemoWorld
+) -> None:
+    # The kiosk has a touch screen and no keyboard: dates and numbers are typed on a keypad.
+    app = ui.app
+    await open_what_if(ui, world)
+    benefit = app.flow.catalog.get(BENEFIT)
+    assert benefit is not None
+    ui.tap_text(benefit.title.get("zh-CN"))
+    await ui.settle()
+    row = fact_row(ui, "last_penalty_date")
+    entry = next(w for w in row.walk(restrict=True) if isinstance(w, FactInput))
+    ui.tap(entry)
+    keypad = keypad_on_screen()
+    assert keypad.target is entry
+    for char in "2019-03-01":
+        ui.tap(key(keypad, char))
+    assert entry.text == "2019-03-01" and keypad.ids.shown.text == "2019-03-01"
+    ui.tap(keypad.ids.delete)
+    ui.tap(key(keypad, "2"))
+    assert entry.text == "2019-03-02"
+    # "No penalty on record" is a key of its own for this fact.
+    ui.tap(keypad.ids.none)
+    assert entry.text == "none"
+    ui.tap(key(keypad, "2"))
+    assert entry.text == "2", "a digit after none starts a date"
+    ui.tap(keypad.ids.empty)
+    for char in "2019-03-01":
+        ui.tap(key(keypad, char))
+    ui.tap(keypad.ids.done)
+    assert not [w for w in Window.children if isinstance(w, FactKeypad)]
+    await work_it_out(ui)
+    assert not ui.screen.ids.problem.text
+    facts = ui.screen.facts()
+    assert facts["last_penalty_date"] == "2019-03-01"
+
+    # The day field takes no "none"; leaving the screen with a keypad open closes it too.
+    ui.tap(ui.screen.ids.on)
+    keypad = keypad_on_screen()
+    assert keypad.target.uid == ui.screen.ids.on.uid and not keypad.ids.none.shown and keypad.ids.none.disabled
+    app.close_staff()
+    await ui.settle()
+    assert not [w for w in Window.children if isinstance(w, FactKeypad)]

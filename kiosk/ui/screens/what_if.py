@@ -12,10 +12,12 @@ from datetime import date
 from typing import Any
 
 from kivy.clock import Clock
+from kivy.core.window import Window
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
+from kivy.uix.modalview import ModalView
 from kivy.uix.stacklayout import StackLayout
 from kivy.uix.textinput import TextInput
 
@@ -48,7 +50,47 @@ class ChoiceRow(StackLayout):
 
 
 class FactInput(TextInput):
-    pass
+    """A date or a whole number. A kiosk has no keyboard: a tap opens a keypad of the keys
+    the field can take (Kivy's docked on-screen keyboard covers half of an 800x480 screen and
+    does not move a field inside a scroll view above itself); a plugged-in keyboard still types."""
+
+    kind = StringProperty("date")  # date | date_or_none | integer
+
+    def on_focus(self, _field: Any, focused: bool) -> None:
+        # Focus comes once per tap (a scroll view re-sends the touch itself to its children).
+        if focused and self.get_root_window() is not None:
+            FactKeypad(target=self).open(animation=False)
+
+
+# Longer than any date (10) or number (4 digits) the form takes: a stuck key stops here.
+_KEYPAD_MAX_CHARS = 10
+
+
+class FactKeypad(ModalView):
+    """Digits, "-" and (for a date that may be absent) "none", straight into one FactInput."""
+
+    target = ObjectProperty(None)
+
+    def on_dismiss(self) -> None:
+        # The next tap on the field focuses it again, and so opens the keypad again.
+        if self.target is not None:
+            self.target.focus = False
+
+    def press(self, key: str) -> None:
+        field = self.target
+        if key == "-" and field.kind == "integer":
+            return
+        text = "" if field.text == "none" else field.text
+        field.text = (text + key)[:_KEYPAD_MAX_CHARS]
+
+    def delete(self) -> None:
+        self.target.text = "" if self.target.text == "none" else self.target.text[:-1]
+
+    def clear(self) -> None:
+        self.target.text = ""
+
+    def none(self) -> None:
+        self.target.text = "none"
 
 
 class FactRow(BoxLayout):
@@ -76,7 +118,9 @@ class WhatIfScreen(KioskScreen):
         self.clear()
 
     def on_leave(self, *_: Any) -> None:
-        # Nothing of a simulation outlives the screen.
+        # Nothing of a simulation outlives the screen, an open keypad included.
+        for keypad in [w for w in Window.children if isinstance(w, FactKeypad)]:
+            keypad.dismiss(animation=False)
         self.clear()
 
     def forget(self) -> None:
@@ -152,7 +196,9 @@ class WhatIfScreen(KioskScreen):
             titles = separator.join(t.get(locale) for t in field.read_by)
             row = FactRow(label=app.tr("whatif.read_by", locale, fact=field.name, criteria=titles))
             if field.typed:
-                entry = FactInput(hint_text=app.tr(HINTS[field.kind], locale), text=kept.get(field.name, ""))
+                entry = FactInput(
+                    hint_text=app.tr(HINTS[field.kind], locale), text=kept.get(field.name, ""), kind=field.kind
+                )
                 if field.kind == "integer":
                     entry.input_filter = "int"
                 self._inputs[field.name] = entry
