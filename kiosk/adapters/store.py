@@ -40,9 +40,9 @@ from kiosk.core.bundle import (
     REASONS,
     BundleError,
     PolicyBundle,
-    authority_public_key_from_text,
     iso_utc,
 )
+from kiosk.core.bundle_signing import authority_public_key_from_text
 from kiosk.core.catalog import message
 from kiosk.core.decision import Outcome
 from kiosk.core.errors import KioskError
