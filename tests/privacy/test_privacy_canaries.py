@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from demo.issuer import DEMO_ISSUER_NAME
-from kiosk.adapters.store import DEVICE_KEYS
+from kiosk.adapters.store_schema import DEVICE_KEYS
 from kiosk.core.credentials import key_id_of_public_key
 from kiosk.core.credentials.issue import issue_credential
 from kiosk.core.decision import Mode
