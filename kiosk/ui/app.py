@@ -23,7 +23,8 @@ from kiosk.adapters.speech import Speaker
 from kiosk.core.benefits import Benefit
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
 from kiosk.i18n import translate
-from kiosk.session.flow import FlowState, SessionFlow, SessionView
+from kiosk.session.flow import SessionFlow
+from kiosk.session.flow_view import FlowState, SessionView
 from kiosk.session.readout import short_reference, spoken
 from kiosk.session.runtime import KioskRuntime
 from kiosk.session.site import Site

@@ -21,7 +21,7 @@ from kivy.uix.textinput import TextInput
 
 from kiosk.core.decision import Status
 from kiosk.core.errors import KioskError
-from kiosk.session.flow import SessionView
+from kiosk.session.flow_view import SessionView
 from kiosk.session.readout import ordered
 from kiosk.session.what_if import UNKNOWN, FactField, WhatIfAnswer, WhatIfError, parse_on, parse_typed
 from kiosk.ui.screens.base import KioskScreen
