@@ -238,7 +238,7 @@ class WhatIfScreen(KioskScreen):
         if answer is None:
             return
         # The result screen's status lines and cards, so a what-if reads like a real answer.
-        from kiosk.ui.app import load_screen_kv
+        from kiosk.ui.kv_layouts import load_screen_kv
         from kiosk.ui.screens.result import CriterionResultCard, StatusLine
 
         load_screen_kv("result")
