@@ -30,9 +30,11 @@ from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.common.policy_folder import read_policy_document
 from kiosk.core.bundle import (
     authority_key_id,
+    trust_keys_from_store,
+)
+from kiosk.core.bundle_signing import (
     build_payload,
     sign_bundle,
-    trust_keys_from_store,
     verify_bundle,
 )
 from kiosk.core.credentials import TrustKeyError, TrustStore, revocation_hash

@@ -6,12 +6,12 @@ For each size, one signed bundle (the shipped policy, the DEMO issuer keys, N re
 hashes), then R timed runs of:
   * floor           json.loads of the file + one Ed25519 verify of the payload bytes: the least
                     any verifier must do, measured alongside to show how loaded the machine is;
-  * verify          kiosk.core.bundle.verify_bundle on the bytes (parse, Ed25519, catalog,
+  * verify          kiosk.core.bundle_signing.verify_bundle on the bytes (parse, Ed25519, catalog,
                     revocation list checks, frozenset): what a sync does with a download;
   * store + verify  Store.load_bundle() from the TinyDB file on disk, then verify_bundle:
                     what a kiosk does at start-up (the target figure);
   * save            Store.save_bundle (atomic write: temp file, fsync, rename, fsync dir);
-  * sign            kiosk.core.bundle.sign_bundle (the authority's side, for scale).
+  * sign            kiosk.core.bundle_signing.sign_bundle (the authority's side, for scale).
 Prints min / median / max ms. No assertions: figures only.
 """
 
@@ -38,9 +38,11 @@ from kiosk.adapters.store import Store
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, read_policy_document
 from kiosk.core.bundle import (
     authority_key_id,
+    trust_keys_from_store,
+)
+from kiosk.core.bundle_signing import (
     build_payload,
     sign_bundle,
-    trust_keys_from_store,
     verify_bundle,
 )
 

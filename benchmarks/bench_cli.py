@@ -33,7 +33,8 @@ from figures import from_rounds, report
 from demo.issuer import demo_trust_store, load_demo_issuer
 from kiosk.adapters.store import Store
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, read_policy_document
-from kiosk.core.bundle import authority_key_id, build_payload, sign_bundle, trust_keys_from_store, verify_bundle
+from kiosk.core.bundle import authority_key_id, trust_keys_from_store
+from kiosk.core.bundle_signing import build_payload, sign_bundle, verify_bundle
 
 REPO = Path(__file__).resolve().parent.parent
 KEYS = REPO / "demo" / "keys"

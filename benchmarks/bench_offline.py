@@ -35,7 +35,8 @@ from figures import Figure, from_rounds, report, timed_pairs
 
 from demo.issuer import ALGORITHMS, demo_trust_store, load_demo_issuer
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, read_policy_document
-from kiosk.core.bundle import authority_key_id, build_payload, sign_bundle, trust_keys_from_store, verify_bundle
+from kiosk.core.bundle import authority_key_id, trust_keys_from_store
+from kiosk.core.bundle_signing import build_payload, sign_bundle, verify_bundle
 from kiosk.core.credentials import JSON, Presentation, read_presentation
 from kiosk.core.credentials.cose import parse_cose_sign1
 from kiosk.core.credentials.layers import decode_base45, unprefix

@@ -32,7 +32,8 @@ from backend.receipts import ReceiptIssuer
 from demo.issuer import demo_trust_store, load_demo_issuer
 from demo.records import DEMO_DEVICE_ID, demo_subjects, write_demo_database
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog, read_policy_document
-from kiosk.core.bundle import authority_key_id, build_payload, sign_bundle, trust_keys_from_store, verify_bundle
+from kiosk.core.bundle import authority_key_id, trust_keys_from_store
+from kiosk.core.bundle_signing import build_payload, sign_bundle, verify_bundle
 from kiosk.core.credentials import read_presentation
 from kiosk.core.credentials.cose import parse_cose_sign1
 from kiosk.core.credentials.layers import decode_base45, inflate, unprefix

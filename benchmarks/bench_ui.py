@@ -120,7 +120,8 @@ async def sessions(count: int) -> list[tuple[int, float]]:
 
     sys.path.insert(0, str(ROOT))
     import tests.support.flow as fs
-    from kiosk.session.flow import FlowState, SessionFlow
+    from kiosk.session.flow import SessionFlow
+    from kiosk.session.flow_view import FlowState
     from kiosk.session.runtime import KioskRuntime
     from kiosk.ui.app import KioskApp
     from kiosk.ui.shots import pump

@@ -101,7 +101,7 @@ async def _child(scans: int) -> dict[str, Any]:
 
     from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN, demo_subjects
     from hardware.simulators import SimulatedScanner
-    from kiosk.session.flow import FlowState
+    from kiosk.session.flow_view import FlowState
     from kiosk.station.assembly import build_station
     from kiosk.station.config import DeviceConfig, KioskConfig
     from kiosk.ui.app import KioskApp

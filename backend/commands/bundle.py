@@ -33,7 +33,8 @@ from backend.bundle_source import (
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.common.cli import EXIT_FAILED, EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, usage
 from kiosk.common.policy_checks import check_policy
-from kiosk.core.bundle import MAX_BUNDLE_BYTES, BundleError, iso_utc, load_authority_keys, verify_bundle
+from kiosk.core.bundle import MAX_BUNDLE_BYTES, BundleError, iso_utc, load_authority_keys
+from kiosk.core.bundle_signing import verify_bundle
 from kiosk.core.credentials import TrustKeyError, TrustStore
 from kiosk.core.errors import KioskError
 from kiosk.core.receipts import ReceiptTrust

@@ -25,6 +25,8 @@ from kiosk.core.bundle import (
     BundleError,
     PolicyBundle,
     authority_key_id,
+)
+from kiosk.core.bundle_signing import (
     authority_public_key_from_text,
     authority_public_key_text,
 )

@@ -39,8 +39,8 @@ from kiosk.core.bundle import (
     PolicyBundle,
     Reason,
     check_acceptable,
-    verify_bundle,
 )
+from kiosk.core.bundle_signing import verify_bundle
 from kiosk.core.offline import DEFAULT_MAX_AGE, OfflineUnavailable, ensure_usable
 
 log = logging.getLogger("kiosk.adapters.bundle_sync")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -34,31 +33,22 @@ from tinydb.storages import MemoryStorage
 
 from kiosk.adapters.atomic_file import AtomicJSONStorage, remove_stale_temps, write_atomic
 from kiosk.adapters.data_lock import data_folder_lock
+from kiosk.adapters.store_schema import DEVICE_KEYS, ETAG, counter_key_ok, valid_bundle_file, valid_state_file
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.core.bundle import (
     MAX_BUNDLE_BYTES,
-    REASONS,
-    BundleError,
     PolicyBundle,
-    authority_public_key_from_text,
     iso_utc,
 )
 from kiosk.core.catalog import message
 from kiosk.core.decision import Outcome
 from kiosk.core.errors import KioskError
-from kiosk.core.text import LOCALES
 
 log = logging.getLogger("kiosk.adapters.store")
 
 BUNDLE_FILE = "bundle.json"
 STATE_FILE = "state.json"
 COUNTER_DAYS_KEPT = 400
-_BENEFIT_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-_DIGIT_RUN = re.compile(r"[0-9]{5}")
-_DEVICE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
-_ETAG = re.compile(r'(?:W/)?"[\x21\x23-\x7e]{1,128}"')
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_SIDECAR = re.compile(r"bundle-[0-9a-f]{64}\.signed")
 
 
 class StoreRefused(KioskError):
@@ -71,54 +61,6 @@ class StoreRefused(KioskError):
         )
 
 
-def _is_timestamp(value: object) -> bool:
-    if not isinstance(value, str) or len(value) > 40:
-        return False
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return moment.tzinfo is not None
-
-
-def _authority_key_or_none(value: object) -> bool:
-    """A bundle authority's Ed25519 public key as a bundle writes it (key rollover), or None."""
-    if value is None:
-        return True
-    if not isinstance(value, str) or len(value) > 128:
-        return False
-    try:
-        authority_public_key_from_text(value)
-    except BundleError:
-        return False
-    return True
-
-
-def _one_of(*choices: object) -> Callable[[object], bool]:
-    return lambda value: value in choices
-
-
-# The device state the kiosk may keep: key -> validator. Adding a key is a reviewed change here.
-DEVICE_KEYS: Mapping[str, Callable[[object], bool]] = {
-    "device_id": lambda v: isinstance(v, str) and bool(_DEVICE_ID.fullmatch(v)),
-    "default_locale": _one_of(*LOCALES),
-    "last_sync_attempt_at": _is_timestamp,
-    "last_sync_success_at": _is_timestamp,
-    "last_sync_outcome": _one_of("updated", "unchanged", "refused", "unreachable", "rejected", "not_saved"),
-    "last_refusal_reason": _one_of(None, *REASONS),
-    "health": _one_of("online", "degraded", "offline"),
-    # Seconds the kiosk's clock was ahead of the server's (negative: behind) at the last sync
-    # that could tell (bundle_sync.py), for staff and the heartbeat; None: never measured.
-    "clock_skew_seconds": lambda v: v is None or (
-        isinstance(v, int) and not isinstance(v, bool) and abs(v) <= 100 * 366 * 86400
-    ),
-    "clock_checked_at": _is_timestamp,
-    # Key rollover (kiosk/adapters/authority_trust.py): public keys, never anything personal.
-    "authority_current_key": _authority_key_or_none,
-    "authority_next_key": _authority_key_or_none,
-}
-
-
 @dataclass(frozen=True, slots=True)
 class StoredBundle:
     raw: bytes
@@ -126,70 +68,6 @@ class StoredBundle:
     version: int
     digest: str
     saved_at: datetime
-
-
-def _tables_ok(document: Mapping[str, Any], names: set[str]) -> bool:
-    # TinyDB's layout: {table: {"<int doc id>": {...}}}.
-    return set(document) <= names | {"_default"} and all(
-        isinstance(t, dict) and all(k.isdigit() for k in t) for t in document.values()
-    )
-
-
-def _valid_bundle_file(document: Mapping[str, Any]) -> bool:
-    if not _tables_ok(document, {"bundle"}):
-        return False
-    docs = list(document.get("bundle", {}).values())
-    if len(docs) > 1:
-        return False
-    return all(
-        isinstance(d, dict)
-        and set(d) == {"file", "size", "etag", "version", "digest", "saved_at"}
-        and isinstance(d["file"], str)
-        and bool(_SIDECAR.fullmatch(d["file"]))
-        and isinstance(d["size"], int)
-        and (d["etag"] is None or (isinstance(d["etag"], str) and bool(_ETAG.fullmatch(d["etag"]))))
-        and isinstance(d["version"], int)
-        and isinstance(d["digest"], str)
-        and bool(_HEX64.fullmatch(d["digest"]))
-        and _is_timestamp(d["saved_at"])
-        for d in docs
-    )
-
-
-def _valid_state_file(document: Mapping[str, Any]) -> bool:
-    if not _tables_ok(document, {"device", "counters"}):
-        return False
-    devices = document.get("device", {}).values()
-    counters = document.get("counters", {}).values()
-    return all(
-        isinstance(d, dict) and set(d) == {"key", "value"} and d["key"] in DEVICE_KEYS
-        and DEVICE_KEYS[d["key"]](d["value"])
-        for d in devices
-    ) and all(
-        isinstance(c, dict) and set(c) == {"day", "benefit", "outcome", "count"}
-        and _counter_key_ok(c["benefit"], c["outcome"], c["day"])
-        and isinstance(c["count"], int) and c["count"] >= 0
-        for c in counters
-    )
-
-
-def _counter_key_ok(benefit: object, outcome: object, day: object) -> bool:
-    return (
-        isinstance(benefit, str)
-        and len(benefit) <= 64
-        and bool(_BENEFIT_ID.fullmatch(benefit))
-        and not _DIGIT_RUN.search(benefit)
-        and outcome in {o.value for o in Outcome}
-        and isinstance(day, str)
-        and _is_date(day)
-    )
-
-
-def _is_date(value: str) -> bool:
-    try:
-        return date.fromisoformat(value).isoformat() == value
-    except ValueError:
-        return False
 
 
 class Store:
@@ -205,8 +83,8 @@ class Store:
         except OSError as error:
             self.problems.append(f"data folder unusable: {error.strerror}")
         self._memory_sidecars: dict[str, bytes] = {}
-        self._bundle_db = self._open(BUNDLE_FILE, _valid_bundle_file)
-        self._state_db = self._open(STATE_FILE, _valid_state_file)
+        self._bundle_db = self._open(BUNDLE_FILE, valid_bundle_file)
+        self._state_db = self._open(STATE_FILE, valid_state_file)
         remove_stale_temps(self.data_dir, ".bundle-*.tmp")
         docs = self._rows(BUNDLE_FILE, "bundle")
         self._remove_sidecars(keep=docs[0]["file"] if docs else None)
@@ -227,7 +105,7 @@ class Store:
         """
         if not isinstance(bundle, PolicyBundle):
             raise StoreRefused("only a verified policy bundle can be saved as the bundle")
-        if etag is not None and not _ETAG.fullmatch(etag):
+        if etag is not None and not ETAG.fullmatch(etag):
             etag = None  # an odd ETag only costs one full download next time
         name = f"bundle-{bundle.digest}.signed"
         with self._locked():
@@ -337,7 +215,7 @@ class Store:
         """Add one to benefit x outcome x day; days older than COUNTER_DAYS_KEPT are dropped."""
         day_text = day.isoformat() if isinstance(day, date) else day
         outcome_text = outcome.value if isinstance(outcome, Outcome) else outcome
-        if not _counter_key_ok(benefit_id, outcome_text, day_text):
+        if not counter_key_ok(benefit_id, outcome_text, day_text):
             raise StoreRefused("a counter is benefit id x outcome x ISO day, nothing else")
         oldest = (date.fromisoformat(day_text) - timedelta(days=COUNTER_DAYS_KEPT)).isoformat()
 
@@ -433,7 +311,7 @@ class Store:
 
     def _checked_document(self, name: str) -> dict[str, Any] | None:
         """The file's content if valid; a file that went bad since open is set aside first."""
-        valid = _valid_bundle_file if name == BUNDLE_FILE else _valid_state_file
+        valid = valid_bundle_file if name == BUNDLE_FILE else valid_state_file
         for attempt in (1, 2):
             try:
                 document = self._db(name).storage.read() or {}

@@ -13,7 +13,8 @@ from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_UNAVAILABLE, EXIT
 from kiosk.core.credentials import CredentialLimits
 from kiosk.core.errors import KioskError
 from kiosk.core.text import Locale, parse_locale
-from kiosk.session.flow import FlowState, SessionFlow
+from kiosk.session.flow import SessionFlow
+from kiosk.session.flow_view import FlowState
 from kiosk.station.config import KioskConfig, resolve_config
 from kiosk.station.services import build_services
 

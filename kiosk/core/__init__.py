@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kiosk.core.benefits import Benefit, Catalog, CatalogError, Criterion, parse_catalog
-    from kiosk.core.bundle import BundleError, PolicyBundle, sign_bundle, verify_bundle
+    from kiosk.core.bundle import BundleError, PolicyBundle
+    from kiosk.core.bundle_signing import sign_bundle, verify_bundle
     from kiosk.core.catalog import message, translate
     from kiosk.core.decision import (
         CriterionResult,
@@ -43,7 +44,8 @@ if TYPE_CHECKING:
 
 _HOME = {
     "kiosk.core.benefits": ("Benefit", "Catalog", "CatalogError", "Criterion", "parse_catalog"),
-    "kiosk.core.bundle": ("BundleError", "PolicyBundle", "sign_bundle", "verify_bundle"),
+    "kiosk.core.bundle": ("BundleError", "PolicyBundle"),
+    "kiosk.core.bundle_signing": ("sign_bundle", "verify_bundle"),
     "kiosk.core.catalog": ("message", "translate"),
     "kiosk.core.decision": (
         "CriterionResult", "Decision", "DecisionFormatError", "Mode", "Outcome", "Status", "decide",

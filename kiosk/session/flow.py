@@ -13,64 +13,18 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Protocol
 
 from kiosk.core.benefits import Benefit, Catalog
 from kiosk.core.catalog import message
-from kiosk.core.credentials import CredentialError, Presentation
+from kiosk.core.credentials import Presentation
 from kiosk.core.decision import Decision, Outcome
 from kiosk.core.errors import KioskError
 from kiosk.core.kiosk_dates import with_birth_dates
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
+from kiosk.session.flow_errors import FlowError, categorise
+from kiosk.session.flow_view import EndReason, ErrorCategory, FlowState, SessionView
 from kiosk.session.site import Site
-
-
-class FlowState(StrEnum):
-    IDLE = "idle"
-    CHOOSE_BENEFIT = "choose_benefit"
-    CRITERIA = "criteria"
-    PRESENT = "present"
-    CHECKING = "checking"
-    RESULT = "result"
-    ERROR = "error"
-
-
-class ErrorCategory(StrEnum):
-    """What kind of trouble a person is shown; the screen picks its heading and icon by it."""
-
-    UNREADABLE = "unreadable"  # damaged, unknown kind of code, wrong check digit
-    EXPIRED = "expired"  # genuine but expired, not yet valid, or withdrawn
-    UNVERIFIABLE = "unverifiable"  # signature bad or signer unknown
-    WRONG_KIND = "wrong_kind"  # a business code for a personal benefit, or the other way round
-    DEVICE = "device"  # scanner or card reader unavailable or misread
-    UNAVAILABLE = "unavailable"  # no decision possible now (backend, policy data)
-    TIMEOUT = "timeout"  # the check took too long
-
-
-_STEP_CATEGORY = {
-    "expired": ErrorCategory.EXPIRED,
-    "not_yet_valid": ErrorCategory.EXPIRED,
-    "revoked": ErrorCategory.EXPIRED,
-    "unknown_key": ErrorCategory.UNVERIFIABLE,
-    "bad_signature": ErrorCategory.UNVERIFIABLE,
-}
-
-
-def categorise(error: KioskError) -> ErrorCategory:
-    if isinstance(error, CredentialError):
-        return _STEP_CATEGORY.get(error.step, ErrorCategory.UNREADABLE)
-    if isinstance(error, FlowError):
-        return ErrorCategory.WRONG_KIND
-    return ErrorCategory.UNAVAILABLE
-
-
-class EndReason(StrEnum):
-    DONE = "done"
-    TIMEOUT = "timeout"
-    CANCELLED = "cancelled"
-    ERROR = "error"
-    DEVICE_LOST = "device_lost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,26 +56,6 @@ class Checker(Protocol):
 
 
 PresentationReader = Callable[[bytes | str], Presentation]
-
-
-@dataclass(frozen=True, slots=True)
-class SessionView:
-    """Everything a screen may show; a snapshot, replaced on every change."""
-
-    state: FlowState = FlowState.IDLE
-    locale: Locale = DEFAULT_LOCALE
-    benefit: Benefit | None = None
-    decision: Decision | None = None
-    error: LocalText | None = None
-    error_kind: str | None = None
-    error_category: ErrorCategory | None = None
-    holder_name_masked: str | None = None
-    seconds_left: float | None = None
-    last_end: EndReason | None = None
-
-
-class FlowError(KioskError):
-    """The person did something the current step does not take (e.g. wrong kind of code)."""
 
 
 _WRONG_KIND = message("session.flow.wrong_kind")

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from hardware.base import CardEvent, Device, DeviceEvent, DeviceStatus, ScanEvent, StatusEvent
 from kiosk.core.decision import Decision
-from kiosk.session.flow import FlowState, SessionFlow, SessionView
+from kiosk.session.flow import SessionFlow
+from kiosk.session.flow_view import FlowState, SessionView
 from kiosk.session.printing import SlipDesk
 from kiosk.session.receipt_check import ReceiptDesk
 from kiosk.session.site import Site

@@ -18,7 +18,8 @@ from kiosk.adapters.bundle_sync import BundleSync, SyncPolicy
 from kiosk.adapters.store import Store
 from kiosk.common.bounded_file import FileReadError, read_bounded
 from kiosk.common.trust_files import read_trust_files
-from kiosk.core.bundle import PolicyBundle, load_authority_keys, verify_bundle
+from kiosk.core.bundle import PolicyBundle, load_authority_keys
+from kiosk.core.bundle_signing import verify_bundle
 from kiosk.core.credentials import DEFAULT_PREFIX, CredentialSettings, TrustStore, read_presentation
 from kiosk.core.credentials.trust import TrustKeyError
 from kiosk.core.decision import Decision

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -13,24 +12,23 @@ from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
-from kivy.lang import Builder
-from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
-from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.adapters.speech import Speaker
 from kiosk.core.benefits import Benefit
-from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
-from kiosk.i18n import translate
-from kiosk.session.flow import FlowState, SessionFlow, SessionView
+from kiosk.core.text import DEFAULT_LOCALE, Locale
+from kiosk.session.flow import SessionFlow
+from kiosk.session.flow_view import FlowState, SessionView
 from kiosk.session.readout import short_reference, spoken
 from kiosk.session.runtime import KioskRuntime
 from kiosk.session.site import Site
 from kiosk.ui import cjk_lines, theme
-from kiosk.ui.fonts import register_default_font
-from kiosk.ui.screens import KV_DIR, screen_classes
+from kiosk.ui.kv_helpers import KvHelpers
+from kiosk.ui.kv_layouts import KioskRoot, load_kv, load_screen_kv
+from kiosk.ui.screens import screen_classes
 from kiosk.ui.slip_status import SlipStatus
+from kiosk.ui.staff_mode import STAFF_IDLE_SECONDS, StaffMode
 
 if TYPE_CHECKING:
     from demo.codes import DemoCode
@@ -46,46 +44,7 @@ STATE_SCREENS = {
 }
 log = logging.getLogger("kiosk.ui.app")
 KEY_ESCAPE, KEY_F1 = 27, 282
-STAFF_IDLE_SECONDS = 120.0
 WARN_SECONDS = 15  # "Need more time?" this long before a step times out
-_kv_loaded = False
-_screen_kv_loaded: set[str] = set()
-
-
-def load_kv() -> None:
-    """Load the shared layouts once per process (loading a .kv twice would apply its rules
-    twice); each screen's own .kv is loaded by :func:`load_screen_kv` when it is first built."""
-    global _kv_loaded
-    if _kv_loaded:
-        return
-    register_default_font()
-    Builder.load_file(str(KV_DIR.parent / "widgets.kv"))
-    Builder.load_string(_ROOT_KV)
-    _kv_loaded = True
-
-
-def load_screen_kv(name: str) -> None:
-    """The layout of one screen (``<name>.kv``), once: parsing all of them at start was a
-    quarter of the kiosk's start-up beyond a bare Kivy app's, for screens not yet shown."""
-    load_kv()
-    if name not in _screen_kv_loaded:
-        path = KV_DIR / f"{name}.kv"
-        if path.exists():
-            Builder.load_file(str(path))
-        _screen_kv_loaded.add(name)
-
-
-_ROOT_KV = """
-<KioskRoot>:
-    ScreenManager:
-        id: screens
-"""
-
-
-class KioskRoot(FloatLayout):
-    def on_touch_down(self, touch: Any) -> bool:
-        App.get_running_app().any_touch()
-        return bool(super().on_touch_down(touch))
 
 
 class LastResort(ExceptionHandler):
@@ -108,7 +67,7 @@ class LastResort(ExceptionHandler):
         return int(ExceptionManager.PASS)
 
 
-class KioskApp(App):
+class KioskApp(StaffMode, KvHelpers, App):
     locale = StringProperty(DEFAULT_LOCALE)
     font_scale = NumericProperty(1.0)
     elder = BooleanProperty(False)
@@ -320,60 +279,7 @@ class KioskApp(App):
     def _on_window_size(self, _window: Any, size: Sequence[int]) -> None:
         self.window_size = list(size)
 
-    # -- layout the .kv files ask for --------------------------------------------------------
-    def column_width(self, font_scale: float) -> float:
-        """A reading column of about 38 CJK characters (or ~75 Latin): lines stay short."""
-        return float(sp(theme.BODY_SP) * font_scale * theme.MAX_LINE_CHARS)
-
-    def columns(self, width: float, font_scale: float) -> int:
-        """Two reading columns where two whole ones fit side by side (1920x1080 in the
-        standard view), else one: a wide screen shows more at once, lines stay short."""
-        needed = 2 * self.column_width(font_scale) + theme.COLUMN_GAP_DP * dp(1) + 2 * dp(16)
-        return 2 if width >= needed else 1
-
-    def column_gap(self) -> float:
-        return float(dp(theme.COLUMN_GAP_DP))
-
-    def side_padding(self, width: float, font_scale: float, columns: int = 1) -> float:
-        """Horizontal padding that centres the reading column(s) on a wide screen."""
-        used = columns * self.column_width(font_scale) + (columns - 1) * self.column_gap()
-        return max(dp(16), (width - used) / 2)
-
-    def portrait(self, size: Sequence[float]) -> bool:
-        return size[1] > size[0]
-
     # -- helpers the .kv files call --------------------------------------------------------
-    def tr(self, key: str, locale: str | None = None, **params: Any) -> str:
-        return translate(key, locale or self.locale, **params)
-
-    def text_of(self, text: LocalText | None) -> str:
-        return text.get(self.locale) if text is not None else ""
-
-    # kv cannot bind through a plain dataclass (app.view.benefit.title); these take the view
-    # as an argument, so each expression rebinds when the view is replaced.
-    def benefit_text(self, view: SessionView, field: str, locale: str) -> str:
-        benefit = view.benefit
-        return getattr(benefit, field).get(locale) if benefit is not None else ""
-
-    def seconds_of(self, view: SessionView) -> int:
-        return int(view.seconds_left or 0)
-
-    def holder_text(self, view: SessionView, locale: str) -> str:
-        name = view.holder_name_masked
-        return self.tr("checking.holder", locale, name=name) if name else ""
-
-    def card_text(self, view: SessionView, locale: str) -> str:
-        """Only a card read carries a holder name: then remind the person to take the card."""
-        return self.tr("card.take", locale) if view.holder_name_masked else ""
-
-    def wiped_text(self, view: SessionView, locale: str) -> str:
-        return self.tr("idle.wiped", locale) if view.last_end else ""
-
-    def countdown_text(self, view: SessionView, locale: str) -> str:
-        if view.seconds_left is None or view.state is FlowState.CHECKING:
-            return ""
-        return self.tr("bar.seconds", locale, seconds=int(view.seconds_left))
-
     def toggle_locale(self) -> None:
         locale: Locale = "en" if self.locale == "zh-CN" else "zh-CN"
         self.flow.set_locale(locale)
@@ -405,9 +311,6 @@ class KioskApp(App):
         self.flow.touch()
         self._staff_deadline = self.flow_clock() + STAFF_IDLE_SECONDS
 
-    def flow_clock(self) -> float:
-        return time.monotonic()
-
     def choose_benefit(self, benefit_id: str) -> None:
         self.flow.choose_benefit(benefit_id)
 
@@ -425,43 +328,6 @@ class KioskApp(App):
         self.staff_mode = ""
         self.flow.internal_error()
         self._show()
-
-    # -- staff -------------------------------------------------------------------------------
-    def open_staff(self) -> None:
-        if self.flow.view.state is FlowState.IDLE:
-            self._staff_deadline = self.flow_clock() + STAFF_IDLE_SECONDS
-            self.staff_mode = "staff_pin"
-            self._show()
-
-    def enter_staff(self) -> None:
-        self._staff_deadline = self.flow_clock() + STAFF_IDLE_SECONDS
-        self.staff_mode = "staff"
-        self._show()
-
-    def open_receipt_check(self) -> None:
-        if self.staff_mode == "staff" and self.runtime.receipts is not None:
-            self._staff_deadline = self.flow_clock() + STAFF_IDLE_SECONDS
-            self.staff_mode = "receipt_check"
-            self._show()
-
-    def open_what_if(self) -> None:
-        """Staff's what-if with made-up facts (only from staff mode, behind the PIN)."""
-        if self.staff_mode and self.runtime.what_if is not None:
-            self._staff_deadline = self.flow_clock() + STAFF_IDLE_SECONDS
-            self.staff_mode = "what_if"
-            self._show()
-
-    def close_staff(self) -> None:
-        self.staff_mode = ""
-        self._show()
-
-    def staff_choose(self, benefit_id: str) -> None:
-        self.staff_mode = ""
-        self.flow.choose_benefit(benefit_id)
-
-    def check_staff_timeout(self) -> None:
-        if self.staff_mode and self.flow_clock() > self._staff_deadline:
-            self.close_staff()
 
     # -- speech ------------------------------------------------------------------------------
     def spoken_result(self) -> str:

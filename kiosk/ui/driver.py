@@ -20,7 +20,7 @@ from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.ui.app import KioskApp
 from kiosk.ui.shots import pump, save_screenshot
 

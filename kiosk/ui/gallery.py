@@ -16,7 +16,7 @@ from typing import Any
 from kivy.core.window import Window
 from kivy.uix.modalview import ModalView
 
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.session.site import PresetState
 from kiosk.ui.driver import ScreenDriver
 from kiosk.ui.layout_check import screen_problems

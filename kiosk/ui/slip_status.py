@@ -14,7 +14,7 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.core.text import Locale
 from kiosk.i18n import translate
-from kiosk.session.flow import SessionView
+from kiosk.session.flow_view import SessionView
 from kiosk.session.printing import RESULT_KEYS, PrintResult, SlipDesk
 
 

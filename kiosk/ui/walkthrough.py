@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.ui.driver import ScreenDriver
 
 Say = Callable[[str], None]

@@ -18,7 +18,8 @@ from kiosk.core.credentials import read_presentation
 from kiosk.core.decision import Mode, Outcome, decide
 from kiosk.core.offline import OfflineUnavailable, credential_settings
 from kiosk.session.checkers import FallbackChecker, OfflineChecker, can_finish_offline
-from kiosk.session.flow import FlowState, SessionFlow
+from kiosk.session.flow import SessionFlow
+from kiosk.session.flow_view import FlowState
 from kiosk.station.offline import offline_parts
 from tests.support.bundle import AUTHORITY_PUBLIC_PEM, LoopbackBackend, demo_issuer, signed, verified
 

@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from kiosk.adapters.authority_trust import AuthorityTrust
 from kiosk.adapters.bundle_sync import BundleSync
 from kiosk.adapters.store import STATE_FILE, Store
-from kiosk.core.bundle import authority_key_id, verify_bundle
+from kiosk.core.bundle import authority_key_id
+from kiosk.core.bundle_signing import verify_bundle
 from kiosk.station.offline import cached_bundle
 from tests.support.bundle import LoopbackBackend, authorities, authority_private, signed
 
@@ -131,7 +132,8 @@ def test_a_malformed_announcement_is_refused_before_anything_is_learned() -> Non
     body = signed(old, version=2, next_authority=ed25519.Ed25519PrivateKey.generate().public_key())
     document = json.loads(body)
     document["payload"]["next_authority_key"]["kid"] = "00" * 8
-    from kiosk.core.bundle import BundleError, canonical_json, sign_bundle
+    from kiosk.core.bundle import BundleError, canonical_json
+    from kiosk.core.bundle_signing import sign_bundle
 
     tampered = sign_bundle(document["payload"], old)
     with pytest.raises(BundleError) as caught:

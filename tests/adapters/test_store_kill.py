@@ -17,7 +17,7 @@ from tinydb import TinyDB
 from tinydb.storages import JSONStorage
 
 from kiosk.adapters.store import BUNDLE_FILE, STATE_FILE, Store
-from kiosk.core.bundle import verify_bundle
+from kiosk.core.bundle_signing import verify_bundle
 from tests.support.bundle import authorities, fake_revocations, signed
 
 KILLS = 30
@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[4])
 from tests.support.bundle import authorities
-from kiosk.core.bundle import verify_bundle
+from kiosk.core.bundle_signing import verify_bundle
 from kiosk.adapters.store import Store
 
 keys = authorities()

@@ -15,7 +15,7 @@ import pytest
 from demo.records import DemoSubject
 from kiosk.adapters.store import Store
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR
-from kiosk.core.bundle import verify_bundle
+from kiosk.core.bundle_signing import verify_bundle
 from kiosk.core.credentials import read_presentation, revocation_hash
 from kiosk.core.decision import Mode
 from kiosk.core.offline import credential_settings, decide_offline

@@ -22,7 +22,8 @@ from kiosk.core.credentials import CredentialError, read_presentation
 from kiosk.core.decision import Mode
 from kiosk.core.offline import OfflineUnavailable, credential_settings
 from kiosk.session.checkers import FallbackChecker, OfflineChecker
-from kiosk.session.flow import FlowState, SessionFlow
+from kiosk.session.flow import SessionFlow
+from kiosk.session.flow_view import FlowState
 from kiosk.station.config import KioskConfig
 from kiosk.station.services import build_services
 from tests.support.backend import demo_server

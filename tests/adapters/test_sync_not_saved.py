@@ -11,7 +11,7 @@ import pytest
 
 from kiosk.adapters.bundle_sync import BundleSync
 from kiosk.adapters.store import Store
-from kiosk.core.bundle import verify_bundle
+from kiosk.core.bundle_signing import verify_bundle
 from kiosk.station.assembly import build_station
 from kiosk.station.config import KioskConfig
 from tests.support.bundle import AUTHORITY_PUBLIC_PEM, LoopbackBackend, authorities, signed

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from tests.privacy.canaries import (
     BUSINESS_TOKEN,
     CARD_ADDRESS,

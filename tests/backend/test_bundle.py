@@ -9,7 +9,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from demo.issuer import DEMO_KEYS_DIR
 from kiosk.common.policy_folder import load_catalog
-from kiosk.core.bundle import authority_key_id, verify_bundle
+from kiosk.core.bundle import authority_key_id
+from kiosk.core.bundle_signing import verify_bundle
 from tests.support.backend import AUTH, assert_problem, assert_security_headers, client, demo
 
 __all__ = ["client", "demo"]  # fixtures

@@ -11,7 +11,7 @@ from backend import bundle_source
 from backend.auth import DeviceCredential
 from backend.settings import Settings
 from demo.issuer import demo_backend_keys
-from kiosk.core.bundle import verify_bundle
+from kiosk.core.bundle_signing import verify_bundle
 from tests.support.bundle import authorities
 
 

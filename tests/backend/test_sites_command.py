@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from backend.cli import main
-from kiosk.core.bundle import verify_bundle
+from kiosk.core.bundle_signing import verify_bundle
 from tests.support.bundle import AUTHORITY_PRIVATE_PEM, authorities
 from tests.support.policy_edit import copy_policy
 

@@ -19,6 +19,8 @@ from kiosk.core.bundle import (
     authority_key_id,
     canonical_json,
     check_acceptable,
+)
+from kiosk.core.bundle_signing import (
     sign_bundle,
     verify_bundle,
 )

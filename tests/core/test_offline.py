@@ -10,7 +10,8 @@ import pytest
 
 from demo.records import demo_subjects
 from kiosk.adapters.store import Store
-from kiosk.core.bundle import BundleError, verify_bundle
+from kiosk.core.bundle import BundleError
+from kiosk.core.bundle_signing import verify_bundle
 from kiosk.core.credentials import CredentialError, Presentation, Scheme, SubjectRef, read_presentation
 from kiosk.core.credentials import revocation_hash as hash_of
 from kiosk.core.decision import Mode, Outcome, Status, decide

@@ -16,7 +16,8 @@ from demo.issuer import demo_trust_store
 from kiosk.adapters.store import Store
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog, read_policy_document
 from kiosk.core.benefits import CatalogError, parse_catalog
-from kiosk.core.bundle import BundleError, build_payload, sign_bundle, trust_keys_from_store, verify_bundle
+from kiosk.core.bundle import BundleError, trust_keys_from_store
+from kiosk.core.bundle_signing import build_payload, sign_bundle, verify_bundle
 from kiosk.core.decision import NotInForce, Status, decide
 from kiosk.core.offline import OfflineUnavailable
 from kiosk.station.offline import decide_from_cache

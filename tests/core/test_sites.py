@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.benefits import CatalogError, parse_catalog
-from kiosk.core.bundle import BundleError, build_payload, sign_bundle, trust_keys_from_store, verify_bundle
+from kiosk.core.bundle import BundleError, trust_keys_from_store
+from kiosk.core.bundle_signing import build_payload, sign_bundle, verify_bundle
 from kiosk.core.sites import SiteError, parse_sites
 from tests.support.bundle import authorities, authority_private, catalog_document
 

@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from backend.commands.serve import DEMO_OPERATOR_TOKEN
 from demo.records import DemoSubject, demo_subjects
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.station.assembly import Station, build_station
 from kiosk.station.config import KioskConfig
 from tests.support.browser import chromium_page

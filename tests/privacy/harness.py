@@ -24,7 +24,8 @@ from backend.settings import Settings
 from demo.issuer import DEMO_KEYS_DIR, demo_backend_keys, load_demo_issuer
 from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN, DemoSubject, demo_subjects, seed_subjects
 from hardware.simulators import SimulatedCardReader, SimulatedPrinter, SimulatedScanner, SyntheticCard
-from kiosk.session.flow import FlowState, SessionView, Timeouts
+from kiosk.session.flow import Timeouts
+from kiosk.session.flow_view import FlowState, SessionView
 from kiosk.session.staff_pin import hash_pin
 from kiosk.station.assembly import Station, build_station
 from kiosk.station.config import DeviceConfig, KioskConfig

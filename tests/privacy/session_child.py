@@ -22,7 +22,7 @@ from kiosk.common.logs import configure_logging
 from kiosk.core.credentials import Presentation
 from kiosk.core.decision import Decision
 from kiosk.core.text import Locale
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from tests.privacy.harness import BUSINESS_BENEFIT, start_kiosk
 
 

@@ -18,11 +18,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from demo.issuer import DEMO_ISSUER_NAME
-from kiosk.adapters.store import DEVICE_KEYS
+from kiosk.adapters.store_schema import DEVICE_KEYS
 from kiosk.core.credentials import key_id_of_public_key
 from kiosk.core.credentials.issue import issue_credential
 from kiosk.core.decision import Mode
-from kiosk.session.flow import EndReason, ErrorCategory, FlowState, Timeouts
+from kiosk.session.flow import Timeouts
+from kiosk.session.flow_view import EndReason, ErrorCategory, FlowState
 from tests.privacy.canaries import (
     BAD_CHECK_USCC,
     BUSINESS_TOKEN,

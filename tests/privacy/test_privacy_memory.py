@@ -24,7 +24,8 @@ from hardware.sam import FIND_CARD, READ_BASE_INFO, SAM_STATUS, SELECT_CARD, car
 from hardware.simulators import PHOTO_MARKER, SimulatedCardReader
 from kiosk.core.credentials import Presentation
 from kiosk.core.decision import Decision
-from kiosk.session.flow import EndReason, FlowState, SessionFlow, Timeouts
+from kiosk.session.flow import SessionFlow, Timeouts
+from kiosk.session.flow_view import EndReason, FlowState
 from kiosk.station.config import KioskConfig
 from kiosk.station.services import build_services
 from tests.privacy.canaries import BUSINESS_TOKEN, CARD_ADDRESS, CARD_NAME, PERSON_TOKEN, RIC, USCC

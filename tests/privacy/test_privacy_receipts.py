@@ -12,7 +12,7 @@ import json
 import pytest
 
 from kiosk.core.receipts import verify_receipt
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.session.printing import PrintResult
 from tests.privacy.canaries import CARD_NAME, FACT_NOTE, OUTCOMES, RIC, USCC
 from tests.privacy.harness import (

@@ -20,7 +20,8 @@ from backend.receipts import load_receipt_issuer, receipt_signers
 from backend.settings import BackendConfigError, load_settings
 from demo.records import DEMO_DEVICE_ID, demo_subjects
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog, read_policy_document
-from kiosk.core.bundle import BundleError, TrustKey, authority_key_id, build_payload, sign_bundle, verify_bundle
+from kiosk.core.bundle import BundleError, TrustKey, authority_key_id
+from kiosk.core.bundle_signing import build_payload, sign_bundle, verify_bundle
 from kiosk.core.credentials.trust import TrustKeyError
 from kiosk.core.receipts import ReceiptTrust, signer_for
 

@@ -9,7 +9,8 @@ import pytest
 
 import tests.support.flow as fs
 from kiosk.core.decision import Mode, Outcome
-from kiosk.session.flow import EndReason, ErrorCategory, FlowState, SessionFlow, Timeouts
+from kiosk.session.flow import SessionFlow, Timeouts
+from kiosk.session.flow_view import EndReason, ErrorCategory, FlowState
 
 BENEFIT = "expedited-permit"
 

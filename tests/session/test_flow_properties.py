@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tests.support.flow as fs
-from kiosk.session.flow import FlowState, SessionFlow
+from kiosk.session.flow import SessionFlow
+from kiosk.session.flow_view import FlowState
 
 ACTIONS = st.lists(
     st.one_of(

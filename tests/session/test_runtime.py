@@ -9,7 +9,8 @@ import tests.support.flow as fs
 from hardware.idcard import IdCardReader
 from hardware.scanner import SerialScanner
 from hardware.simulators import SimulatedCardReader, SimulatedScanner, SyntheticCard
-from kiosk.session.flow import EndReason, FlowState, SessionFlow
+from kiosk.session.flow import SessionFlow
+from kiosk.session.flow_view import EndReason, FlowState
 from kiosk.session.runtime import KioskRuntime, MemoryCounters, NamedDevice
 
 

@@ -22,7 +22,8 @@ from hardware.errors import DeviceError
 from hardware.sam import SamFrameBuffer, build_reply, card_from_base_info
 from hardware.scan_framing import MAX_SCAN_BYTES, OversizedScan, RawScan, ScanFramer, split_aim
 from kiosk.adapters.backend_client import InvalidResponse, _Answer, _decision
-from kiosk.core.bundle import REASONS, BundleError, PolicyBundle, verify_bundle
+from kiosk.core.bundle import REASONS, BundleError, PolicyBundle
+from kiosk.core.bundle_signing import verify_bundle
 from kiosk.core.credentials import STEPS, CredentialError, read_presentation
 from kiosk.core.offline import credential_settings
 from kiosk.station.config import ConfigError, _parse, load_config

@@ -21,7 +21,7 @@ from kiosk.common.policy_folder import load_catalog
 from kiosk.core.benefits import Catalog
 from kiosk.core.sites import SitePreset
 from kiosk.core.text import LocalText
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.session.site import PresetState
 from kiosk.station.assembly import build_station
 from kiosk.station.config import ConfigError, KioskConfig, load_config

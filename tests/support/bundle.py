@@ -16,10 +16,12 @@ from demo.issuer import DemoIssuer, demo_trust_store, load_demo_issuer
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, read_policy_document
 from kiosk.core.bundle import (
     PolicyBundle,
-    build_payload,
     load_authority_keys,
-    sign_bundle,
     trust_keys_from_store,
+)
+from kiosk.core.bundle_signing import (
+    build_payload,
+    sign_bundle,
     verify_bundle,
 )
 

@@ -28,7 +28,8 @@ from kivy.core.window import Window  # noqa: E402
 
 from demo.world import DemoWorld, start_demo_world  # noqa: E402
 from kiosk.adapters.speech import Speaker  # noqa: E402
-from kiosk.session.flow import FlowState, Timeouts  # noqa: E402
+from kiosk.session.flow import Timeouts  # noqa: E402
+from kiosk.session.flow_view import FlowState  # noqa: E402
 from kiosk.ui.app import KioskApp  # noqa: E402
 from kiosk.ui.driver import ScreenDriver  # noqa: E402
 

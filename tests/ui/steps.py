@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from demo.world import DemoWorld
 from kiosk.i18n import translate
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.ui.driver import ScreenDriver
 
 BUSINESS = "expedited-permit"

@@ -9,7 +9,7 @@ from kivy.metrics import dp, sp
 
 from demo.world import DemoWorld
 from kiosk.i18n import translate
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.ui import theme
 from kiosk.ui.driver import ScreenDriver
 from kiosk.ui.widgets import Body, KioskButton, StatusIcon, TopBar

@@ -6,7 +6,7 @@ import pytest
 
 from demo.world import DemoWorld
 from kiosk.i18n import translate
-from kiosk.session.flow import EndReason, FlowState
+from kiosk.session.flow_view import EndReason, FlowState
 from kiosk.ui.driver import ScreenDriver
 from tests.ui.steps import BUSINESS, open_present, present
 

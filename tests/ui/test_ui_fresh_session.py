@@ -11,7 +11,7 @@ from kivy.uix.scrollview import ScrollView
 
 from demo.world import DemoWorld
 from kiosk.adapters.speech import Speaker
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.ui.driver import ScreenDriver
 from tests.ui.steps import BUSINESS, present
 

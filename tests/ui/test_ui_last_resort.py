@@ -9,7 +9,7 @@ import pytest
 from kivy.base import ExceptionManager
 
 from demo.world import DemoWorld
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.session.staff_pin import StaffPin, hash_pin
 from kiosk.ui.driver import ScreenDriver
 

@@ -17,7 +17,7 @@ import pytest_asyncio
 from demo.world import DemoWorld
 from hardware.printer import QR_PRINT
 from kiosk.i18n import translate
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.session.readout import short_reference
 from kiosk.ui.driver import ScreenDriver
 from kiosk.ui.qr_texture import qr_modules

@@ -13,7 +13,7 @@ import pytest
 
 from demo.world import DemoWorld
 from kiosk.i18n import translate
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.session.site import PresetState
 from kiosk.station.site import resolve_site
 from kiosk.ui.app import KioskApp

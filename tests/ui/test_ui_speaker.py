@@ -12,7 +12,7 @@ from kivy.metrics import dp
 from demo.world import DemoWorld
 from kiosk.adapters.speech import Speaker
 from kiosk.i18n import translate
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.session.readout import short_reference, summary
 from kiosk.ui.driver import ScreenDriver
 from kiosk.ui.widgets import SpeakerButton, TopBar

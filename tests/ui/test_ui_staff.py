@@ -6,7 +6,7 @@ import pytest
 
 from demo.world import DemoWorld
 from kiosk.i18n import translate
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.session.staff_pin import MAX_FAILURES, StaffPin, hash_pin
 from kiosk.ui.driver import ScreenDriver
 from tests.ui.steps import open_present, present

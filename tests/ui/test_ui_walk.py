@@ -7,7 +7,7 @@ import pytest
 from demo.world import DemoWorld
 from kiosk.core.decision import Status
 from kiosk.i18n import translate
-from kiosk.session.flow import FlowState
+from kiosk.session.flow_view import FlowState
 from kiosk.session.readout import local_time, short_reference, summary
 from kiosk.ui.driver import ScreenDriver
 from tests.ui.steps import BUSINESS, code_text, open_present

@@ -11,7 +11,7 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
 
-from kiosk.session.flow import SessionView
+from kiosk.session.flow_view import SessionView
 from kiosk.ui.widgets import ActionRow, TopBar
 
 

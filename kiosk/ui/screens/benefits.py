@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
-from kiosk.session.flow import SessionView
+from kiosk.session.flow_view import SessionView
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import TappableCard
 

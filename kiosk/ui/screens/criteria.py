@@ -8,7 +8,7 @@ from kivy.factory import Factory
 from kivy.properties import NumericProperty, StringProperty
 
 from kiosk.core.announcements import announcements
-from kiosk.session.flow import SessionView
+from kiosk.session.flow_view import SessionView
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import Card
 

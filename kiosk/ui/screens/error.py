@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.session.flow import SessionView
+from kiosk.session.flow_view import SessionView
 from kiosk.ui.screens.base import KioskScreen
 
 

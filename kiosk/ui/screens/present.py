@@ -9,7 +9,7 @@ from kivy.factory import Factory
 from kivy.properties import NumericProperty
 from kivy.uix.widget import Widget
 
-from kiosk.session.flow import SessionView
+from kiosk.session.flow_view import SessionView
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.theme import ANIMATION_STEP_S
 

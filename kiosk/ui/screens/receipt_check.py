@@ -12,7 +12,7 @@ from typing import Any
 from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.core.receipts import ReceiptCheck
-from kiosk.session.flow import SessionView
+from kiosk.session.flow_view import SessionView
 from kiosk.session.readout import local_time
 from kiosk.session.receipt_check import CheckStep, ReceiptCheckView, ReceiptDesk
 from kiosk.ui.screens.base import KioskScreen

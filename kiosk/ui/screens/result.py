@@ -12,7 +12,7 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.core.decision import Mode, Outcome, Status
-from kiosk.session.flow import SessionView
+from kiosk.session.flow_view import SessionView
 from kiosk.session.printing import receipt_of
 from kiosk.session.readout import local_time, ordered, short_reference, summary
 from kiosk.ui.qr_texture import qr_texture, whole_module_side

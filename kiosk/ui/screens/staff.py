@@ -12,7 +12,7 @@ from typing import Any
 from kivy.factory import Factory
 
 from kiosk.core.bundle import CLOCK_SKEW
-from kiosk.session.flow import SessionView
+from kiosk.session.flow_view import SessionView
 from kiosk.session.readout import local_time
 from kiosk.session.runtime import Health
 from kiosk.session.site import PresetState

@@ -6,7 +6,7 @@ from typing import Any
 
 from kivy.properties import StringProperty
 
-from kiosk.session.flow import SessionView
+from kiosk.session.flow_view import SessionView
 from kiosk.ui.screens.base import KioskScreen
 
 

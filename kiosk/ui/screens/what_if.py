@@ -23,7 +23,7 @@ from kivy.uix.textinput import TextInput
 
 from kiosk.core.decision import Status
 from kiosk.core.errors import KioskError
-from kiosk.session.flow import SessionView
+from kiosk.session.flow_view import SessionView
 from kiosk.session.readout import ordered
 from kiosk.session.what_if import UNKNOWN, FactField, WhatIfAnswer, WhatIfError, parse_on, parse_typed
 from kiosk.ui.screens.base import KioskScreen
@@ -284,7 +284,7 @@ class WhatIfScreen(KioskScreen):
         if answer is None:
             return
         # The result screen's status lines and cards, so a what-if reads like a real answer.
-        from kiosk.ui.app import load_screen_kv
+        from kiosk.ui.kv_layouts import load_screen_kv
         from kiosk.ui.screens.result import CriterionResultCard, StatusLine
 
         load_screen_kv("result")
