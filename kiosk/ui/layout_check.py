@@ -120,6 +120,27 @@ def column_problems(screen: Widget, where: str) -> list[str]:
     return []
 
 
+def _inside(widget: Widget, box: Widget) -> bool:
+    x, y = widget.to_window(widget.x, widget.y)
+    left, bottom = box.to_window(box.x, box.y)
+    return bool(
+        left - _SLACK <= x and x + widget.width <= left + box.width + _SLACK
+        and bottom - _SLACK <= y and y + widget.height <= bottom + box.height + _SLACK
+    )
+
+
+def receipt_problems(screen: Widget, where: str) -> list[str]:
+    """The receipt's QR, the reference and the times drawn inside their one card (a card moved
+    between columns must take all of its content with it)."""
+    ids = getattr(screen, "ids", {})
+    if "reference_card" not in ids:
+        return []
+    card = ids["reference_card"]
+    parts = ["reference", "times"] + (["qr"] if getattr(screen, "qr_side", 0) else [])
+    outside = [name for name in parts if not _inside(ids[name], card)]
+    return [f"{where}: the result's {', '.join(outside)} drawn outside the reference card"] if outside else []
+
+
 def screen_problems(screen: Widget, where: str, *, elder: bool, max_line: float | None = None) -> list[str]:
     found: list[str] = []
     for label in _labels(screen):
@@ -127,6 +148,7 @@ def screen_problems(screen: Widget, where: str, *, elder: bool, max_line: float 
         if max_line is not None and not isinstance(label, Button):
             found += line_problems(label, where, max_line)
     found += column_problems(screen, where)
+    found += receipt_problems(screen, where)
     if elder:
         found += target_problems(screen, where)
     ids = getattr(screen, "ids", {})

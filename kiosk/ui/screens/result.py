@@ -57,9 +57,9 @@ class ResultScreen(KioskScreen):
     def on_columns(self, *_: object) -> None:
         """The reference card goes under the summary when there are two columns (the side
         with room to spare), and last in one column."""
-        if "reference" not in self.ids:
+        if "reference_card" not in self.ids:
             return
-        card = self.ids.reference.parent
+        card = self.ids.reference_card
         target = self.ids.summary_column if self.columns == 2 else self.ids.details_column
         if card.parent is not target:
             card.parent.remove_widget(card)
