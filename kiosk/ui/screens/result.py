@@ -83,8 +83,9 @@ class ResultScreen(KioskScreen):
         if receipt is None:
             return
         # The outcome is drawn first and the QR in the frame after: segno tries all eight
-        # masks for the most readable symbol, ~18 ms of a ~600-character receipt on the Pi-class
-        # CPU, which the person would otherwise wait for before seeing 符合 / 不符合.
+        # masks for the most readable symbol, ~18 ms for a 560-character receipt on the x86
+        # development machine (more on a Pi), which the person would otherwise wait for
+        # before seeing 符合 / 不符合.
         self._pending_qr = receipt
         Window.bind(on_flip=self._after_outcome_drawn)
 
