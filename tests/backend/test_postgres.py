@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from backend.records.pg_importer import _copy
 from backend.settings import BackendConfigError, load_settings
 from tests.support.backend import assert_problem, loopback_client, running_server
-from tests.support.deployment import BUSINESS, FIXTURES, Deployment, make_deployment, records_db
+from tests.support.deployment import BUSINESS, FIXTURES, HAMMER_RATE, Deployment, make_deployment, records_db
 from tests.support.postgres import Cluster, free_port
 from tests.support.serving import ROOT, business_ids, write_credit_feed
 
@@ -118,7 +118,7 @@ def test_losing_the_database_while_serving_answers_503_and_recovers(tmp_path: Pa
     cluster = Cluster()  # its own: this test stops it
     try:
         cluster.start()
-        site = make_deployment(tmp_path / "site", db=cluster.create_database("records"))
+        site = make_deployment(tmp_path / "site", db=cluster.create_database("records"), rate=HAMMER_RATE)
         body = {
             "benefit": "fewer-inspections",
             "subject": {"scheme": "uscc", "value": BUSINESS},

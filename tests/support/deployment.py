@@ -56,8 +56,16 @@ class Deployment:
                             "--as-of", as_of, *extra, str(feed))
 
 
+# Room for a test's bursts, still a limiter on the path.
+TEST_RATE = "rate_per_second = 100\nrate_burst = 1000\n"
+# For tests that hammer the service from several threads: a quiet machine answers a few
+# thousand requests a second, which would empty TEST_RATE's bucket in half a second.
+HAMMER_RATE = "rate_per_second = 10000\nrate_burst = 1000000\n"
+
+
 def make_deployment(
-    folder: Path, extra_config: str = "", *, feeds: bool = True, db: str = "records.sqlite3"
+    folder: Path, extra_config: str = "", *, feeds: bool = True, db: str = "records.sqlite3",
+    rate: str = TEST_RATE,
 ) -> Deployment:
     """`db`: the records file (relative to the folder), or a PostgreSQL URL (its schema is
     made with `kiosk-backend db init`, as an operator would)."""
@@ -73,7 +81,7 @@ def make_deployment(
         'issuer_key = "issuer-private.pem"\n'
         'issuer_trust = ["issuer-public.pem"]\n'
         "log_requests = false\n"
-        "rate_per_second = 100\nrate_burst = 1000\n" + extra_config,
+        + rate + extra_config,
         encoding="utf-8",
     )
     partial = Deployment(folder, config, "", db=db)
