@@ -25,7 +25,8 @@ from collections.abc import Hashable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from kiosk.core.decision import Decision, new_decision_id
+from kiosk.core.decision_ids import new_decision_id
+from kiosk.core.decision_records import Decision
 
 if TYPE_CHECKING:
     from backend.receipts import ReceiptIssuer

@@ -39,7 +39,8 @@ from kiosk.common.strict_json import STRICT_JSON
 from kiosk.core.benefits import Benefit, Catalog
 from kiosk.core.catalog import message
 from kiosk.core.credentials.schemes import SCHEME_NAMES
-from kiosk.core.decision import CriterionResult, Decision, decide
+from kiosk.core.decision import decide
+from kiosk.core.decision_records import CriterionResult, Decision
 from kiosk.core.policy_dates import local_day
 from kiosk.core.text import Locale
 

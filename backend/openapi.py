@@ -20,7 +20,7 @@ from backend.fleet.openapi_paths import fleet_paths, fleet_schemas
 from backend.problems import ALL_KINDS, PROBLEM_MEDIA_TYPE
 from backend.settings import MAX_BODY_BYTES
 from kiosk.core.credentials.settings import RECEIPT_PREFIX
-from kiosk.core.decision import MAX_RECEIPT_CHARS
+from kiosk.core.decision_records import MAX_RECEIPT_CHARS
 
 EXAMPLE_REQUEST = {
     "benefit": "expedited-permit",

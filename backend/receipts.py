@@ -16,7 +16,7 @@ from datetime import datetime
 from backend.keys import KINDS, KeyFileError, PrivateKey, load_private_key, load_public_key, read_key_file
 from backend.settings import BackendConfigError, Settings
 from kiosk.core.credentials.trust import TrustKeyError, key_id_of_public_key
-from kiosk.core.decision import Decision
+from kiosk.core.decision_records import Decision
 from kiosk.core.key_files import declared_value
 from kiosk.core.receipts import RECEIPT_PREFIX, ReceiptSigner, ReceiptTrust, signer_for
 from kiosk.core.receipts.template import ReceiptTemplate

@@ -15,7 +15,8 @@ from typing import Any
 
 from kiosk.common.facts_table import FactSpec
 from kiosk.core.benefits import Catalog
-from kiosk.core.decision import Decision, NotInForce, decide
+from kiosk.core.decision import NotInForce, decide
+from kiosk.core.decision_records import Decision
 from kiosk.core.policy_dates import DateFieldError, parse_day, zone
 from kiosk.core.text import Locale
 

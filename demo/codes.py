@@ -18,7 +18,7 @@ from kiosk.core.benefits import Benefit
 from kiosk.core.catalog import message, translate
 from kiosk.core.credentials import Presentation
 from kiosk.core.credentials.schemes import IDENTIFIER_SCHEME_BY_KIND
-from kiosk.core.decision import Decision
+from kiosk.core.decision_records import Decision
 from kiosk.core.text import Locale, LocalText
 
 OUTCOMES = ("eligible", "not_eligible", "undetermined")

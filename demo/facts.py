@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from kiosk.core.benefits import Criterion
-from kiosk.core.decision import Status
+from kiosk.core.decision_records import Status
 from kiosk.core.rules import RuleError
 
 DATE_OPERATIONS = frozenset({"plusTime", "before", "after", "not-before", "not-after"})

@@ -33,7 +33,8 @@ from demo.facts import (
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.benefits import Catalog, Criterion
 from kiosk.core.credentials import ric, token, uscc
-from kiosk.core.decision import Outcome, decide
+from kiosk.core.decision import decide
+from kiosk.core.decision_records import Outcome
 
 __all__ = [
     "DEMO_DEVICE_ID",

@@ -25,7 +25,7 @@ from kiosk.common.policy_diff import Change, SiteChange, diff_catalogs, diff_sit
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog
 from kiosk.core.benefits import CatalogError
 from kiosk.core.catalog import message
-from kiosk.core.decision import Decision
+from kiosk.core.decision_records import Decision
 from kiosk.core.text import parse_locale
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from kiosk.adapters.bounded_http import IDENTITY_HEADERS, BodyRefused, DeadlinePassed, read_body, within
 from kiosk.core.catalog import message
 from kiosk.core.credentials import Presentation, SubjectRef
-from kiosk.core.decision import Decision, DecisionFormatError, Mode, decision_from_json
+from kiosk.core.decision_records import Decision, DecisionFormatError, Mode, decision_from_json
 from kiosk.core.errors import KioskError
 from kiosk.core.text import Locale, LocalText
 

@@ -31,7 +31,7 @@ from typing import Any
 from kiosk.adapters.atomic_file import MAX_STORE_FILE_BYTES, remove_stale_temps, write_atomic
 from kiosk.adapters.data_lock import data_folder_lock
 from kiosk.common.bounded_file import FileReadError, read_bounded
-from kiosk.core.decision import Outcome, Status
+from kiosk.core.decision_records import Outcome, Status
 from kiosk.core.heartbeat import MAX_COUNT, OLDEST_DAY, CounterBatch, CriterionCount, OutcomeCount
 
 log = logging.getLogger("kiosk.adapters.heartbeat_ledger")

@@ -41,7 +41,7 @@ from kiosk.core.bundle import (
     iso_utc,
 )
 from kiosk.core.catalog import message
-from kiosk.core.decision import Outcome
+from kiosk.core.decision_records import Outcome
 from kiosk.core.errors import KioskError
 
 log = logging.getLogger("kiosk.adapters.store")

@@ -15,7 +15,7 @@ from typing import Any
 
 from kiosk.core.bundle import REASONS, BundleError
 from kiosk.core.bundle_signing import authority_public_key_from_text
-from kiosk.core.decision import Outcome
+from kiosk.core.decision_records import Outcome
 from kiosk.core.text import LOCALES
 
 _BENEFIT_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiosk.core.benefits import Benefit
 from kiosk.core.catalog import message
-from kiosk.core.decision import Decision, Mode, Outcome, Status
+from kiosk.core.decision_records import Decision, Mode, Outcome, Status
 from kiosk.core.text import Locale
 
 _OUTCOME = {

@@ -27,14 +27,14 @@ if TYPE_CHECKING:
     from kiosk.core.bundle import BundleError, PolicyBundle
     from kiosk.core.bundle_signing import sign_bundle, verify_bundle
     from kiosk.core.catalog import message, translate
-    from kiosk.core.decision import (
+    from kiosk.core.decision import decide
+    from kiosk.core.decision_records import (
         CriterionResult,
         Decision,
         DecisionFormatError,
         Mode,
         Outcome,
         Status,
-        decide,
         decision_from_json,
     )
     from kiosk.core.errors import KioskError
@@ -47,9 +47,9 @@ _HOME = {
     "kiosk.core.bundle": ("BundleError", "PolicyBundle"),
     "kiosk.core.bundle_signing": ("sign_bundle", "verify_bundle"),
     "kiosk.core.catalog": ("message", "translate"),
-    "kiosk.core.decision": (
-        "CriterionResult", "Decision", "DecisionFormatError", "Mode", "Outcome", "Status", "decide",
-        "decision_from_json",
+    "kiosk.core.decision": ("decide",),
+    "kiosk.core.decision_records": (
+        "CriterionResult", "Decision", "DecisionFormatError", "Mode", "Outcome", "Status", "decision_from_json",
     ),
     "kiosk.core.errors": ("KioskError",),
     "kiosk.core.offline": ("OfflineUnavailable", "decide_offline"),

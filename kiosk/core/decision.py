@@ -6,48 +6,20 @@ credential), so the same facts give the same decision wherever it is made.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from kiosk.core.benefits import Benefit, Criterion
 from kiosk.core.catalog import message
-from kiosk.core.credentials.settings import RECEIPT_PREFIX
+from kiosk.core.decision_ids import new_decision_id
+from kiosk.core.decision_records import CriterionResult, Decision, Mode, Outcome, Status
 from kiosk.core.errors import KioskError
 from kiosk.core.policy_dates import local_day
 from kiosk.core.rules import RuleError, is_truthy
 from kiosk.core.rules.datetimes import DateTime
 from kiosk.core.text import Locale
-
-
-class Outcome(StrEnum):
-    ELIGIBLE = "eligible"
-    NOT_ELIGIBLE = "not_eligible"
-    UNDETERMINED = "undetermined"
-
-
-class Status(StrEnum):
-    PASSED = "passed"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-
-
-class Mode(StrEnum):
-    ONLINE = "online"
-    OFFLINE = "offline"
-
-
-class DecisionFormatError(KioskError):
-    """A decision document (from the backend, usually) is not what the API promises."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(
-            detail,
-            message("core.decision.text"),
-        )
 
 
 class NotInForce(KioskError):
@@ -60,64 +32,10 @@ class NotInForce(KioskError):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class CriterionResult:
-    id: str
-    title: str
-    status: Status
-    reason: str
-    as_of: str | None
-    source: str
-    remedy: str | None
-    rule_version: str = "-"  # the deciding version's valid_from ("-": undated)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "status": self.status.value,
-            "reason": self.reason,
-            "as_of": self.as_of,
-            "source": self.source,
-            "remedy": self.remedy,
-            "rule_version": self.rule_version,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    decision_id: str
-    benefit: str
-    outcome: Outcome
-    criteria: tuple[CriterionResult, ...]
-    policy_version: str
-    decided_at: str
-    valid_until: str
-    mode: Mode = Mode.ONLINE
-    # The signed receipt the applicant takes away (kiosk.core.receipts): "XKR:...", or None
-    # when nobody could sign one (no receipt key configured, or an answer from an older backend).
-    receipt: str | None = None
-
-    def to_json(self, *, with_mode: bool = False) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "decision_id": self.decision_id,
-            "benefit": self.benefit,
-            "outcome": self.outcome.value,
-            "criteria": [c.to_json() for c in self.criteria],
-            "policy_version": self.policy_version,
-            "decided_at": self.decided_at,
-            "valid_until": self.valid_until,
-            "receipt": self.receipt,
-        }
-        if with_mode:
-            body["mode"] = self.mode.value
-        return body
-
-
 # Built in decide() without the dataclass __init__: a frozen dataclass sets each field through
 # object.__setattr__, which made building six records a third of a decision. The slot
-# descriptors set the same slots; the check below fails at import if a field is added here
-# and not there.
+# descriptors set the same slots; the check below fails at import if a field is added to the
+# records (decision_records.py) and not here.
 _new = object.__new__
 (_set_id, _set_title, _set_status, _set_reason, _set_as_of, _set_source, _set_remedy,
  _set_rule_version) = (getattr(CriterionResult, name).__set__ for name in (
@@ -169,14 +87,6 @@ def _decision(
     return decision
 
 
-def outcome_of(statuses: Iterable[Status]) -> Outcome:
-    """All passed -> eligible; any failed -> not eligible; otherwise undetermined."""
-    seen = list(statuses)
-    if Status.FAILED in seen:
-        return Outcome.NOT_ELIGIBLE
-    if seen and all(s is Status.PASSED for s in seen):
-        return Outcome.ELIGIBLE
-    return Outcome.UNDETERMINED
 
 
 def judge_criterion(
@@ -437,114 +347,5 @@ def _moments(moment: datetime, valid_hours: int, time_zone: str) -> tuple[date, 
     return day, last[1], until
 
 
-# Random bits for decision ids, read from the OS 64 ids at a time: one urandom call per
-# decision was a tenth of decide(). Only random numbers are pooled, nothing about anyone; a
-# forked process (a second server worker) starts with an empty pool, so no two share an id.
-_ID_BATCH = 64
-_id_pool: list[int] = []
-os.register_at_fork(after_in_child=_id_pool.clear)
-_ID_VERSION_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_ID_VERSION_SET = (0x4000 << 64) | (0x8000 << 48)
-
-
-def new_decision_id() -> str:
-    """What ``uuid.uuid4().hex`` gives (random, version 4, RFC 4122 variant), without
-    building a UUID object."""
-    try:
-        value = _id_pool.pop()  # atomic: threads never get the same one
-    except IndexError:
-        block = os.urandom(16 * _ID_BATCH)
-        _id_pool.extend(int.from_bytes(block[i : i + 16], "big") for i in range(16, len(block), 16))
-        value = int.from_bytes(block[:16], "big")
-    return f"{value & _ID_VERSION_CLEAR | _ID_VERSION_SET:032x}"
-
-
 def _iso(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-# What a receipt may be as the API carries it; kiosk.core.receipts reads it with its own limits.
-MAX_RECEIPT_CHARS = 4096
-_CRITERION_FIELDS = {"id", "title", "status", "reason", "as_of", "source", "remedy", "rule_version"}
-_DECISION_FIELDS = {
-    "decision_id",
-    "benefit",
-    "outcome",
-    "criteria",
-    "policy_version",
-    "decided_at",
-    "valid_until",
-}
-
-
-def decision_from_json(body: object, *, mode: Mode = Mode.ONLINE) -> Decision:
-    """Validate a decision document before anything uses it; refuse anything unexpected."""
-    if not isinstance(body, dict):
-        raise DecisionFormatError("decision is not a JSON object")
-    # "receipt" is optional: a backend without a receipt key (or from before receipts) leaves
-    # it out or sends null, and the decision stands without one.
-    if not _DECISION_FIELDS <= set(body) <= _DECISION_FIELDS | {"receipt"}:
-        raise DecisionFormatError(
-            f"decision fields differ: missing {sorted(_DECISION_FIELDS - set(body))}, "
-            f"unexpected {sorted(set(body) - _DECISION_FIELDS - {'receipt'})}"
-        )
-    receipt = body.get("receipt")
-    if receipt is not None and (
-        not isinstance(receipt, str) or not receipt.startswith(RECEIPT_PREFIX + ":")
-        or len(receipt) > MAX_RECEIPT_CHARS
-    ):
-        raise DecisionFormatError("decision receipt is not an XKR: text of sane length")
-    for key in ("decision_id", "benefit", "policy_version", "decided_at", "valid_until"):
-        _require_str(body[key], key)
-    try:
-        outcome = Outcome(body["outcome"])
-    except ValueError:
-        raise DecisionFormatError("decision outcome is not one of the three") from None
-    raw_criteria = body["criteria"]
-    if not isinstance(raw_criteria, list) or not raw_criteria:
-        raise DecisionFormatError("decision has no criteria; a decision must explain itself")
-    criteria = tuple(_criterion_from_json(item) for item in raw_criteria)
-    if outcome_of(c.status for c in criteria) is not outcome:
-        raise DecisionFormatError("decision outcome does not follow from its criteria")
-    return Decision(
-        decision_id=body["decision_id"],
-        benefit=body["benefit"],
-        outcome=outcome,
-        criteria=criteria,
-        policy_version=body["policy_version"],
-        decided_at=body["decided_at"],
-        valid_until=body["valid_until"],
-        mode=mode,
-        receipt=receipt,
-    )
-
-
-def _criterion_from_json(item: object) -> CriterionResult:
-    if not isinstance(item, dict) or set(item) != _CRITERION_FIELDS:
-        raise DecisionFormatError("a criterion is not an object with exactly the API's fields")
-    try:
-        status = Status(item["status"])
-    except ValueError:
-        raise DecisionFormatError("a criterion status is not passed/failed/unknown") from None
-    for key in ("id", "title", "reason", "source", "rule_version"):
-        _require_str(item[key], f"criterion {key}")
-    for key in ("as_of", "remedy"):
-        if item[key] is not None:
-            _require_str(item[key], f"criterion {key}")
-    if status is not Status.PASSED and not item["remedy"]:
-        raise DecisionFormatError("a criterion that did not pass has no remedy")
-    return CriterionResult(
-        id=item["id"],
-        title=item["title"],
-        status=status,
-        reason=item["reason"],
-        as_of=item["as_of"],
-        source=item["source"],
-        remedy=item["remedy"],
-        rule_version=item["rule_version"],
-    )
-
-
-def _require_str(value: object, name: str) -> None:
-    if not isinstance(value, str) or not value or len(value) > 2000:
-        raise DecisionFormatError(f"{name} is not a non-empty string of sane length")

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from kiosk.core.benefits import Benefit, Catalog
-from kiosk.core.decision import Decision, NotInForce, decide
+from kiosk.core.decision import NotInForce, decide
+from kiosk.core.decision_records import Decision
 from kiosk.core.examples import Example
 from kiosk.core.policy_dates import zone
 from kiosk.core.text import LOCALES

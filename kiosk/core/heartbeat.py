@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kiosk.core.catalog import message
-from kiosk.core.decision import Outcome, Status
+from kiosk.core.decision_records import Outcome, Status
 from kiosk.core.errors import KioskError
 
 HEARTBEAT_FIELDS: tuple[str, ...] = (

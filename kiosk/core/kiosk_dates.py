@@ -12,7 +12,8 @@ from dataclasses import replace
 from kiosk.core.benefits import Benefit, Criterion
 from kiosk.core.credentials import ric
 from kiosk.core.credentials.model import Presentation, Scheme
-from kiosk.core.decision import Decision, Status, remedy_dates
+from kiosk.core.decision import remedy_dates
+from kiosk.core.decision_records import Decision, Status
 from kiosk.core.text import Locale
 
 BIRTH_DATE_FACT = "date_of_birth"

@@ -18,7 +18,9 @@ from kiosk.core.catalog import message
 from kiosk.core.credentials.errors import CredentialError
 from kiosk.core.credentials.model import Presentation, Scheme
 from kiosk.core.credentials.settings import DEFAULT_PREFIX, CredentialSettings, revocation_hash
-from kiosk.core.decision import CriterionResult, Decision, Mode, Outcome, Status, decide, new_decision_id
+from kiosk.core.decision import decide
+from kiosk.core.decision_ids import new_decision_id
+from kiosk.core.decision_records import CriterionResult, Decision, Mode, Outcome, Status
 from kiosk.core.errors import KioskError
 from kiosk.core.policy_dates import local_day
 from kiosk.core.text import Locale, LocalText

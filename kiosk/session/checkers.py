@@ -15,7 +15,7 @@ from typing import Protocol
 
 from kiosk.core.bundle import PolicyBundle
 from kiosk.core.credentials import Presentation
-from kiosk.core.decision import Decision
+from kiosk.core.decision_records import Decision
 from kiosk.core.errors import KioskError
 from kiosk.core.offline import DEFAULT_MAX_AGE, OfflineUnavailable, decide_offline
 from kiosk.core.text import Locale

@@ -18,7 +18,7 @@ from typing import Protocol
 from kiosk.core.benefits import Benefit, Catalog
 from kiosk.core.catalog import message
 from kiosk.core.credentials import Presentation
-from kiosk.core.decision import Decision, Outcome
+from kiosk.core.decision_records import Decision, Outcome
 from kiosk.core.errors import KioskError
 from kiosk.core.kiosk_dates import with_birth_dates
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText

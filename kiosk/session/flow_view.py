@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kiosk.core.benefits import Benefit
-from kiosk.core.decision import Decision
+from kiosk.core.decision_records import Decision
 from kiosk.core.text import DEFAULT_LOCALE, Locale, LocalText
 
 

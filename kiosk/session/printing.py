@@ -18,7 +18,7 @@ from typing import Protocol
 from hardware.errors import PrinterError, PrinterOffline, PrinterOutOfPaper, PrinterUnplugged
 from hardware.printer import DecisionSlip, HelpSlip, Slip, SlipCriterion
 from kiosk.core.catalog import translate
-from kiosk.core.decision import Decision, Mode
+from kiosk.core.decision_records import Decision, Mode
 from kiosk.core.text import Locale
 from kiosk.session.readout import local_time, ordered, short_reference
 from kiosk.session.site import Site

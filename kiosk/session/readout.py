@@ -13,7 +13,7 @@ from hashlib import sha256
 from zoneinfo import ZoneInfo
 
 from kiosk.core.catalog import translate
-from kiosk.core.decision import CriterionResult, Decision, Outcome, Status
+from kiosk.core.decision_records import CriterionResult, Decision, Outcome, Status
 from kiosk.core.text import Locale
 from kiosk.session.site import Site
 

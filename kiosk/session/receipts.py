@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from kiosk.core.credentials import Presentation
 from kiosk.core.credentials.issue import SigningKey
-from kiosk.core.decision import Decision, Mode
+from kiosk.core.decision_records import Decision, Mode
 from kiosk.core.receipts.binding import SubjectReferenceError, subject_reference
 from kiosk.core.receipts.issue import sign_receipt
 

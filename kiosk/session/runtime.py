@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hardware.base import CardEvent, Device, DeviceEvent, DeviceStatus, ScanEvent, StatusEvent
-from kiosk.core.decision import Decision
+from kiosk.core.decision_records import Decision
 from kiosk.session.flow import SessionFlow
 from kiosk.session.flow_view import FlowState, SessionView
 from kiosk.session.printing import SlipDesk

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.core.benefits import Benefit, Catalog
 from kiosk.core.catalog import message
-from kiosk.core.decision import Decision, Mode
+from kiosk.core.decision_records import Decision, Mode
 from kiosk.core.errors import KioskError
 from kiosk.core.policy_dates import DateFieldError, parse_day
 from kiosk.core.text import Locale, LocalText

@@ -22,7 +22,7 @@ from kiosk.core.bundle import PolicyBundle, load_authority_keys
 from kiosk.core.bundle_signing import verify_bundle
 from kiosk.core.credentials import DEFAULT_PREFIX, CredentialSettings, TrustStore, read_presentation
 from kiosk.core.credentials.trust import TrustKeyError
-from kiosk.core.decision import Decision
+from kiosk.core.decision_records import Decision
 from kiosk.core.offline import (
     DEFAULT_MAX_AGE,
     OfflineUnavailable,

@@ -18,7 +18,7 @@ from kiosk.adapters.backend_client import BackendClient, BackendUnavailable, Onl
 from kiosk.adapters.bundle_sync import BundleSync
 from kiosk.adapters.store import Store
 from kiosk.core.credentials import read_presentation
-from kiosk.core.decision import Mode
+from kiosk.core.decision_records import Mode
 from kiosk.core.offline import credential_settings
 from kiosk.session.checkers import FallbackChecker, OfflineChecker
 from tests.support.bundle import AUTHORITY_PUBLIC_PEM, LoopbackBackend, authorities, demo_issuer, signed, verified

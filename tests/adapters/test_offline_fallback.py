@@ -15,7 +15,8 @@ from kiosk.adapters.backend_client import BackendClient, BackendRejected, Backen
 from kiosk.adapters.bundle_sync import Health, HealthTracker
 from kiosk.core.bundle import PolicyBundle
 from kiosk.core.credentials import read_presentation
-from kiosk.core.decision import Mode, Outcome, decide
+from kiosk.core.decision import decide
+from kiosk.core.decision_records import Mode, Outcome
 from kiosk.core.offline import OfflineUnavailable, credential_settings
 from kiosk.session.checkers import FallbackChecker, OfflineChecker, can_finish_offline
 from kiosk.session.flow import SessionFlow

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.adapters.store import BUNDLE_FILE, STATE_FILE, Store, StoreRefused
-from kiosk.core.decision import Outcome
+from kiosk.core.decision_records import Outcome
 from tests.support.bundle import verified
 
 DAY = date(2026, 11, 25)

@@ -17,7 +17,7 @@ from kiosk.adapters.store import Store
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR
 from kiosk.core.bundle_signing import verify_bundle
 from kiosk.core.credentials import read_presentation, revocation_hash
-from kiosk.core.decision import Mode
+from kiosk.core.decision_records import Mode
 from kiosk.core.offline import credential_settings, decide_offline
 from kiosk.station.offline import cached_bundle, decide_from_cache
 from tests.support.backend import AUTH, check_body, demo_server

@@ -19,7 +19,7 @@ from kiosk.adapters.store import STATE_FILE, Store
 from kiosk.core.bundle import CLOCK_SKEW
 from kiosk.core.catalog import message
 from kiosk.core.credentials import CredentialError, read_presentation
-from kiosk.core.decision import Mode
+from kiosk.core.decision_records import Mode
 from kiosk.core.offline import OfflineUnavailable, credential_settings
 from kiosk.session.checkers import FallbackChecker, OfflineChecker
 from kiosk.session.flow import SessionFlow

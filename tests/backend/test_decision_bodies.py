@@ -14,7 +14,8 @@ from backend.eligibility import EligibilityRequest, EligibilityService
 from backend.problems import ProblemError
 from demo.records import demo_subjects, write_demo_database
 from kiosk.common.policy_folder import load_catalog
-from kiosk.core.decision import decide, decision_from_json
+from kiosk.core.decision import decide
+from kiosk.core.decision_records import decision_from_json
 
 CATALOG = load_catalog()
 SUBJECTS = demo_subjects(CATALOG)

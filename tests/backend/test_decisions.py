@@ -7,7 +7,7 @@ import pytest
 
 from demo.records import DemoSubject, demo_subjects
 from kiosk.common.policy_folder import load_catalog
-from kiosk.core.decision import Outcome, decision_from_json
+from kiosk.core.decision_records import Outcome, decision_from_json
 from tests.support.backend import AUTH, assert_security_headers, check_body, client, demo
 
 __all__ = ["client", "demo"]  # fixtures

@@ -25,7 +25,8 @@ from demo.records import (
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog, read_policy_document
 from kiosk.core.benefits import parse_catalog
 from kiosk.core.credentials import ric, token, uscc
-from kiosk.core.decision import Outcome, decide
+from kiosk.core.decision import decide
+from kiosk.core.decision_records import Outcome
 
 CATALOG = load_catalog()
 SUBJECTS = demo_subjects(CATALOG)

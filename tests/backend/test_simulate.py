@@ -18,7 +18,7 @@ from backend.cli import main
 from backend.simulation import SimulationError, Simulator
 from kiosk.common.facts_table import read_facts_table
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog
-from kiosk.core.decision import decision_from_json
+from kiosk.core.decision_records import decision_from_json
 from tests.support.backend import AUTH, assert_problem, client, demo
 
 __all__ = ["client", "demo"]  # fixtures

@@ -16,15 +16,14 @@ from hypothesis import strategies as st
 
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.benefits import Benefit, Catalog
-from kiosk.core.decision import (
+from kiosk.core.decision import decide, judge_criterion
+from kiosk.core.decision_records import (
     Decision,
     DecisionFormatError,
     Mode,
     Outcome,
     Status,
-    decide,
     decision_from_json,
-    judge_criterion,
     outcome_of,
 )
 from kiosk.core.rules import RuleError

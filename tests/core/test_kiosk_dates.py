@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.credentials import Presentation, Scheme, SubjectRef, ric
-from kiosk.core.decision import Decision, Status, decide
+from kiosk.core.decision import decide
+from kiosk.core.decision_records import Decision, Status
 from kiosk.core.kiosk_dates import with_birth_dates
 
 NOW = datetime(2026, 6, 1, 4, tzinfo=UTC)

@@ -14,7 +14,8 @@ from kiosk.core.bundle import BundleError
 from kiosk.core.bundle_signing import verify_bundle
 from kiosk.core.credentials import CredentialError, Presentation, Scheme, SubjectRef, read_presentation
 from kiosk.core.credentials import revocation_hash as hash_of
-from kiosk.core.decision import Mode, Outcome, Status, decide
+from kiosk.core.decision import decide
+from kiosk.core.decision_records import Mode, Outcome, Status
 from kiosk.core.offline import DEFAULT_MAX_AGE, OfflineUnavailable, credential_settings, decide_offline
 from kiosk.station.offline import decide_from_cache
 from tests.support.bundle import authorities, demo_issuer, signed, verified

@@ -18,7 +18,8 @@ from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog, read_po
 from kiosk.core.benefits import CatalogError, parse_catalog
 from kiosk.core.bundle import BundleError, trust_keys_from_store
 from kiosk.core.bundle_signing import build_payload, sign_bundle, verify_bundle
-from kiosk.core.decision import NotInForce, Status, decide
+from kiosk.core.decision import NotInForce, decide
+from kiosk.core.decision_records import Status
 from kiosk.core.offline import OfflineUnavailable
 from kiosk.station.offline import decide_from_cache
 from tests.support.bundle import authorities, authority_private, demo_issuer

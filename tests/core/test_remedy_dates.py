@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from kiosk.common.policy_folder import load_catalog
-from kiosk.core.decision import Status, decide
+from kiosk.core.decision import decide
+from kiosk.core.decision_records import Status
 
 NOW = datetime(2026, 6, 1, 4, tzinfo=UTC)
 BUSINESS = {

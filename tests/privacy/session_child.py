@@ -20,7 +20,7 @@ from typing import Any
 
 from kiosk.common.logs import configure_logging
 from kiosk.core.credentials import Presentation
-from kiosk.core.decision import Decision
+from kiosk.core.decision_records import Decision
 from kiosk.core.text import Locale
 from kiosk.session.flow_view import FlowState
 from tests.privacy.harness import BUSINESS_BENEFIT, start_kiosk

@@ -21,7 +21,7 @@ from demo.issuer import DEMO_ISSUER_NAME
 from kiosk.adapters.store_schema import DEVICE_KEYS
 from kiosk.core.credentials import key_id_of_public_key
 from kiosk.core.credentials.issue import issue_credential
-from kiosk.core.decision import Mode
+from kiosk.core.decision_records import Mode
 from kiosk.session.flow import Timeouts
 from kiosk.session.flow_view import EndReason, ErrorCategory, FlowState
 from tests.privacy.canaries import (

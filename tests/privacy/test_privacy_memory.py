@@ -23,7 +23,7 @@ from hardware.ports import SerialLink
 from hardware.sam import FIND_CARD, READ_BASE_INFO, SAM_STATUS, SELECT_CARD, card_from_base_info
 from hardware.simulators import PHOTO_MARKER, SimulatedCardReader
 from kiosk.core.credentials import Presentation
-from kiosk.core.decision import Decision
+from kiosk.core.decision_records import Decision
 from kiosk.session.flow import SessionFlow, Timeouts
 from kiosk.session.flow_view import EndReason, FlowState
 from kiosk.station.config import KioskConfig

@@ -15,7 +15,8 @@ from demo.records import demo_subjects
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.credentials.issue import SigningKey, sign_cose, wrap
 from kiosk.core.credentials.layers import decode_base45, inflate, unprefix
-from kiosk.core.decision import Decision, Mode, decide
+from kiosk.core.decision import decide
+from kiosk.core.decision_records import Decision, Mode
 from kiosk.core.receipts import ReceiptTrust, issue_receipt, signer_for
 
 CATALOG = load_catalog()

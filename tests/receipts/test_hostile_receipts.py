@@ -11,7 +11,7 @@ import segno
 
 from kiosk.core.credentials import CredentialError, CredentialSettings, TrustStore, read_presentation
 from kiosk.core.credentials.issue import issue_credential
-from kiosk.core.decision import Mode, Outcome
+from kiosk.core.decision_records import Mode, Outcome
 from kiosk.core.receipts import RECEIPT_CLAIM, ReceiptCheck, ReceiptTrust, signer_for, verify_receipt
 from kiosk.core.receipts.claims import claims_map
 from tests.receipts.forge import (

@@ -15,7 +15,7 @@ from demo.issuer import DEMO_KEYS_DIR
 from demo.records import DEMO_DEVICE_ID, DemoSubject, demo_subjects
 from kiosk.core.bundle import load_authority_keys
 from kiosk.core.bundle_signing import verify_bundle
-from kiosk.core.decision import decision_from_json
+from kiosk.core.decision_records import decision_from_json
 from kiosk.core.receipts import ReceiptTrust, verify_receipt
 from tests.receipts.decoded import claims_of, leaves
 from tests.support.backend import AUTH, check_body, client, demo

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.core.decision import DecisionFormatError, decision_from_json
+from kiosk.core.decision_records import DecisionFormatError, decision_from_json
 from kiosk.station.config import ConfigError, load_config
 from tests.receipts.forge import Keys, decision
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from kiosk.core.decision import CriterionResult, Decision, Outcome, Status
+from kiosk.core.decision_records import CriterionResult, Decision, Outcome, Status
 from kiosk.core.receipts import ReceiptTrust, issue_receipt, signer_for
 
 # A USCC with a valid check character, and another one (demo data uses the same shape).

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import tests.support.flow as fs
-from kiosk.core.decision import Mode, Outcome
+from kiosk.core.decision_records import Mode, Outcome
 from kiosk.session.flow import SessionFlow, Timeouts
 from kiosk.session.flow_view import EndReason, ErrorCategory, FlowState
 

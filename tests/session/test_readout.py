@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk.core.catalog import translate
-from kiosk.core.decision import Decision, Outcome, Status, decide
+from kiosk.core.decision import decide
+from kiosk.core.decision_records import Decision, Outcome, Status
 from kiosk.core.text import LocalText
 from kiosk.session.readout import (
     REFERENCE_ALPHABET,

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hardware.base import CardEvent, ScanEvent
 from hardware.simulators import synthetic_id_number
 from kiosk.core.credentials import CredentialSettings, read_presentation
-from kiosk.core.decision import Outcome, Status
+from kiosk.core.decision_records import Outcome, Status
 from kiosk.core.receipts import ReceiptTrust
 from kiosk.session.receipt_check import CheckStep, ReceiptDesk
 from tests.session.receipt_fixtures import OTHER_SUBJECT, SUBJECT, decision, signed, trust_for

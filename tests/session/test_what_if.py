@@ -15,7 +15,7 @@ from kiosk.adapters.backend_client import BackendClient, BackendUnavailable
 from kiosk.common.facts_table import read_facts_table
 from kiosk.common.policy_folder import DEFAULT_POLICY_DIR, load_catalog
 from kiosk.core.catalog import message
-from kiosk.core.decision import Mode
+from kiosk.core.decision_records import Mode
 from kiosk.core.errors import KioskError
 from kiosk.session.what_if import MAX_NUMBER, FactField, WhatIf, WhatIfError, fields_for, parse_on, parse_typed
 

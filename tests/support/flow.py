@@ -19,7 +19,8 @@ from kiosk.common.policy_folder import load_catalog
 from kiosk.core.benefits import Catalog
 from kiosk.core.credentials import CredentialSettings, Presentation, TrustStore, read_presentation
 from kiosk.core.credentials.issue import issue_credential
-from kiosk.core.decision import Decision, Mode, decide
+from kiosk.core.decision import decide
+from kiosk.core.decision_records import Decision, Mode
 from kiosk.core.errors import KioskError
 from kiosk.core.text import Locale, LocalText
 

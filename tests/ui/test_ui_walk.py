@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from demo.world import DemoWorld
-from kiosk.core.decision import Status
+from kiosk.core.decision_records import Status
 from kiosk.i18n import translate
 from kiosk.session.flow_view import FlowState
 from kiosk.session.readout import local_time, short_reference, summary

@@ -34,7 +34,7 @@ from typing import Literal
 from kiosk.core.credentials.cwt import CLAIM_CTI, CLAIM_EXP, CLAIM_IAT, CwtClaims
 from kiosk.core.credentials.errors import CredentialError
 from kiosk.core.credentials.settings import CredentialLimits
-from kiosk.core.decision import Mode, Outcome, Status, outcome_of
+from kiosk.core.decision_records import Mode, Outcome, Status, outcome_of
 from kiosk.core.receipts.binding import BINDING_BYTES, SALT_BYTES
 
 RECEIPT_CLAIM = -70001

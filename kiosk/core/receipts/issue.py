@@ -12,7 +12,7 @@ from datetime import datetime
 
 from kiosk.core.credentials.issue import SigningKey
 from kiosk.core.credentials.model import SubjectRef
-from kiosk.core.decision import Decision
+from kiosk.core.decision_records import Decision
 from kiosk.core.receipts.binding import subject_reference
 from kiosk.core.receipts.claims import Signer
 from kiosk.core.receipts.template import SIGNER_MODES, ReceiptTemplate

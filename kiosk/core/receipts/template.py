@@ -23,7 +23,7 @@ from kiosk.core.credentials.cwt import CLAIM_CTI, CLAIM_EXP, CLAIM_IAT
 from kiosk.core.credentials.issue import SigningKey, algorithm_for, wrap
 from kiosk.core.credentials.settings import RECEIPT_PREFIX
 from kiosk.core.credentials.trust import key_id_of_public_key
-from kiosk.core.decision import Decision, Mode
+from kiosk.core.decision_records import Decision, Mode
 from kiosk.core.receipts.binding import SALT_BYTES, binding, new_salt
 from kiosk.core.receipts.claims import (
     CLAIM_VERSION,

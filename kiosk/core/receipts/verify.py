@@ -19,7 +19,7 @@ from kiosk.core.credentials.layers import scanner_text
 from kiosk.core.credentials.model import SubjectRef
 from kiosk.core.credentials.settings import RECEIPT_PREFIX, CredentialLimits, CredentialSettings
 from kiosk.core.credentials.signed import decode_signed
-from kiosk.core.decision import Mode, Outcome, Status
+from kiosk.core.decision_records import Mode, Outcome, Status
 from kiosk.core.receipts.binding import SubjectReferenceError, binding_matches, subject_reference
 from kiosk.core.receipts.claims import ReceiptClaims, Signer, read_receipt_claims
 from kiosk.core.receipts.errors import RECEIPT_STEP_TEXTS, ReceiptStep

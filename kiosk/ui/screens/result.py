@@ -11,7 +11,7 @@ from kivy.metrics import dp
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.core.decision import Mode, Outcome, Status
+from kiosk.core.decision_records import Mode, Outcome, Status
 from kiosk.session.flow_view import SessionView
 from kiosk.session.printing import receipt_of
 from kiosk.session.readout import local_time, ordered, short_reference, summary

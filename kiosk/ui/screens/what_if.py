@@ -21,7 +21,7 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.stacklayout import StackLayout
 from kivy.uix.textinput import TextInput
 
-from kiosk.core.decision import Status
+from kiosk.core.decision_records import Status
 from kiosk.core.errors import KioskError
 from kiosk.session.flow_view import SessionView
 from kiosk.session.readout import ordered
