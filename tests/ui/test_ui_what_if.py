@@ -34,6 +34,15 @@ async def open_what_if(ui: ScreenDriver, world: DemoWorld) -> None:
     assert ui.screen.name == "what_if"
 
 
+async def open_form(ui: ScreenDriver, world: DemoWorld) -> None:
+    """The what-if screen with the test's benefit chosen."""
+    await open_what_if(ui, world)
+    benefit = ui.app.flow.catalog.get(BENEFIT)
+    assert benefit is not None
+    ui.tap_text(benefit.title.get("zh-CN"))
+    await ui.settle()
+
+
 def fact_row(ui: ScreenDriver, name: str) -> object:
     rows = [
         r for r in ui.screen.ids.facts.children if r.label.startswith(name + "（") or r.label.startswith(name + " (")
@@ -73,11 +82,7 @@ def statuses(ui: ScreenDriver) -> list[str]:
 
 async def test_staff_work_out_made_up_facts_with_the_policy_engine(ui: ScreenDriver, world: DemoWorld) -> None:
     app = ui.app
-    await open_what_if(ui, world)
-    benefit = app.flow.catalog.get(BENEFIT)
-    assert benefit is not None
-    ui.tap_text(benefit.title.get("zh-CN"))
-    await ui.settle()
+    await open_form(ui, world)
     # Nothing entered: every fact is "not known", so the answer is "can't tell", never a yes.
     await work_it_out(ui)
     assert ui.shows(translate("outcome.undetermined", "zh-CN"))
@@ -140,11 +145,7 @@ async def test_without_the_backend_it_decides_with_the_kiosks_signed_policy(ui: 
             lambda: sync.current.catalog, lambda: read_facts_table(DEFAULT_POLICY_DIR / "FACTS.md"), dead.simulate
         )
         try:
-            await open_what_if(ui, world)
-            benefit = app.flow.catalog.get(BENEFIT)
-            assert benefit is not None
-            ui.tap_text(benefit.title.get("zh-CN"))
-            await ui.settle()
+            await open_form(ui, world)
             answer_by_text(ui, "tax_credit_grade", "A")
             await work_it_out(ui)
             assert ui.shows(translate("whatif.mode.offline", "zh-CN"))
@@ -170,11 +171,7 @@ async def test_a_tap_on_a_date_or_number_opens_a_keypad_of_the_keys_it_takes(
 ) -> None:
     # The kiosk has a touch screen and no keyboard: dates and numbers are typed on a keypad.
     app = ui.app
-    await open_what_if(ui, world)
-    benefit = app.flow.catalog.get(BENEFIT)
-    assert benefit is not None
-    ui.tap_text(benefit.title.get("zh-CN"))
-    await ui.settle()
+    await open_form(ui, world)
     row = fact_row(ui, "last_penalty_date")
     entry = next(w for w in row.walk(restrict=True) if isinstance(w, FactInput))
     ui.tap(entry)
