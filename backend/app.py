@@ -106,6 +106,8 @@ class Endpoints:
 
     def close(self) -> None:
         self.store.close()
+        if self.fleet is not None:
+            self.fleet.store.close()
         closing = getattr(self.limiter, "close", None)
         if closing is not None:
             closing()
@@ -150,6 +152,11 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
         if tag == "*" or tag.removeprefix("W/") == etag:
             return True
     return False
+
+
+async def _problem(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ProblemError)
+    return response_for(error)
 
 
 async def _http_problem(request: Request, error: Exception) -> Response:
@@ -203,7 +210,11 @@ def create_app(settings: Settings) -> ServiceHeaders:
             Route("/fleet/logout", dashboard.logout, methods=["POST"]),
             Route("/fleet/fleet.css", dashboard.stylesheet, methods=["GET"]),
         ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_problem, Exception: _server_problem})
+    app = Starlette(
+        routes=routes,
+        # ProblemError from below a handler (the fleet store down: 503) is a problem, not a 500.
+        exception_handlers={HTTPException: _http_problem, ProblemError: _problem, Exception: _server_problem},
+    )
     # Starlette would answer a near-miss path ("/v1/eligibility/") with a 307 before any token
     # is read, its Location built from the client's Host header. Only exact paths are ours.
     app.router.redirect_slashes = False

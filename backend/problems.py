@@ -49,12 +49,13 @@ HEADERS_TOO_LARGE = ProblemKind("headers-too-large", 431, "Request header fields
 SERVER_ERROR = ProblemKind("server-error", 500, "Internal server error")
 SERVER_BUSY = ProblemKind("server-busy", 503, "Too many connections")
 RECORDS_UNAVAILABLE = ProblemKind("records-unavailable", 503, "Records unavailable")
+FLEET_UNAVAILABLE = ProblemKind("fleet-unavailable", 503, "Fleet store unavailable")
 
 ALL_KINDS: tuple[ProblemKind, ...] = (
     MALFORMED_JSON, MALFORMED_HTTP, UNAUTHORIZED, DEVICE_MISMATCH, NOT_FOUND, UNKNOWN_BENEFIT,
     METHOD_NOT_ALLOWED, REQUEST_TIMEOUT, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, INVALID_REQUEST,
     SCHEME_NOT_ACCEPTED, INVALID_SUBJECT, RATE_LIMITED, HEADERS_TOO_LARGE, SERVER_ERROR,
-    SERVER_BUSY, RECORDS_UNAVAILABLE,
+    SERVER_BUSY, RECORDS_UNAVAILABLE, FLEET_UNAVAILABLE,
 )
 
 

@@ -39,7 +39,8 @@ new`` writes them, each naming its device); both public halves travel in the bun
 The fleet (heartbeats, ``/v1/fleet``, the dashboard at ``/fleet``, ``/metrics``;
 backend/fleet/) is on when ``fleet_db`` is set::
 
-    fleet_db = "/var/lib/xinyi-backend/fleet.sqlite3"  # written by the service (SQLite, WAL)
+    fleet_db = "/var/lib/xinyi-backend/fleet.sqlite3"  # written by the service (SQLite, WAL),
+                                                        # or "postgresql://..." for every node
     operator_tokens = "/etc/xinyi-backend/operators.json"  # who may see the fleet
     heartbeat_late_seconds = 900                        # no heartbeat for this long: late
     heartbeat_silent_seconds = 3600                     # and for this long: silent
@@ -108,9 +109,11 @@ def is_postgres_url(value: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class FleetSettings:
-    """Heartbeats and the operator view (backend/fleet/); off while ``db`` is None."""
+    """Heartbeats and the operator view (backend/fleet/): a SQLite file (``db``) or a PostgreSQL
+    URL (``db_url``); off while neither is set."""
 
     db: Path | None = None
+    db_url: str | None = None
     late_seconds: float = 900.0
     silent_seconds: float = 3600.0
     per_hour: float = 60.0
@@ -284,10 +287,15 @@ def load_settings(path: Path, *, serving: bool = True) -> Settings:
     issuer_name = document.get("issuer_name", DEFAULT_ISSUER_NAME)
     if not 1 <= len(issuer_name) <= 64 or not issuer_name.isprintable():
         raise BackendConfigError(origin, "issuer_name", "must be 1 to 64 printable characters")
-    paths: dict[str, Any] = {key: resolve(document[key]) for key in _PATHS if key in document}
+    fleet_url = document.get("fleet_db") if is_postgres_url(document.get("fleet_db", "")) else None
+    if fleet_url is not None:
+        _postgres_url(origin, "fleet_db", fleet_url)
+    paths: dict[str, Any] = {
+        key: resolve(document[key]) for key in _PATHS if key in document and not (key == "fleet_db" and fleet_url)
+    }
     tokens_path = resolve(document["device_tokens"])
     limits = replace(ConnectionLimits(), **{k: document[k] for k in _LIMIT_KEYS if k in document})
-    fleet = replace(FleetSettings(db=paths.pop("fleet_db", None)),
+    fleet = replace(FleetSettings(db=paths.pop("fleet_db", None), db_url=fleet_url),
                     **{field_name: document[key] for key, field_name in _FLEET_KEYS.items() if key in document})
     if fleet.silent_seconds <= fleet.late_seconds:
         raise BackendConfigError(origin, "heartbeat_silent_seconds", "must be more than heartbeat_late_seconds")

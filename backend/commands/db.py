@@ -5,7 +5,9 @@
 With ``db = "postgresql://..."`` it creates the versioned records schema (backend/pg/
 schema.py) in that database, or migrates an older one, in one transaction; run it again
 after upgrading the backend. With a SQLite file it creates the empty file if there is none
-(`records import` does the same on its first run). Prints what it did in one line.
+(`records import` does the same on its first run). A ``fleet_db`` naming another PostgreSQL
+database gets the same schema (the fleet's tables are part of it). Prints what it did, one
+line per database.
 
 Exit codes: 0 done (or nothing to do); 2 usage or configuration (config, database unreachable,
 a schema from a newer release).
@@ -46,30 +48,33 @@ def run_init(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(config, serving=False)
         if settings.db_url is not None:
-            done = _init_postgres(settings.db_url, settings.origin)
+            done = [_init_postgres(settings.db_url, settings.origin)]
         else:
-            done = _init_sqlite(settings.required("db_path"))
+            done = [_init_sqlite(settings.required("db_path"))]
+        fleet_url = settings.fleet.db_url
+        if fleet_url is not None and fleet_url != settings.db_url:
+            done.append(_init_postgres(fleet_url, settings.origin, key="fleet_db"))
     except KioskError as error:
         print(f"kiosk-backend db init: {error.detail}", file=sys.stderr)
         return EXIT_USAGE
-    print(done)
+    print("\n".join(done))
     return EXIT_OK
 
 
-def _init_postgres(url: str, origin: str) -> str:
+def _init_postgres(url: str, origin: str, *, key: str = "db") -> str:
     import psycopg
 
     from backend.pg import schema
     from backend.pg.connect import connect_once, reason, where
     from backend.settings import BackendConfigError
 
-    connection = connect_once(url, "db", origin)
+    connection = connect_once(url, key, origin)
     try:
         return f"{where(url)}: {schema.init(connection)}"
     except schema.SchemaError as error:
-        raise BackendConfigError(origin, "db", f"{where(url)} {error}") from None
+        raise BackendConfigError(origin, key, f"{where(url)} {error}") from None
     except psycopg.Error as error:
-        raise BackendConfigError(origin, "db", f"{where(url)}: cannot create the schema ({reason(error)})") from None
+        raise BackendConfigError(origin, key, f"{where(url)}: cannot create the schema ({reason(error)})") from None
     finally:
         connection.close()
 

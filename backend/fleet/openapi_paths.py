@@ -125,6 +125,10 @@ def fleet_paths(
                     "415": problem("The body is not sent as application/json."),
                     "422": problem("The body is not exactly a heartbeat; the problem names the field."),
                     "429": rate_limited,
+                    "503": problem(
+                        "The fleet's PostgreSQL database cannot be reached (Retry-After): keep the counters "
+                        "and send them with the next heartbeat."
+                    ),
                 },
             }
         },

@@ -15,7 +15,7 @@ from backend.fleet.sqlite_store import SQLiteFleetStore
 from backend.fleet.store import BeatAllowance, FleetStore
 from backend.fleet.view import DeviceView, Thresholds, device_views, fleet_document
 from backend.gate import DeviceGate, failure_limiter
-from backend.settings import Settings
+from backend.settings import FleetSettings, Settings
 from kiosk.core.benefits import Catalog
 
 # The dashboard and GET /v1/fleet count decisions over this many days, today included.
@@ -61,7 +61,8 @@ def build_fleet(
 ) -> Fleet | None:
     """The fleet, or None when the settings name no ``fleet_db`` (the routes are then absent)."""
     fleet = settings.fleet
-    if fleet.db is None:
+    store = open_fleet_store(fleet, settings.origin)
+    if store is None:
         return None
     operators: DeviceRegistry | ReloadingRegistry = (
         # A file not written yet is followed too: the first `operator-token issue` opens the view.
@@ -70,7 +71,7 @@ def build_fleet(
         else DeviceRegistry(settings.operators)
     )
     return Fleet(
-        store=SQLiteFleetStore(fleet.db),
+        store=store,
         catalog=catalog,
         devices=device_registry,
         operators=operators,
@@ -81,3 +82,12 @@ def build_fleet(
         allowance=BeatAllowance(fleet.per_hour / 3600, fleet.burst),
         clock=clock or (lambda: datetime.now(UTC)),
     )
+
+
+def open_fleet_store(fleet: FleetSettings, origin: str) -> FleetStore | None:
+    """The store the settings name (PostgreSQL, SQLite), or None: the fleet is off."""
+    if fleet.db_url is not None:
+        from backend.pg.fleet_store import PostgresFleetStore  # SQLite sites never import psycopg
+
+        return PostgresFleetStore(fleet.db_url, origin=origin)
+    return SQLiteFleetStore(fleet.db) if fleet.db is not None else None

@@ -8,7 +8,6 @@ One connection per thread (sqlite3 connections are not shared across threads).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import secrets
@@ -20,7 +19,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from backend.fleet.store import BeatAllowance, DeviceBeat, Flooded, OperatorSession, Recorded
+from backend.fleet.store import (
+    BATCHES_KEPT,
+    BeatAllowance,
+    DeviceBeat,
+    Flooded,
+    OperatorSession,
+    Recorded,
+    secret_digest,
+)
 from backend.settings import BackendConfigError
 from kiosk.core.heartbeat import CriterionCount, Heartbeat, OutcomeCount
 
@@ -52,13 +59,7 @@ CREATE TABLE IF NOT EXISTS operator_sessions (
 CREATE INDEX IF NOT EXISTS outcome_counts_day ON outcome_counts (day);
 CREATE INDEX IF NOT EXISTS criterion_counts_day ON criterion_counts (day);
 """
-# Batches remembered per device: a kiosk resends only its one unacknowledged batch.
-BATCHES_KEPT = 64
 BUSY_TIMEOUT_MS = 5000
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 class SQLiteFleetStore:
@@ -189,7 +190,7 @@ class SQLiteFleetStore:
             db.execute("DELETE FROM operator_sessions WHERE expires_at < ?", (self._clock(),))
             db.execute(
                 "INSERT INTO operator_sessions VALUES (?, ?, ?, ?)",
-                (_sha256(secret), session.operator, session.token_id, expires_at.timestamp()),
+                (secret_digest(secret), session.operator, session.token_id, expires_at.timestamp()),
             )
         return secret
 
@@ -200,7 +201,7 @@ class SQLiteFleetStore:
             self._connection()
             .execute(
                 "SELECT operator, token_id, expires_at FROM operator_sessions WHERE secret_sha256 = ?",
-                (_sha256(secret),),
+                (secret_digest(secret),),
             )
             .fetchone()
         )
@@ -211,7 +212,7 @@ class SQLiteFleetStore:
     def close_session(self, secret: str) -> None:
         if secret.isascii() and len(secret) <= 128:
             with self._transaction() as db:
-                db.execute("DELETE FROM operator_sessions WHERE secret_sha256 = ?", (_sha256(secret),))
+                db.execute("DELETE FROM operator_sessions WHERE secret_sha256 = ?", (secret_digest(secret),))
 
     def close(self) -> None:
         with self._lock:

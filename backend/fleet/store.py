@@ -1,5 +1,6 @@
-"""What the fleet keeps, as an interface: the SQLite file (sqlite_store.py) is one implementation,
-and a PostgreSQL one can follow without the routes noticing.
+"""What the fleet keeps, as an interface, with two implementations the routes cannot tell apart:
+the SQLite file (sqlite_store.py, one machine) and PostgreSQL (backend/pg/fleet_store.py, any
+number of nodes).
 
 A store keeps, per device, its last heartbeat (everything but the counters) and when it
 arrived; the counters summed per device, day and key; the counter batches already applied (so
@@ -10,12 +11,30 @@ dashboard's operator sessions (only a hash of each session's secret).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from backend.problems import FLEET_UNAVAILABLE, ProblemError
 from kiosk.core.heartbeat import CriterionCount, Heartbeat, OutcomeCount
+
+RETRY_AFTER_SECONDS = 1
+# Batches remembered per device: a kiosk resends only its one unacknowledged batch.
+BATCHES_KEPT = 64
+
+
+def secret_digest(secret: str) -> str:
+    """What a store keeps of an operator session's secret."""
+    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+class FleetUnavailable(ProblemError):
+    """The fleet's database cannot be reached now: 503, and the kiosk keeps its counters."""
+
+    def __init__(self, detail: str = "the fleet store cannot be reached just now; retry shortly") -> None:
+        super().__init__(FLEET_UNAVAILABLE, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,10 +55,20 @@ def reason(error: BaseException) -> str:
 class Database:
     """One PostgreSQL database reached through a pool; `run` is the one way to use it."""
 
-    def __init__(self, url: str, key: str, *, origin: str = "(settings)", size: int = 2, **settings: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        *,
+        origin: str = "(settings)",
+        size: int = 2,
+        unavailable: Callable[[], Exception] = RecordsUnavailable,
+        **settings: str,
+    ) -> None:
         self.url = url
-        self.key = key  # the config setting that named it: "db" or "db_read"
+        self.key = key  # the config setting that named it: "db", "db_read" or "fleet_db"
         self.origin = origin
+        self.unavailable = unavailable  # what a request gets while the database is down (a 503)
         options = " ".join(
             [
                 str(conninfo_to_dict(url).get("options") or ""),  # the URL's own (a search_path...) stay
@@ -97,15 +107,15 @@ class Database:
             raise BackendConfigError(self.origin, self.key, problem) from None
 
     def run(self, action: Callable[[psycopg.Connection[Any]], T]) -> T:
-        """`action` on a pooled connection; RecordsUnavailable if the database is down."""
+        """`action` on a pooled connection; `unavailable()` raised if the database is down."""
         if time.monotonic() < self._down_until:
-            raise RecordsUnavailable()
+            raise self.unavailable()
         try:
             with self.pool.connection() as connection:
                 return action(connection)
         except LOST as error:
             self._mark_down(error)
-            raise RecordsUnavailable() from None
+            raise self.unavailable() from None
 
     def _mark_down(self, error: BaseException) -> None:
         with self._lock:

@@ -2,6 +2,8 @@
 
 The same four tables as the SQLite file (backend/db.py), so the importer's plan and the
 service's lookup read alike, and ``meta`` holds the data generation and the schema version.
+Since version 2 the fleet's tables (``fleet_*``, backend/pg/fleet_store.py) are part of it, so
+that every node's heartbeats and dashboard share one fleet (``fleet_db`` naming a URL).
 No foreign keys: the importer is the only writer and adds a subject before its references
 and facts in one transaction, and per-row foreign-key checks would be most of a COPY's cost.
 
@@ -20,8 +22,37 @@ from typing import Any
 
 import psycopg
 
-SCHEMA_VERSION = 1
-CREATE = """
+SCHEMA_VERSION = 2
+# The fleet as on SQLite (backend/fleet/sqlite_store.py), with `seq` to keep the newest batches.
+_FLEET = """
+CREATE TABLE fleet_devices (
+    device text PRIMARY KEY,
+    received_at text NOT NULL,
+    status_json text NOT NULL,
+    allowance double precision NOT NULL,
+    allowance_at double precision NOT NULL
+);
+CREATE TABLE fleet_outcome_counts (
+    device text NOT NULL, day text NOT NULL, benefit text NOT NULL, outcome text NOT NULL,
+    count bigint NOT NULL CHECK (count >= 0),
+    PRIMARY KEY (device, day, benefit, outcome)
+);
+CREATE TABLE fleet_criterion_counts (
+    device text NOT NULL, day text NOT NULL, criterion text NOT NULL, status text NOT NULL,
+    count bigint NOT NULL CHECK (count >= 0),
+    PRIMARY KEY (device, day, criterion, status)
+);
+CREATE TABLE fleet_applied_batches (
+    seq bigserial PRIMARY KEY, device text NOT NULL, batch text NOT NULL, UNIQUE (device, batch)
+);
+CREATE TABLE fleet_operator_sessions (
+    secret_sha256 text PRIMARY KEY, operator text NOT NULL, token_id text NOT NULL,
+    expires_at double precision NOT NULL
+);
+CREATE INDEX fleet_outcome_counts_day ON fleet_outcome_counts (day);
+CREATE INDEX fleet_criterion_counts_day ON fleet_criterion_counts (day);
+"""
+CREATE = f"""
 CREATE TABLE subjects (
     subject_id bigint PRIMARY KEY,
     kind text NOT NULL CHECK (kind IN ('business', 'person')),
@@ -46,15 +77,17 @@ CREATE TABLE source_dates (
     PRIMARY KEY (subject_id, source)
 );
 CREATE TABLE meta (key text PRIMARY KEY, value bigint NOT NULL);
-INSERT INTO meta VALUES ('generation', 0), ('schema_version', 1);
+INSERT INTO meta VALUES ('generation', 0), ('schema_version', {SCHEMA_VERSION});
 CREATE UNLOGGED TABLE rate_buckets (
     device text PRIMARY KEY,
     tokens double precision NOT NULL,
     stamp double precision NOT NULL,
     allowed boolean NOT NULL
 );
-"""
-MIGRATIONS: dict[int, str] = {}  # version N -> the SQL that brings N to N+1
+""" + _FLEET
+MIGRATIONS: dict[int, str] = {  # version N -> the SQL that brings N to N+1
+    1: _FLEET,  # the fleet moves into the database
+}
 
 
 class SchemaError(Exception):

@@ -1,5 +1,6 @@
 """POST /v1/heartbeat and GET /v1/fleet over loopback: what is kept, what is refused, and that a
-refusal leaves the stored fleet view exactly as it was (issue #17, "Bad input")."""
+refusal leaves the stored fleet view exactly as it was (issue #17, "Bad input"); on both fleet
+stores, a SQLite file and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,16 +10,31 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
+from backend.pg import schema
 from tests.support.backend import assert_problem, loopback_client
+from tests.support.deployment import STORES
 from tests.support.fleet import DEVICE, KIOSK_TOKENS, OPERATOR, beat, fleet_server, today
 
 
-@pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    with fleet_server(tmp_path_factory.mktemp("fleet"), burst=1000) as url, loopback_client(url) as client:
-        yield client
+@pytest.fixture(scope="module", params=STORES)
+def http(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    folder = tmp_path_factory.mktemp("fleet")
+    if request.param == "sqlite":
+        with fleet_server(folder, burst=1000) as url, loopback_client(url) as client:
+            yield client
+        return
+    cluster = request.getfixturevalue("postgres_cluster")
+    database = cluster.create_schema()
+    try:
+        with psycopg.connect(database, autocommit=True) as connection:
+            schema.init(connection)
+        with fleet_server(folder, burst=1000, db=None, db_url=database) as url, loopback_client(url) as client:
+            yield client
+    finally:
+        cluster.drop(database)
 
 
 def fleet(http: httpx.Client) -> dict[str, Any]:

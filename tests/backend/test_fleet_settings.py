@@ -34,6 +34,11 @@ def test_fleet_settings_are_read_relative_to_the_file(tmp_path: Path) -> None:
     assert (settings.fleet.per_hour, settings.fleet.burst, settings.fleet.policy_warning_hours) == (30, 4, 6)
 
 
+def test_a_postgresql_fleet_db_is_a_url_not_a_file(tmp_path: Path) -> None:
+    fleet = settings_from(tmp_path, 'fleet_db = "postgresql://ops@db.internal/xinyi"\n').fleet
+    assert (fleet.db, fleet.db_url) == (None, "postgresql://ops@db.internal/xinyi")
+
+
 @pytest.mark.parametrize(
     ("text", "key"),
     [
@@ -41,6 +46,7 @@ def test_fleet_settings_are_read_relative_to_the_file(tmp_path: Path) -> None:
         ("heartbeat_burst = 0\n", "heartbeat_burst"),
         ("heartbeat_per_hour = -1\n", "heartbeat_per_hour"),
         ('fleet_db = ""\n', "fleet_db"),
+        ('fleet_db = "postgresql://h/x?nonsense=1"\n', "fleet_db"),
         ("heartbeat_late_seconds = 600\nheartbeat_silent_seconds = 600\n", "heartbeat_silent_seconds"),
         ("heartbeat_minutes = 5\n", "heartbeat_minutes"),
     ],

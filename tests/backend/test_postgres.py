@@ -46,7 +46,7 @@ def _backend(*argv: str) -> subprocess.CompletedProcess[str]:
 def test_db_init_creates_the_schema_once_and_refuses_a_newer_one(tmp_path: Path, postgres_url: str) -> None:
     site = make_deployment(tmp_path / "site", feeds=False, db=postgres_url)  # runs db init
     code, out, err = site.backend("db", "init", "--config", str(site.config))
-    assert code == 0 and "already at version 1" in out, err
+    assert code == 0 and "already at version 2" in out, err
     with psycopg.connect(postgres_url, autocommit=True) as connection:
         connection.execute("UPDATE meta SET value = 99 WHERE key = 'schema_version'")
     code, _, err = site.backend("db", "init", "--config", str(site.config))

@@ -9,11 +9,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
+import pytest
+
 from backend.auth import DeviceCredential
 from backend.commands.serve import DEMO_OPERATOR_TOKEN, demo_settings
 from backend.settings import FleetSettings, Settings
 from demo.records import DEMO_DEVICE_ID, DEMO_TOKEN
 from tests.support.backend import running_server
+from tests.support.deployment import STORES
 
 OPERATOR = {"Authorization": f"Bearer {DEMO_OPERATOR_TOKEN}"}
 DEVICE = {"Authorization": f"Bearer {DEMO_TOKEN}"}
@@ -40,6 +44,21 @@ def fleet_settings(tmp: Path, *, demo_device: bool = True, **fleet: Any) -> Sett
 def fleet_server(tmp: Path, *, demo_device: bool = True, **fleet: Any) -> Iterator[str]:
     with running_server(fleet_settings(tmp, demo_device=demo_device, **fleet)) as url:
         yield url
+
+
+@pytest.fixture(params=STORES)
+def fleet_db(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """FleetSettings options for a test that runs on both fleet stores: a SQLite file in the
+    test's folder, or a fresh schema in the session's PostgreSQL cluster (made by `db init`'s
+    own function, as an operator would)."""
+    if request.param == "sqlite":
+        return {"db": tmp_path / "fleet.sqlite3"}
+    from backend.pg import schema
+
+    url = str(request.getfixturevalue("postgres_url"))
+    with psycopg.connect(url, autocommit=True) as connection:
+        schema.init(connection)
+    return {"db": None, "db_url": url}
 
 
 def today() -> str:
