@@ -200,7 +200,7 @@ def create_app(settings: Settings) -> ServiceHeaders:
     if endpoints.fleet is not None:
         fleet_api = FleetEndpoints(endpoints.fleet, endpoints.gate)
         dashboard = Dashboard(endpoints.fleet)
-        metrics = FleetMetrics(endpoints.fleet, lambda: signed_bundle(settings).issued_at, settings.db_path)
+        metrics = FleetMetrics(endpoints.fleet, lambda: signed_bundle(settings).issued_at, endpoints.store.changed_at)
         routes += [
             Route("/v1/heartbeat", fleet_api.heartbeat, methods=["POST"]),
             Route("/v1/fleet", fleet_api.fleet_view, methods=["GET"]),

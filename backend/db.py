@@ -175,6 +175,13 @@ class SubjectStore:
         if preload:
             self._records = records
 
+    def changed_at(self) -> float | None:
+        """When an import last wrote the file (its modification time), for /metrics."""
+        try:
+            return os.stat(self.path).st_mtime
+        except OSError:
+            return None
+
     def refresh(self) -> bool:
         """Catch up with imports committed since the last call; True when the data changed.
 

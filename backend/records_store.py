@@ -44,6 +44,10 @@ class RecordsStore(Protocol):
 
     def lookup(self, scheme: str, value: str) -> SubjectRecord | None: ...
 
+    def changed_at(self) -> float | None:
+        """When the last import finished (seconds since the epoch), or None if unknown."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -11,11 +11,9 @@ device ids are the operator's own names for kiosks.
 
 from __future__ import annotations
 
-import os
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -33,10 +31,12 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 
 
 class _FleetCollector(Collector):
-    def __init__(self, fleet: Fleet, bundle_issued_at: Callable[[], datetime], records_db: Path | None) -> None:
+    def __init__(
+        self, fleet: Fleet, bundle_issued_at: Callable[[], datetime], records_changed_at: Callable[[], float | None]
+    ) -> None:
         self.fleet = fleet
         self.bundle_issued_at = bundle_issued_at
-        self.records_db = records_db
+        self.records_changed_at = records_changed_at
 
     def collect(self) -> Iterator[Metric]:
         now = self.fleet.clock()
@@ -71,11 +71,11 @@ class _FleetCollector(Collector):
             "Age of the signed policy bundle this service serves",
             value=max(0.0, (now - self.bundle_issued_at()).total_seconds()),
         )
-        if self.records_db is not None:
-            try:
-                changed = os.stat(self.records_db).st_mtime
-            except OSError:
-                return
+        try:
+            changed = self.records_changed_at()
+        except ProblemError:  # the records' database is down: the age is not known now
+            changed = None
+        if changed is not None:
             yield GaugeMetricFamily(
                 "xinyi_records_import_age_seconds",
                 "Seconds since the records database last changed (an import)",
@@ -116,12 +116,14 @@ class RequestLatency(Collector):
 
 
 class FleetMetrics:
-    def __init__(self, fleet: Fleet, bundle_issued_at: Callable[[], datetime], records_db: Path | None) -> None:
+    def __init__(
+        self, fleet: Fleet, bundle_issued_at: Callable[[], datetime], records_changed_at: Callable[[], float | None]
+    ) -> None:
         self.fleet = fleet
         self.registry = CollectorRegistry(auto_describe=False)
         self.latency = RequestLatency()
         self.registry.register(self.latency)
-        self.registry.register(_FleetCollector(fleet, bundle_issued_at, records_db))
+        self.registry.register(_FleetCollector(fleet, bundle_issued_at, records_changed_at))
 
     def observe(self, route: str, method: str, seconds: float) -> None:
         self.latency.observe(route, method, seconds)

@@ -25,6 +25,7 @@ from backend.pg.connect import Database, reason, where
 from backend.settings import BackendConfigError
 
 _GENERATION = "SELECT value FROM meta WHERE key = 'generation'"
+_IMPORTED_AT = "SELECT value FROM meta WHERE key = 'imported_at'"  # written by each import (pg_importer.py)
 # value_json is JSON text already: the facts object is put together as text and parsed once.
 _LOOKUP = """
 SELECT s.kind,
@@ -65,6 +66,10 @@ class PostgresStore:
             return None
         kind, facts, as_of = row
         return SubjectRecord(kind, json.loads(facts), json.loads(as_of))
+
+    def changed_at(self) -> float | None:
+        row = self.database.run(lambda c: c.execute(_IMPORTED_AT).fetchone())
+        return float(row[0]) if row else None
 
     def close(self) -> None:
         self.database.close()

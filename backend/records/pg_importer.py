@@ -98,6 +98,11 @@ def _apply(connection: psycopg.Connection[Any], feed: Feed, as_of: str, names: l
         _copy(connection, "dropped", ("subject_id", "name"), plan.deletes)
         connection.execute("DELETE FROM facts x USING dropped d WHERE x.subject_id = d.subject_id AND x.name = d.name")
     row = connection.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation' RETURNING value").fetchone()
+    # When the data was last refreshed, for /metrics (a SQLite file's modification time says the same).
+    connection.execute(
+        "INSERT INTO meta VALUES ('imported_at', extract(epoch FROM clock_timestamp())::bigint) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    )
     return replace(plan.counts, generation=int(row[0]) if row else 0)
 
 

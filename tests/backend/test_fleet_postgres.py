@@ -61,16 +61,23 @@ def test_db_init_migrates_a_version_1_database_to_hold_the_fleet(tmp_path: Path,
         for table in ("devices", "outcome_counts", "criterion_counts", "applied_batches", "operator_sessions"):
             connection.execute(f"DROP TABLE fleet_{table}")
         connection.execute("UPDATE meta SET value = 1 WHERE key = 'schema_version'")
-    config = site.config.read_text(encoding="utf-8")
-    site.config.write_text(config + f'fleet_db = "{postgres_url}"\n', encoding="utf-8")
+    fleet_lines = f'fleet_db = "{postgres_url}"\noperator_tokens = "operators.json"\n'
+    site.config.write_text(site.config.read_text(encoding="utf-8") + fleet_lines, encoding="utf-8")
     code, _, err = site.backend("serve", "--config", str(site.config))
     assert code == 2 and "db init" in err and err.count("\n") == 1, err
     code, out, err = site.backend("db", "init", "--config", str(site.config))
     assert code == 0 and "migrated the records schema from version 1 to 2" in out, err
     assert site.snapshot() == records and records
+    code, token, err = site.backend("operator-token", "issue", "--config", str(site.config), "--operator", "ops")
+    assert code == 0, err
     with running_server(load_settings(site.config)) as url, loopback_client(url) as http:
         headers = {"Authorization": f"Bearer {site.token}"}
         assert http.post("/v1/heartbeat", json=beat(device=site.device), headers=headers).status_code == 200
+        metrics = http.get("/metrics", headers={"Authorization": f"Bearer {token.strip()}"})
+        assert metrics.status_code == 200, metrics.text
+    # The import above wrote when it ran into the database; /metrics reads it from there.
+    age = next(line for line in metrics.text.splitlines() if line.startswith("xinyi_records_import_age_seconds "))
+    assert 0 <= float(age.split()[1]) < 600
 
 
 def test_a_fleet_db_of_its_own_gets_the_schema_from_db_init(tmp_path: Path, postgres_cluster: Cluster) -> None:
