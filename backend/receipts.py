@@ -106,6 +106,13 @@ def receipt_signers(settings: Settings) -> ReceiptTrust:
         except KeyFileError as error:
             raise BackendConfigError(settings.origin, "receipt_key", str(error)) from None
         signers.append(signer_for(public, "backend"))
+    for path in settings.receipt_retired_keys:
+        # A retired key signs nothing more; its receipts verify until they expire.
+        try:
+            signers.append(signer_for(load_public_key(path, KINDS["receipt"], allow_demo=settings.allow_demo_keys),
+                                      "backend"))
+        except (KeyFileError, TrustKeyError) as error:
+            raise BackendConfigError(settings.origin, "receipt_retired_keys", str(error)) from None
     seen: dict[str, str] = {}
     for path in settings.device_keys:
         try:

@@ -29,12 +29,16 @@ allows ``nan`` and ``inf``, and ``rate_per_second = nan`` once switched the limi
     issuer_trust = ["issuer-public.pem"]                # issuer public keys put into the bundle
     revoked = "revoked.txt"                             # optional: revoked credential ids
     receipt_key = "receipt-private.pem"                 # optional: signs online decision receipts
+    receipt_retired_keys = ["receipt-2026-public.pem"]  # optional: earlier receipt keys, still verified
     device_keys = ["kiosk-0042-device-public.pem"]      # optional: kiosks' device keys (offline receipts)
 
 ``receipt_key`` is made with ``kiosk-backend keys new --kind receipt``; without it answers
 carry ``"receipt": null``. ``device_keys`` is the registry of device public keys (``kiosk keys
 new`` writes them, each naming its device); both public halves travel in the bundle's
-``receipt_keys``, so any kiosk verifies any receipt offline.
+``receipt_keys``, so any kiosk verifies any receipt offline. To change the receipt key, name
+the new one ``receipt_key`` and list the old one's public half in ``receipt_retired_keys``
+until the last receipt it signed has passed its valid_until (the benefit's ``valid_hours``):
+the bundle keeps publishing it, so a slip printed yesterday still verifies at any counter.
 
 The fleet (heartbeats, ``/v1/fleet``, the dashboard at ``/fleet``, ``/metrics``;
 backend/fleet/) is on when ``fleet_db`` is set::
@@ -148,6 +152,7 @@ class Settings:
     issuer_trust: tuple[Path, ...] = ()
     revoked: Path | None = None
     receipt_key: Path | None = None
+    receipt_retired_keys: tuple[Path, ...] = ()
     device_keys: tuple[Path, ...] = ()
     # Only `serve --demo` (and tests) set this: the DEMO keys are published, so anything else
     # that names one is a mistake.
@@ -207,7 +212,7 @@ NUMBERS: dict[str, _Number] = {
 }
 _PATHS = ("authority_key", "authority_next_key", "issuer_key", "revoked", "receipt_key", "fleet_db", "operator_tokens")
 _TEXTS = ("db", "db_read", "device_tokens", "policy_dir", "host", "issuer_name", *_PATHS)
-_LISTS = ("issuer_trust", "device_keys")
+_LISTS = ("issuer_trust", "device_keys", "receipt_retired_keys")
 _SWITCHES = ("log_requests", "preload_records")
 _KEYS = (*_TEXTS, *_LISTS, *NUMBERS, *_SWITCHES)
 _LIMIT_KEYS = ("max_connections", "header_timeout", "body_timeout", "keep_alive_timeout")
@@ -315,6 +320,7 @@ def load_settings(path: Path, *, serving: bool = True) -> Settings:
         issuer_name=issuer_name,
         issuer_trust=tuple(resolve(item) for item in trust),
         device_keys=tuple(resolve(item) for item in document.get("device_keys", [])),
+        receipt_retired_keys=tuple(resolve(item) for item in document.get("receipt_retired_keys", [])),
         origin=origin,
         **paths,
         limits=limits,

@@ -201,3 +201,43 @@ def test_bundle_sign_publishes_receipt_signers_and_refuses_other_keys(
     assert backend_main([*common, *wrong, "--out", str(tmp_path / "other.json")]) == 3
     assert "Xinyi-Key-Kind: receipt or device" in capsys.readouterr().err
     assert not (tmp_path / "other.json").exists()
+
+
+def test_a_retired_receipt_key_still_verifies_what_it_signed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kiosk.core.receipts import verify_receipt
+
+    for name in ("receipt-2026", "receipt-2027"):
+        keys_new(capsys, "--kind", "receipt", "--out", str(tmp_path / name))
+    keys_new(capsys, "--kind", "device", "--device", "kiosk-1", "--out", str(tmp_path / "kiosk-1"))
+    demo = demo_settings(tmp_path / "demo.sqlite3")
+    before = replace(demo, allow_demo_keys=False, receipt_key=tmp_path / "receipt-2026-private.pem")
+    config = tmp_path / "backend.toml"
+    config.write_text(
+        'db = "x.sqlite3"\ndevice_tokens = "devices.json"\nreceipt_key = "receipt-2027-private.pem"\n'
+        'receipt_retired_keys = ["receipt-2026-public.pem"]\n',
+        encoding="utf-8",
+    )
+    after = load_settings(config, serving=False)
+    catalog = load_catalog()
+    subject = next(s for s in demo_subjects(catalog) if s.scheme == "uscc" and s.on_record)
+    request = parse_request(json.dumps({
+        "benefit": sorted(subject.expected)[0], "subject": {"scheme": "uscc", "value": subject.value},
+        "locale": "en", "device": DEMO_DEVICE_ID,
+    }).encode())
+    store = SubjectStore(demo.required("db_path"))
+    signed_before = EligibilityService(catalog, store, receipts=load_receipt_issuer(before)).answer(request).receipt
+    signed_after = EligibilityService(catalog, store, receipts=load_receipt_issuer(after)).answer(request).receipt
+    assert signed_before is not None and signed_after is not None
+    published = receipt_signers(after)
+    assert [s.signer for s in published.values()] == ["backend", "backend"]
+    assert verify_receipt(signed_before, published).valid and verify_receipt(signed_after, published).valid
+    # Without the retired key listed, yesterday's slips stop verifying: that is what the list is for.
+    assert verify_receipt(signed_before, receipt_signers(replace(after, receipt_retired_keys=()))).failed_step == (
+        "unknown_key"
+    )
+    # Only receipt keys retire into the list; a device key there is refused, naming the setting.
+    wrong = replace(after, receipt_retired_keys=(tmp_path / "kiosk-1-public.pem",))
+    with pytest.raises(BackendConfigError, match=r"receipt_retired_keys.*kind 'device'"):
+        receipt_signers(wrong)
