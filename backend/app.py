@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from backend.auth import DeviceRegistry, ReloadingRegistry
+from backend.auth import DEVICES, DeviceRegistry
 from backend.bundle_source import load_bundle, signed_bundle
 from backend.decision_bodies import DecisionBodies
 from backend.eligibility import EligibilityService
@@ -45,6 +45,7 @@ from backend.records_store import open_store
 from backend.settings import Settings
 from backend.simulate_http import SimulateEndpoint
 from backend.simulation import Simulator
+from backend.token_sources import ReloadingRegistry, TokenSource, token_source
 from kiosk.common.facts_table import read_facts_table
 from kiosk.common.policy_folder import load_catalog
 from kiosk.core.benefits import Catalog, CatalogError
@@ -74,13 +75,16 @@ class Endpoints:
         bodies = DecisionBodies() if self.store.keeps_answers else None
         self.service = EligibilityService(catalog, self.store, bodies, load_receipt_issuer(settings))
         self.limiter = _limiter(settings)
-        # A tokens file is followed while serving (revocations apply at once); the demo's
-        # in-memory credential has no file.
-        registry: DeviceRegistry | ReloadingRegistry = (
-            ReloadingRegistry(settings.device_tokens)
-            if settings.device_tokens is not None
-            else DeviceRegistry(settings.devices)
-        )
+        # A tokens file or table is followed while serving (revocations apply at once); the
+        # demo's in-memory credential has neither.
+        self.device_tokens: TokenSource | None = None
+        registry: DeviceRegistry | ReloadingRegistry = DeviceRegistry(settings.devices)
+        if settings.device_tokens is not None or settings.device_tokens_url is not None:
+            self.device_tokens = token_source(
+                settings.device_tokens, settings.device_tokens_url, DEVICES,
+                setting="device_tokens", origin=settings.origin, missing_is_empty=False,
+            )
+            registry = ReloadingRegistry(self.device_tokens)
         self.gate = DeviceGate(registry, self.limiter, failure_limiter())
         self.eligibility = EligibilityEndpoint(self.gate, self.service, settings.max_body_bytes)
         self.simulate = SimulateEndpoint(self.gate, _simulator(settings, catalog), settings.max_body_bytes)
@@ -107,7 +111,9 @@ class Endpoints:
     def close(self) -> None:
         self.store.close()
         if self.fleet is not None:
-            self.fleet.store.close()
+            self.fleet.close()
+        if self.device_tokens is not None:
+            self.device_tokens.close()
         closing = getattr(self.limiter, "close", None)
         if closing is not None:
             closing()

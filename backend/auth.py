@@ -21,8 +21,10 @@ Operator tokens (the fleet view, backend/fleet/) are the same kind of secret in 
 own, ``{"operators": [{"operator": "ops-wang", ...}]}`` (``OPERATORS`` below): a device token
 never opens the fleet view and an operator token never speaks for a kiosk.
 
-The running service re-reads the file when it changes (`ReloadingRegistry`, checked at most
-once a second), so `kiosk-backend device-token revoke` takes effect without a restart.
+The running service re-reads the file when it changes (`ReloadingRegistry` in
+backend/token_sources.py, checked at most once a second), so `kiosk-backend device-token
+revoke` takes effect without a restart. PostgreSQL can hold the same entries instead of a file
+(backend/pg/tokens.py), for every node at once.
 
 Tokens file (JSON; written atomically, mode 0600)::
 
@@ -39,9 +41,7 @@ import logging
 import os
 import re
 import secrets
-import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -178,71 +178,6 @@ class DeviceRegistry:
         return credential.device if matched and credential is not None else None
 
 
-class ReloadingRegistry:
-    """A DeviceRegistry that follows its tokens file: a changed file (size, mtime or inode) is
-    read again at most every `check_seconds`. A file that cannot be read then keeps the last
-    good registry and logs why (write_tokens_file replaces the file atomically, so a reader
-    never sees half of one)."""
-
-    def __init__(
-        self, path: Path, initial: Iterable[DeviceCredential] | None = None, *,
-        check_seconds: float = RELOAD_CHECK_SECONDS, clock: Callable[[], float] = time.monotonic,
-        shape: TokensFileShape = DEVICES,
-    ) -> None:
-        self.path = path
-        self.shape = shape
-        self._clock = clock
-        self._check_seconds = check_seconds
-        self._signature = self._stat()
-        self._registry = DeviceRegistry(initial if initial is not None else read_tokens_file(path, shape))
-        self._next_check = clock() + check_seconds
-        self._lock = threading.Lock()
-
-    def _stat(self) -> tuple[int, int, int] | None:
-        try:
-            info = os.stat(self.path)
-        except OSError:
-            return None
-        return (info.st_mtime_ns, info.st_size, info.st_ino)
-
-    def device_for(self, authorization: str | None) -> str | None:
-        self._maybe_refresh()
-        return self._registry.device_for(authorization)
-
-    @property
-    def devices(self) -> tuple[str, ...]:
-        self._maybe_refresh()
-        return self._registry.devices
-
-    def holds(self, name: str, token_id: str) -> bool:
-        self._maybe_refresh()
-        return self._registry.holds(name, token_id)
-
-    def token_id_for(self, authorization: str | None) -> str | None:
-        self._maybe_refresh()
-        return self._registry.token_id_for(authorization)
-
-    def _maybe_refresh(self) -> None:
-        now = self._clock()
-        if now >= self._next_check:
-            self._refresh(now)
-
-    def _refresh(self, now: float) -> None:
-        with self._lock:
-            self._next_check = now + self._check_seconds
-            signature = self._stat()
-            if signature == self._signature:
-                return
-            try:
-                registry = DeviceRegistry(read_tokens_file(self.path, self.shape))
-            except (DeviceTokensError, ValueError) as error:
-                detail = error.detail if isinstance(error, DeviceTokensError) else str(error)
-                LOG.error("device tokens file not reloaded, keeping the previous one: %s", detail)
-                return
-            self._registry, self._signature = registry, signature
-            LOG.info("%s tokens reloaded: %d holder(s)", self.shape.name_key, len(registry.devices))
-
-
 def read_tokens_file(path: Path, shape: TokensFileShape = DEVICES) -> list[DeviceCredential]:
     origin = str(path)
     try:
@@ -258,7 +193,7 @@ def read_tokens_file(path: Path, shape: TokensFileShape = DEVICES) -> list[Devic
     entries = document[key]
     if not isinstance(entries, list):
         raise DeviceTokensError(origin, f'"{key}" must be a list')
-    credentials = [_credential(entry, origin, index, shape) for index, entry in enumerate(entries)]
+    credentials = [credential_from_json(entry, origin, index, shape) for index, entry in enumerate(entries)]
     if len({c.device for c in credentials}) != len(credentials):
         raise DeviceTokensError(origin, f"a {shape.name_key} id appears twice")
     if len({c.token_id for c in credentials}) != len(credentials):
@@ -266,7 +201,8 @@ def read_tokens_file(path: Path, shape: TokensFileShape = DEVICES) -> list[Devic
     return credentials
 
 
-def _credential(entry: object, origin: str, index: int, shape: TokensFileShape = DEVICES) -> DeviceCredential:
+def credential_from_json(entry: object, origin: str, index: int, shape: TokensFileShape = DEVICES) -> DeviceCredential:
+    """One entry of a tokens list, checked; DeviceTokensError naming it otherwise."""
     where = f"{shape.list_key}[{index}]"
     keys = {shape.name_key, *_ENTRY_KEYS}
     if not isinstance(entry, dict) or not keys <= set(entry) <= keys | {"issued_at"}:

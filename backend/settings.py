@@ -6,7 +6,8 @@ folder)::
     db = "/var/lib/xinyi-backend/subjects.sqlite3"     # required: records, see backend/db.py,
                                                         # or "postgresql://..." (backend/pg/)
     db_read = "postgresql://replica.example/xinyi"      # optional: decisions read a replica
-    device_tokens = "/etc/xinyi-backend/devices.json"   # required: see backend/auth.py
+    device_tokens = "/etc/xinyi-backend/devices.json"   # required: see backend/auth.py,
+                                                        # or "postgresql://..." for every node
     policy_dir = "/etc/xinyi-backend/policy"           # optional: default the shipped policy
     host = "127.0.0.1"                                  # optional: an IP address or host name
     port = 8080                                         # optional: 0 to 65535
@@ -45,7 +46,7 @@ backend/fleet/) is on when ``fleet_db`` is set::
 
     fleet_db = "/var/lib/xinyi-backend/fleet.sqlite3"  # written by the service (SQLite, WAL),
                                                         # or "postgresql://..." for every node
-    operator_tokens = "/etc/xinyi-backend/operators.json"  # who may see the fleet
+    operator_tokens = "/etc/xinyi-backend/operators.json"  # who may see the fleet (or a URL)
     heartbeat_late_seconds = 900                        # no heartbeat for this long: late
     heartbeat_silent_seconds = 3600                     # and for this long: silent
     heartbeat_per_hour = 60                             # per device, refilled (flood limit)
@@ -143,8 +144,10 @@ class Settings:
     log_requests: bool = True
     # Read every record into memory at start (fast; see backend/db.py) or query per request.
     preload_records: bool = True
-    # The file `devices` came from: re-read while serving, so a revoked token stops at once.
+    # The file `devices` came from: re-read while serving, so a revoked token stops at once;
+    # or the PostgreSQL database that holds them (backend/pg/tokens.py), read the same way.
     device_tokens: Path | None = None
+    device_tokens_url: str | None = None
     authority_key: Path | None = None
     authority_next_key: Path | None = None
     issuer_key: Path | None = None
@@ -160,9 +163,10 @@ class Settings:
     origin: str = "(settings)"  # the config file, for messages naming a setting
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     fleet: FleetSettings = field(default_factory=FleetSettings)
-    # The file operator tokens come from (re-read while serving), or, for the demo and tests,
-    # the credentials themselves.
+    # The file operator tokens come from (re-read while serving), or the PostgreSQL database
+    # that holds them, or, for the demo and tests, the credentials themselves.
     operator_tokens: Path | None = None
+    operator_tokens_url: str | None = None
     operators: tuple[DeviceCredential, ...] = ()
 
     def required(self, name: str) -> Path:
@@ -210,6 +214,7 @@ NUMBERS: dict[str, _Number] = {
     "heartbeat_burst": _Number(int, 1, 1000),
     "policy_warning_hours": _Number(float, 0, 24 * 30),
 }
+_FILE_OR_URL = ("fleet_db", "device_tokens", "operator_tokens")
 _PATHS = ("authority_key", "authority_next_key", "issuer_key", "revoked", "receipt_key", "fleet_db", "operator_tokens")
 _TEXTS = ("db", "db_read", "device_tokens", "policy_dir", "host", "issuer_name", *_PATHS)
 _LISTS = ("issuer_trust", "device_keys", "receipt_retired_keys")
@@ -292,15 +297,16 @@ def load_settings(path: Path, *, serving: bool = True) -> Settings:
     issuer_name = document.get("issuer_name", DEFAULT_ISSUER_NAME)
     if not 1 <= len(issuer_name) <= 64 or not issuer_name.isprintable():
         raise BackendConfigError(origin, "issuer_name", "must be 1 to 64 printable characters")
-    fleet_url = document.get("fleet_db") if is_postgres_url(document.get("fleet_db", "")) else None
-    if fleet_url is not None:
-        _postgres_url(origin, "fleet_db", fleet_url)
-    paths: dict[str, Any] = {
-        key: resolve(document[key]) for key in _PATHS if key in document and not (key == "fleet_db" and fleet_url)
+    # These name a file, or a PostgreSQL URL where every node must see the same thing.
+    urls = {
+        key: _postgres_url(origin, key, document[key])
+        for key in _FILE_OR_URL
+        if key in document and is_postgres_url(document[key])
     }
-    tokens_path = resolve(document["device_tokens"])
+    paths: dict[str, Any] = {key: resolve(document[key]) for key in _PATHS if key in document and key not in urls}
+    tokens_path = None if "device_tokens" in urls else resolve(document["device_tokens"])
     limits = replace(ConnectionLimits(), **{k: document[k] for k in _LIMIT_KEYS if k in document})
-    fleet = replace(FleetSettings(db=paths.pop("fleet_db", None), db_url=fleet_url),
+    fleet = replace(FleetSettings(db=paths.pop("fleet_db", None), db_url=urls.get("fleet_db")),
                     **{field_name: document[key] for key, field_name in _FLEET_KEYS.items() if key in document})
     if fleet.silent_seconds <= fleet.late_seconds:
         raise BackendConfigError(origin, "heartbeat_silent_seconds", "must be more than heartbeat_late_seconds")
@@ -308,8 +314,10 @@ def load_settings(path: Path, *, serving: bool = True) -> Settings:
         db_path=db_path,
         db_url=db_url,
         db_read_url=db_read_url,
-        devices=tuple(read_tokens_file(tokens_path)) if serving else (),
+        devices=tuple(read_tokens_file(tokens_path)) if serving and tokens_path is not None else (),
         device_tokens=tokens_path,
+        device_tokens_url=urls.get("device_tokens"),
+        operator_tokens_url=urls.get("operator_tokens"),
         policy_dir=resolve(document["policy_dir"]) if "policy_dir" in document else DEFAULT_POLICY_DIR,
         host=host,
         port=document.get("port", DEFAULT_PORT),

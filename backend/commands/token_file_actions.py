@@ -1,7 +1,9 @@
-"""`issue | revoke | list` over a tokens file: shared by `device-token` and `operator-token`.
+"""`issue | revoke | list` over a tokens file or table: shared by `device-token` and
+`operator-token`.
 
-Both kinds of token are random secrets kept as salted HMACs (backend/auth.py); only the file,
-its shape (``devices`` / ``operators``) and the config setting that names it differ.
+Both kinds of token are random secrets kept as salted HMACs (backend/auth.py); only the file
+or table (backend/token_sources.py), its shape (``devices`` / ``operators``) and the config
+setting that names it differ.
 """
 
 from __future__ import annotations
@@ -12,17 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.auth import (
-    DEVICE_ID_PATTERN,
-    DeviceCredential,
-    DeviceTokensError,
-    TokensFileShape,
-    new_token,
-    now_stamp,
-    read_tokens_file,
-    write_tokens_file,
-)
+from backend.auth import DEVICE_ID_PATTERN, DeviceCredential, DeviceTokensError, TokensFileShape, new_token, now_stamp
 from backend.settings import load_settings
+from backend.token_sources import TokenFile, TokenSource, token_source
 from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, usage
 from kiosk.core.errors import KioskError
 
@@ -65,58 +59,66 @@ def _fail(spec: TokenCommand, detail: str, code: int = EXIT_USAGE) -> int:
     return code
 
 
-def _tokens_path(args: argparse.Namespace, spec: TokenCommand) -> Path:
+def _source(args: argparse.Namespace, spec: TokenCommand) -> TokenSource:
+    """The file given on the command line, else the file or database the config names."""
     if args.tokens is not None:
-        return Path(args.tokens)
+        return TokenFile(Path(args.tokens), spec.shape, missing_is_empty=True)
     settings = load_settings(args.config, serving=False)
-    path = settings.required(spec.setting) if spec.setting != "device_tokens" else settings.device_tokens
-    assert path is not None  # device_tokens is a required setting
-    return path
+    path, url = getattr(settings, spec.setting), getattr(settings, f"{spec.setting}_url")
+    if path is None and url is None:
+        settings.required(spec.setting)  # raises, naming the setting
+    return token_source(path, url, spec.shape, setting=spec.setting, origin=settings.origin, missing_is_empty=True)
 
 
-def _existing(path: Path, spec: TokenCommand) -> list[DeviceCredential]:
-    return read_tokens_file(path, spec.shape) if path.exists() else []
+class _NotHeld(Exception):
+    pass
 
 
 def run_issue(args: argparse.Namespace, spec: TokenCommand) -> int:
     if not DEVICE_ID_PATTERN.fullmatch(args.holder):
         return _fail(spec, f"{spec.shape.name_key} id must match {DEVICE_ID_PATTERN.pattern}")
+    token = new_token()
+    issued = DeviceCredential.from_token(args.holder, token, now_stamp())
     try:
-        path = _tokens_path(args, spec)
-        existing = _existing(path, spec)
+        source = _source(args, spec)
+        try:
+            source.change(lambda existing: [*(c for c in existing if c.device != args.holder), issued])
+        finally:
+            source.close()
     except (KioskError, DeviceTokensError) as error:
         return _fail(spec, error.detail)
-    token = new_token()
-    kept = [c for c in existing if c.device != args.holder]
-    try:
-        write_tokens_file(path, [*kept, DeviceCredential.from_token(args.holder, token, now_stamp())], spec.shape)
-    except OSError as error:
-        return _fail(spec, f"{path}: cannot be written ({error.strerror}); it is unchanged")
     print(token)
     return EXIT_OK
 
 
 def run_revoke(args: argparse.Namespace, spec: TokenCommand) -> int:
+    def without_holder(existing: list[DeviceCredential]) -> list[DeviceCredential]:
+        kept = [c for c in existing if c.device != args.holder]
+        if len(kept) == len(existing):
+            raise _NotHeld()
+        return kept
+
     try:
-        path = _tokens_path(args, spec)
-        existing = _existing(path, spec)
+        source = _source(args, spec)
+        try:
+            source.change(without_holder)
+        finally:
+            source.close()
     except (KioskError, DeviceTokensError) as error:
         return _fail(spec, error.detail)
-    kept = [c for c in existing if c.device != args.holder]
-    if len(kept) == len(existing):
-        return _fail(spec, f"{path}: no {spec.shape.name_key} {args.holder!r} holds a token", EXIT_INVALID_INPUT)
-    try:
-        write_tokens_file(path, kept, spec.shape)
-    except OSError as error:
-        return _fail(spec, f"{path}: cannot be written ({error.strerror}); it is unchanged")
+    except _NotHeld:
+        return _fail(spec, f"{source.name}: no {spec.shape.name_key} {args.holder!r} holds a token", EXIT_INVALID_INPUT)
     print(f"revoked {args.holder}; a running service refuses its token within a second")
     return EXIT_OK
 
 
 def run_list(args: argparse.Namespace, spec: TokenCommand) -> int:
     try:
-        path = _tokens_path(args, spec)
-        existing = _existing(path, spec)
+        source = _source(args, spec)
+        try:
+            existing = source.read()
+        finally:
+            source.close()
     except (KioskError, DeviceTokensError) as error:
         return _fail(spec, error.detail)
     for credential in existing:

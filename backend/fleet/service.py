@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from backend.auth import OPERATORS, DeviceRegistry, ReloadingRegistry
+from backend.auth import OPERATORS, DeviceRegistry
 from backend.bundle_source import DEFAULT_VALIDITY
 from backend.fleet.insights import days_until
 from backend.fleet.sqlite_store import SQLiteFleetStore
@@ -16,6 +16,7 @@ from backend.fleet.store import BeatAllowance, FleetStore
 from backend.fleet.view import DeviceView, Thresholds, device_views, fleet_document
 from backend.gate import DeviceGate, failure_limiter
 from backend.settings import FleetSettings, Settings
+from backend.token_sources import ReloadingRegistry, TokenSource, token_source
 from kiosk.core.benefits import Catalog
 
 # The dashboard and GET /v1/fleet count decisions over this many days, today included.
@@ -39,6 +40,12 @@ class Fleet:
     thresholds: Thresholds
     allowance: BeatAllowance
     clock: Callable[[], datetime]
+    operator_tokens: TokenSource | None = None
+
+    def close(self) -> None:
+        self.store.close()
+        if self.operator_tokens is not None:
+            self.operator_tokens.close()
 
     def today(self) -> date:
         return self.clock().astimezone(UTC).date()
@@ -64,12 +71,15 @@ def build_fleet(
     store = open_fleet_store(fleet, settings.origin)
     if store is None:
         return None
-    operators: DeviceRegistry | ReloadingRegistry = (
+    operators: DeviceRegistry | ReloadingRegistry = DeviceRegistry(settings.operators)
+    operator_tokens: TokenSource | None = None
+    if settings.operator_tokens is not None or settings.operator_tokens_url is not None:
         # A file not written yet is followed too: the first `operator-token issue` opens the view.
-        ReloadingRegistry(settings.operator_tokens, None if settings.operator_tokens.exists() else (), shape=OPERATORS)
-        if settings.operator_tokens is not None
-        else DeviceRegistry(settings.operators)
-    )
+        operator_tokens = token_source(
+            settings.operator_tokens, settings.operator_tokens_url, OPERATORS,
+            setting="operator_tokens", origin=settings.origin, missing_is_empty=True,
+        )
+        operators = ReloadingRegistry(operator_tokens)
     return Fleet(
         store=store,
         catalog=catalog,
@@ -81,6 +91,7 @@ def build_fleet(
         ),
         allowance=BeatAllowance(fleet.per_hour / 3600, fleet.burst),
         clock=clock or (lambda: datetime.now(UTC)),
+        operator_tokens=operator_tokens,
     )
 
 

@@ -2,8 +2,9 @@
 
 The same four tables as the SQLite file (backend/db.py), so the importer's plan and the
 service's lookup read alike, and ``meta`` holds the data generation and the schema version.
-Since version 2 the fleet's tables (``fleet_*``, backend/pg/fleet_store.py) are part of it, so
-that every node's heartbeats and dashboard share one fleet (``fleet_db`` naming a URL).
+Since version 2 the fleet's tables (``fleet_*``, backend/pg/fleet_store.py) and the tokens
+(backend/pg/tokens.py) are part of it, so that every node shares one fleet and one list of
+who holds a token (``fleet_db``, ``device_tokens``, ``operator_tokens`` naming a URL).
 No foreign keys: the importer is the only writer and adds a subject before its references
 and facts in one transaction, and per-row foreign-key checks would be most of a COPY's cost.
 
@@ -23,8 +24,10 @@ from typing import Any
 import psycopg
 
 SCHEMA_VERSION = 2
-# The fleet as on SQLite (backend/fleet/sqlite_store.py), with `seq` to keep the newest batches.
-_FLEET = """
+# Version 2: what must hold across nodes besides the records. The fleet as on SQLite
+# (backend/fleet/sqlite_store.py, with `seq` to keep the newest batches), and the device and
+# operator tokens as in their files (backend/pg/tokens.py).
+_SHARED = """
 CREATE TABLE fleet_devices (
     device text PRIMARY KEY,
     received_at text NOT NULL,
@@ -51,6 +54,17 @@ CREATE TABLE fleet_operator_sessions (
 );
 CREATE INDEX fleet_outcome_counts_day ON fleet_outcome_counts (day);
 CREATE INDEX fleet_criterion_counts_day ON fleet_criterion_counts (day);
+CREATE TABLE tokens (
+    kind text NOT NULL CHECK (kind IN ('devices', 'operators')),
+    holder text NOT NULL,
+    token_id text NOT NULL,
+    salt text NOT NULL,
+    hmac_sha256 text NOT NULL,
+    issued_at text,
+    PRIMARY KEY (kind, holder),
+    UNIQUE (kind, token_id)
+);
+INSERT INTO meta VALUES ('tokens:devices', 0), ('tokens:operators', 0);
 """
 CREATE = f"""
 CREATE TABLE subjects (
@@ -84,9 +98,9 @@ CREATE UNLOGGED TABLE rate_buckets (
     stamp double precision NOT NULL,
     allowed boolean NOT NULL
 );
-""" + _FLEET
+""" + _SHARED
 MIGRATIONS: dict[int, str] = {  # version N -> the SQL that brings N to N+1
-    1: _FLEET,  # the fleet moves into the database
+    1: _SHARED,  # the fleet and the tokens move into the database
 }
 
 

@@ -53,13 +53,17 @@ def test_two_nodes_share_one_fleet_and_one_operator_session(tmp_path: Path, post
     assert kept == (4,)
 
 
-def test_db_init_migrates_a_version_1_database_to_hold_the_fleet(tmp_path: Path, postgres_url: str) -> None:
+def test_db_init_migrates_a_version_1_database_to_hold_the_fleet_and_tokens(
+    tmp_path: Path, postgres_url: str
+) -> None:
     site = make_deployment(tmp_path / "site", db=postgres_url)  # runs db init and imports two feeds
     records = site.snapshot()
     with psycopg.connect(postgres_url, autocommit=True) as connection:
         # What a release before the fleet moved into PostgreSQL left behind.
         for table in ("devices", "outcome_counts", "criterion_counts", "applied_batches", "operator_sessions"):
             connection.execute(f"DROP TABLE fleet_{table}")
+        connection.execute("DROP TABLE tokens")
+        connection.execute("DELETE FROM meta WHERE key LIKE 'tokens:%'")
         connection.execute("UPDATE meta SET value = 1 WHERE key = 'schema_version'")
     fleet_lines = f'fleet_db = "{postgres_url}"\noperator_tokens = "operators.json"\n'
     site.config.write_text(site.config.read_text(encoding="utf-8") + fleet_lines, encoding="utf-8")

@@ -65,10 +65,11 @@ HAMMER_RATE = "rate_per_second = 10000\nrate_burst = 1000000\n"
 
 def make_deployment(
     folder: Path, extra_config: str = "", *, feeds: bool = True, db: str = "records.sqlite3",
-    rate: str = TEST_RATE,
+    rate: str = TEST_RATE, tokens: str = "devices.json",
 ) -> Deployment:
     """`db`: the records file (relative to the folder), or a PostgreSQL URL (its schema is
-    made with `kiosk-backend db init`, as an operator would)."""
+    made with `kiosk-backend db init`, as an operator would). `tokens`: the device tokens'
+    file, or a PostgreSQL URL (then `db` must be one too: `db init` makes its table)."""
     folder.mkdir(parents=True, exist_ok=True)
     for kind in ("authority", "issuer"):
         code = backend_main(["keys", "new", "--kind", kind, "--out", str(folder / kind)])
@@ -76,7 +77,7 @@ def make_deployment(
     config = folder / "backend.toml"
     config.write_text(
         f'db = "{db}"\n'
-        'device_tokens = "devices.json"\n'
+        f'device_tokens = "{tokens}"\n'
         'authority_key = "authority-private.pem"\n'
         'issuer_key = "issuer-private.pem"\n'
         'issuer_trust = ["issuer-public.pem"]\n'
