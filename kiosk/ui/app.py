@@ -26,7 +26,7 @@ from kiosk.session.site import Site
 from kiosk.ui import cjk_lines, theme
 from kiosk.ui.kv_helpers import KvHelpers
 from kiosk.ui.kv_layouts import KioskRoot, load_kv, load_screen_kv
-from kiosk.ui.screens import screen_classes
+from kiosk.ui.screens import screen_class
 from kiosk.ui.slip_status import SlipStatus
 from kiosk.ui.staff_mode import STAFF_IDLE_SECONDS, StaffMode
 
@@ -103,7 +103,6 @@ class KioskApp(StaffMode, KvHelpers, App):
         self._staff_timer: Any = None
         self._on_ready = on_ready
         self._heartbeat = heartbeat
-        self._screen_classes: dict[str, type] = {}
         if site is not None:
             self.flow.apply_policy(self.flow.catalog, site)
         self._speaking: asyncio.Future[bool] | None = None
@@ -123,9 +122,8 @@ class KioskApp(StaffMode, KvHelpers, App):
         manager: ScreenManager = root.ids.screens
         manager.transition = NoTransition()
         # Only the idle screen is built at start; the others on first use (faster cold start).
-        self._screen_classes = screen_classes()
         load_screen_kv("idle")
-        manager.add_widget(self._screen_classes["idle"](name="idle"))
+        manager.add_widget(screen_class("idle")(name="idle"))
         self.root = root
         self.window_size = list(Window.size)
         Window.bind(size=self._on_window_size)
@@ -258,7 +256,7 @@ class KioskApp(StaffMode, KvHelpers, App):
         manager = self.screens
         if not manager.has_screen(name):
             load_screen_kv(name)
-            manager.add_widget(self._screen_classes[name](name=name))
+            manager.add_widget(screen_class(name)(name=name))
         if manager.current != name:
             # A readout is about the screen it was started on: it ends when that screen goes.
             self.stop_speaking()
