@@ -25,7 +25,7 @@ from kiosk.session.runtime import KioskRuntime
 from kiosk.session.site import Site
 from kiosk.ui import cjk_lines, theme
 from kiosk.ui.kv_helpers import KvHelpers
-from kiosk.ui.kv_layouts import KioskRoot, load_kv, load_screen_kv
+from kiosk.ui.kv_layouts import KioskRoot, load_kv, load_modals_kv, load_screen_kv
 from kiosk.ui.screens import screen_class
 from kiosk.ui.slip_status import SlipStatus
 from kiosk.ui.staff_mode import STAFF_IDLE_SECONDS, StaffMode
@@ -220,6 +220,7 @@ class KioskApp(StaffMode, KvHelpers, App):
         left = view.seconds_left
         due = left is not None and left <= WARN_SECONDS and view.state not in (FlowState.IDLE, FlowState.CHECKING)
         if due and self._warning is None and self.root is not None:
+            load_modals_kv()
             self._warning = Factory.TimeWarning()
             self._warning.open(animation=False)
         elif not due and self._warning is not None:
@@ -234,6 +235,7 @@ class KioskApp(StaffMode, KvHelpers, App):
         self.flow.touch()
         decision = self.view.decision
         if self._ticket is None:
+            load_modals_kv()
             self._ticket = Factory.HelpTicket()
             self._ticket.bind(on_dismiss=lambda *_: setattr(self, "_ticket", None))
         self._ticket.reference = short_reference(decision.decision_id) if decision else ""
@@ -247,6 +249,7 @@ class KioskApp(StaffMode, KvHelpers, App):
         if not self.slips.print_receipt(self.view, self.locale):
             return
         if self._print_notice is None:
+            load_modals_kv()
             self._print_notice = Factory.PrintNotice()
             self._print_notice.bind(on_dismiss=lambda *_: setattr(self, "_print_notice", None))
         self._print_notice.open(animation=False)

@@ -28,6 +28,6 @@ def test_bold_draws_what_regular_draws_with_the_kiosk_font() -> None:
 
 def test_no_layout_sets_bold() -> None:
     # Each (size, bold) pair opens the font once more: ~10 ms at first use, for nothing drawn.
-    layouts = [KV_DIR.parent / "widgets.kv", *sorted(KV_DIR.glob("*.kv"))]
+    layouts = [*sorted(KV_DIR.parent.glob("*.kv")), *sorted(KV_DIR.glob("*.kv"))]
     bold = [path.name for path in layouts if re.search(r"^\s*bold:", path.read_text(encoding="utf-8"), re.M)]
     assert bold == []
