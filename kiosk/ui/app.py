@@ -24,6 +24,7 @@ from kiosk.session.readout import short_reference, spoken
 from kiosk.session.runtime import KioskRuntime
 from kiosk.session.site import Site
 from kiosk.ui import cjk_lines, theme
+from kiosk.ui.first_layout import settle_widths
 from kiosk.ui.kv_helpers import KvHelpers
 from kiosk.ui.kv_layouts import KioskRoot, load_kv, load_modals_kv, load_screen_kv
 from kiosk.ui.screens import screen_class
@@ -175,6 +176,9 @@ class KioskApp(StaffMode, KvHelpers, App):
         return False
 
     def on_start(self) -> None:
+        # The root is on the window now, at its size: lay the idle screen out before its first
+        # frame, so no label is broken into lines at Kivy's default width first.
+        settle_widths(self.root)
         if self.hardened and Window.fullscreen:
             Window.show_cursor = False
         if self._on_ready is not None:
