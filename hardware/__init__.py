@@ -4,13 +4,32 @@ Public names for the session flow and `kiosk demo`:
 SerialScanner, IdCardReader, SlipPrinter (drivers); ScanEvent, CardEvent, StatusEvent,
 DeviceStatus, Device (the interface); DeviceError and subclasses (hardware.errors);
 SimulatedScanner, SimulatedCardReader, SimulatedPrinter, SyntheticCard (hardware.simulators).
+
+They are resolved on first use, as kiosk.core's face is: the kiosk imports hardware.errors and
+the slip types at every start, and loading every driver with them (the card reader's SAM
+protocol, python-stdnum) was start-up time for devices a kiosk may not have.
 """
 
-from hardware.base import CardEvent, Device, DeviceEvent, DeviceStatus, ScanEvent, StatusEvent
-from hardware.errors import DeviceError
-from hardware.idcard import IdCardReader
-from hardware.printer import DecisionSlip, HelpSlip, SlipCriterion, SlipPrinter
-from hardware.scanner import SerialScanner
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hardware.base import CardEvent, Device, DeviceEvent, DeviceStatus, ScanEvent, StatusEvent
+    from hardware.errors import DeviceError
+    from hardware.idcard import IdCardReader
+    from hardware.printer import DecisionSlip, HelpSlip, SlipCriterion, SlipPrinter
+    from hardware.scanner import SerialScanner
+
+_HOME = {
+    "hardware.base": ("CardEvent", "Device", "DeviceEvent", "DeviceStatus", "ScanEvent", "StatusEvent"),
+    "hardware.errors": ("DeviceError",),
+    "hardware.idcard": ("IdCardReader",),
+    "hardware.printer": ("DecisionSlip", "HelpSlip", "SlipCriterion", "SlipPrinter"),
+    "hardware.scanner": ("SerialScanner",),
+}
+_MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 
 __all__ = [
     "CardEvent",
@@ -27,3 +46,12 @@ __all__ = [
     "SlipPrinter",
     "StatusEvent",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hardware' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value

@@ -18,9 +18,6 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import segno
-from stdnum.cn import ric, uscc
-
 from hardware.base import DeviceStatus, EventStream
 from hardware.errors import (
     DeviceDisconnected,
@@ -100,6 +97,9 @@ _USCC_LIKE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{18}(?![0-9A-Za-z])")
 
 
 def _looks_like_identifier(text: str) -> bool:
+    # Imported when a slip is checked, not at start: python-stdnum imports pydoc and ssl.
+    from stdnum.cn import ric, uscc
+
     for match in _RIC_LIKE.finditer(text):
         number = match.group().upper()
         if ric.calc_check_digit(number) == number[-1]:
@@ -160,6 +160,9 @@ def qr_command(payload: str, *, dots: int) -> bytes:
     data = payload.encode("ascii")
     if not data or len(data) > QR_MAX_DATA:
         raise PrinterError(f"a QR payload of {len(data)} bytes cannot be printed")
+    # Imported when a QR is printed, not at start: segno's encoder and writers cost ~25 ms.
+    import segno
+
     modules = segno.make_qr(payload, error="m", boost_error=False).symbol_size(border=4)[0]
     module_dots = max(1, min(8, dots // int(modules)))
     size = len(data) + 3

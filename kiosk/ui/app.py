@@ -24,9 +24,10 @@ from kiosk.session.readout import short_reference, spoken
 from kiosk.session.runtime import KioskRuntime
 from kiosk.session.site import Site
 from kiosk.ui import cjk_lines, theme
+from kiosk.ui.first_layout import settle_widths
 from kiosk.ui.kv_helpers import KvHelpers
-from kiosk.ui.kv_layouts import KioskRoot, load_kv, load_screen_kv
-from kiosk.ui.screens import screen_classes
+from kiosk.ui.kv_layouts import KioskRoot, load_kv, load_modals_kv, load_screen_kv
+from kiosk.ui.screens import screen_class
 from kiosk.ui.slip_status import SlipStatus
 from kiosk.ui.staff_mode import STAFF_IDLE_SECONDS, StaffMode
 
@@ -103,7 +104,6 @@ class KioskApp(StaffMode, KvHelpers, App):
         self._staff_timer: Any = None
         self._on_ready = on_ready
         self._heartbeat = heartbeat
-        self._screen_classes: dict[str, type] = {}
         if site is not None:
             self.flow.apply_policy(self.flow.catalog, site)
         self._speaking: asyncio.Future[bool] | None = None
@@ -123,9 +123,8 @@ class KioskApp(StaffMode, KvHelpers, App):
         manager: ScreenManager = root.ids.screens
         manager.transition = NoTransition()
         # Only the idle screen is built at start; the others on first use (faster cold start).
-        self._screen_classes = screen_classes()
         load_screen_kv("idle")
-        manager.add_widget(self._screen_classes["idle"](name="idle"))
+        manager.add_widget(screen_class("idle")(name="idle"))
         self.root = root
         self.window_size = list(Window.size)
         Window.bind(size=self._on_window_size)
@@ -177,6 +176,9 @@ class KioskApp(StaffMode, KvHelpers, App):
         return False
 
     def on_start(self) -> None:
+        # The root is on the window now, at its size: lay the idle screen out before its first
+        # frame, so no label is broken into lines at Kivy's default width first.
+        settle_widths(self.root)
         if self.hardened and Window.fullscreen:
             Window.show_cursor = False
         if self._on_ready is not None:
@@ -222,6 +224,7 @@ class KioskApp(StaffMode, KvHelpers, App):
         left = view.seconds_left
         due = left is not None and left <= WARN_SECONDS and view.state not in (FlowState.IDLE, FlowState.CHECKING)
         if due and self._warning is None and self.root is not None:
+            load_modals_kv()
             self._warning = Factory.TimeWarning()
             self._warning.open(animation=False)
         elif not due and self._warning is not None:
@@ -236,6 +239,7 @@ class KioskApp(StaffMode, KvHelpers, App):
         self.flow.touch()
         decision = self.view.decision
         if self._ticket is None:
+            load_modals_kv()
             self._ticket = Factory.HelpTicket()
             self._ticket.bind(on_dismiss=lambda *_: setattr(self, "_ticket", None))
         self._ticket.reference = short_reference(decision.decision_id) if decision else ""
@@ -249,6 +253,7 @@ class KioskApp(StaffMode, KvHelpers, App):
         if not self.slips.print_receipt(self.view, self.locale):
             return
         if self._print_notice is None:
+            load_modals_kv()
             self._print_notice = Factory.PrintNotice()
             self._print_notice.bind(on_dismiss=lambda *_: setattr(self, "_print_notice", None))
         self._print_notice.open(animation=False)
@@ -258,7 +263,7 @@ class KioskApp(StaffMode, KvHelpers, App):
         manager = self.screens
         if not manager.has_screen(name):
             load_screen_kv(name)
-            manager.add_widget(self._screen_classes[name](name=name))
+            manager.add_widget(screen_class(name)(name=name))
         if manager.current != name:
             # A readout is about the screen it was started on: it ends when that screen goes.
             self.stop_speaking()

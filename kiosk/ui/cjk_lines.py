@@ -56,19 +56,40 @@ def wrap(text: str, width: float, measure: Measure) -> str:
     key = (text, width, fonts)
     broken = _BROKEN.get(key)
     if broken is None:
-        broken = _wrap(text, width, measure)
+        # Pieces' widths are shared between texts only for a label's own measuring, whose font
+        # settings say what a width depends on; anything else measures for this text alone.
+        widths = _widths_for(fonts) if owner is not None else {}
+        broken = _wrap(text, width, measure, widths)
         if len(_BROKEN) >= _MAX_BROKEN:
             _BROKEN.clear()
         _BROKEN[key] = broken
     return broken
 
 
+# Widths of the pieces already measured, per font settings: a screen's texts share most of their
+# characters, and every text is broken again when its label's width settles (in the first frame
+# each label is laid out at Kivy's default width first), so measuring each piece once per text
+# was ~150 glyph-extent calls of the idle screen's first frame. Pieces can be a person's words:
+# forget() empties this with the line breaks.
+_WIDTHS: dict[object, dict[str, float]] = {}
+_MAX_WIDTHS = 4096
+
+
+def _widths_for(fonts: object) -> dict[str, float]:
+    widths = _WIDTHS.setdefault(fonts, {})
+    if len(widths) >= _MAX_WIDTHS:
+        widths.clear()
+    return widths
+
+
 def forget() -> None:
-    """Drop every kept line break (at a session's end: nothing of one person reaches the next)."""
+    """Drop every kept line break and width (at a session's end: nothing of one person reaches
+    the next)."""
     _BROKEN.clear()
+    _WIDTHS.clear()
 
 
-# A line's width is estimated as the sum of its pieces' widths, each measured once per text;
+# A line's width is estimated as the sum of its pieces' widths, each measured once;
 # the whole line is measured only once the estimate passes this share of the width, since
 # kerning and shaping can make a line a little wider or narrower than its pieces. Measuring
 # every growing candidate line was ~700 glyph-extent calls per result screen (O(n²) in a
@@ -76,9 +97,7 @@ def forget() -> None:
 _EXACT_FROM = 0.9
 
 
-def _wrap(text: str, width: float, measure: Measure) -> str:
-    widths: dict[str, float] = {}  # this text's pieces only: forgotten when it is broken
-
+def _wrap(text: str, width: float, measure: Measure, widths: dict[str, float]) -> str:
     def width_of(piece: str) -> float:
         known = widths.get(piece)
         if known is None:

@@ -3,6 +3,10 @@
 Noto Sans SC comes from the pylopdf-fonts-zh-cn wheel (OFL-1.1; a single-face .otf, since the
 sdl2 text provider always opens face 0 of a .ttc). It also covers Latin, so it becomes the
 default font for every label.
+
+It has no bold face, and Kivy draws `bold: True` with it pixel for pixel as regular text, yet
+opens the font once more for it at every size (~10 ms each, paid in the frame that first shows
+it). So no .kv sets `bold`: headings stand out by size and colour (tests/ui/test_ui_fonts.py).
 """
 
 from __future__ import annotations

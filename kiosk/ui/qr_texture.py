@@ -6,7 +6,6 @@ asks for (4 modules), so a phone or a counter's scanner reads it straight off th
 
 from __future__ import annotations
 
-import segno
 from kivy.graphics.texture import Texture
 
 QUIET_ZONE = 4
@@ -14,6 +13,10 @@ QUIET_ZONE = 4
 
 def qr_modules(payload: str) -> list[bytes]:
     """Rows of the symbol with its quiet zone, top row first: 0 = dark, 255 = light."""
+    # Imported with the first QR, which the result screen draws in the frame after the outcome:
+    # at the top, segno's ~25 ms import delayed the first person's 符合 / 不符合 instead.
+    import segno
+
     code = segno.make_qr(payload, error="m", boost_error=False)
     return [bytes(0 if dark else 255 for dark in row) for row in code.matrix_iter(border=QUIET_ZONE)]
 

@@ -98,6 +98,7 @@ def test_kept_line_breaks_keep_no_label_alive() -> None:
 
 def test_line_breaks_are_kept_until_forgotten() -> None:
     # Texts can quote a person's result: the kiosk forgets them at each session's end.
+    forget()  # widths measured by earlier tests with the same font settings are kept too
     label = _Label()
     first = wrap("纳税信用等级为A，符合条件。", 60, label.get_extents)
     measured = label.measured
@@ -106,3 +107,18 @@ def test_line_breaks_are_kept_until_forgotten() -> None:
     forget()
     assert wrap("纳税信用等级为A，符合条件。", 60, label.get_extents) == first
     assert label.measured == 2 * measured
+
+
+def test_widths_are_shared_between_texts_until_forgotten() -> None:
+    # One label's pieces are measured once for every text in its font (the idle screen's first
+    # frame breaks each text twice); what was measured goes with the session, like the breaks.
+    forget()
+    label = _Label()
+    wrap("纳税信用等级为A，符合条件。", 60, label.get_extents)
+    measured = label.measured
+    wrap("纳税信用等级为A，符合条件。", 90, label.get_extents)
+    assert label.measured - measured < measured / 2  # only whole lines near the width are measured
+    forget()
+    again = label.measured
+    wrap("纳税信用等级为A，符合条件。", 90, label.get_extents)
+    assert label.measured - again > measured / 2

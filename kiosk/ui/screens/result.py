@@ -21,7 +21,7 @@ from kiosk.ui.widgets import Card
 
 
 class StatusLine(BoxLayout):
-    """Icon and one bold line: a passed criterion, or the headline of a card."""
+    """Icon and one line: a passed criterion, or the headline of a card."""
 
     status = StringProperty("unknown")
     text = StringProperty("")
