@@ -15,7 +15,6 @@ fetched and saved again on the next attempt.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import random
@@ -47,6 +46,8 @@ log = logging.getLogger("kiosk.adapters.bundle_sync")
 
 SyncOutcome = Literal["updated", "unchanged", "refused", "unreachable", "rejected", "not_saved"]
 if TYPE_CHECKING:
+    import asyncio  # imported by the methods that sync: an offline `kiosk check` never does
+
     import httpx
 
 # httpx is imported at the first sync, not at start (see backend_client.py).
@@ -153,8 +154,7 @@ class BundleSync:
         self.load_problem: BundleError | None = None
         self._clock = clock or (lambda: datetime.now(UTC))
         self._rng = rng or random.Random()
-        self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
+        self._waits: tuple[asyncio.Lock, asyncio.Event] | None = None  # made at the first sync
         self._task: asyncio.Task[None] | None = None
         self._deadline = deadline
         headers = {"Accept": "application/json", **IDENTITY_HEADERS}
@@ -222,7 +222,8 @@ class BundleSync:
     # -- doing it --------------------------------------------------------------------------
     async def sync_now(self) -> SyncResult:
         """One attempt now (staff's "sync now" button, `kiosk sync`, and the background loop)."""
-        async with self._lock:
+        lock, _ = self._lock_and_wake()
+        async with lock:
             held = self._current
             try:
                 result = await self._attempt()
@@ -250,33 +251,48 @@ class BundleSync:
 
     def start(self) -> asyncio.Task[None]:
         if self._task is None or self._task.done():
+            import asyncio
+
             self._task = asyncio.create_task(self.run(), name="bundle-sync")
         return self._task
 
     def wake(self) -> None:
         """Ask the background loop to try now instead of finishing its wait."""
-        self._wake.set()
+        self._lock_and_wake()[1].set()
 
     async def run(self) -> None:
+        import asyncio
+
+        _, wake = self._lock_and_wake()
         while True:
             try:
                 await self.sync_now()
             except Exception as error:  # e.g. the store: log, count a failure, keep the schedule
                 log.error("policy bundle sync failed (%s); retrying on schedule", type(error).__name__)
                 self.tracker.record(False)
-            self._wake.clear()
+            wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.next_delay())
+                await asyncio.wait_for(wake.wait(), timeout=self.next_delay())
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
+            import asyncio
+
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._closed = True
         if self._client is not None:
             await self._client.aclose()
+
+    def _lock_and_wake(self) -> tuple[asyncio.Lock, asyncio.Event]:
+        """The lock one attempt at a time holds, and the event that wakes the loop early."""
+        if self._waits is None:
+            import asyncio
+
+            self._waits = (asyncio.Lock(), asyncio.Event())
+        return self._waits
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 
 # A Date header longer than this is not an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT" is 29).
 _MAX_HEADER_CHARS = 64
@@ -34,6 +33,10 @@ def skew_seconds(date_header: str | None, local_now: datetime) -> float | None:
         raise ValueError("local_now must carry a time zone")
     if not isinstance(date_header, str) or not date_header.strip() or len(date_header) > _MAX_HEADER_CHARS:
         return None
+    # Here, not at the top: the bundle sync imports this module for `kiosk check --offline`,
+    # which reads no answers, and email.utils (with its calendar) is a few ms of import.
+    from email.utils import parsedate_to_datetime
+
     try:
         server = parsedate_to_datetime(date_header.strip())
     except (TypeError, ValueError, IndexError, OverflowError):
