@@ -17,7 +17,7 @@ from kiosk.core.errors import KioskError
 from kiosk.core.examples import ExampleError, parse_examples
 from kiosk.core.policy_dates import DEFAULT_TIME_ZONE, DateFieldError, Validity, parse_validity, zone
 from kiosk.core.policy_model import Benefit, Catalog, Criterion
-from kiosk.core.rules import CompiledExpression, RuleError, compile_expression, facts_read
+from kiosk.core.rules import CompiledExpression, RuleError, compile_expression
 from kiosk.core.sites import SiteError, parse_sites
 from kiosk.core.text import LocalText
 
@@ -183,9 +183,9 @@ def _criterion(
     dates, compiled_dates, date_facts = _dates(doc.get("dates", {}), origin, benefit_id, prefix, criterion_id)
     try:
         compiled = compile_expression(doc["rule"], criterion=criterion_id)
-        paths = facts_read(doc["rule"])
     except RuleError as error:
         raise CatalogError(origin, benefit_id, f"{prefix}.rule", error.detail) from None
+    paths = compiled.facts  # what facts_read() gives, without compiling the rule a second time
     facts = tuple(sorted(p[len(_FACTS_PREFIX):].split(".")[0] for p in paths if p.startswith(_FACTS_PREFIX)))
     if not facts:
         raise CatalogError(origin, benefit_id, f"{prefix}.rule", "reads no fact (facts.NAME)")
@@ -268,9 +268,9 @@ def _dates(
             raise CatalogError(origin, benefit_id, f"{prefix}.dates", f"{name!r} is not a name like repair_from")
         try:
             compiled[name] = compile_expression(rule, criterion=criterion_id)
-            paths = facts_read(rule)
         except RuleError as error:
             raise CatalogError(origin, benefit_id, f"{prefix}.dates.{name}", error.detail) from None
+        paths = compiled[name].facts
         stray = sorted(p for p in paths if not p.startswith(_FACTS_PREFIX) and p != "external.today")
         if stray:
             raise CatalogError(origin, benefit_id, f"{prefix}.dates.{name}", f"reads unknown data {stray}")
