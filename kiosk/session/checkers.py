@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kiosk.core.bundle import PolicyBundle
 from kiosk.core.credentials import Presentation
@@ -19,7 +19,11 @@ from kiosk.core.decision_records import Decision
 from kiosk.core.errors import KioskError
 from kiosk.core.offline import DEFAULT_MAX_AGE, OfflineUnavailable, decide_offline
 from kiosk.core.text import Locale
-from kiosk.session.receipts import DeviceReceipts
+
+if TYPE_CHECKING:
+    # Made only for a kiosk with a device key (station/device_key.py); its signing code is
+    # a few ms of import an offline `kiosk check` without one need not pay.
+    from kiosk.session.receipts import DeviceReceipts
 
 log = logging.getLogger("kiosk.session.checkers")
 
