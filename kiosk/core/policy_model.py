@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kiosk.core.examples import Example
 from kiosk.core.policy_dates import DEFAULT_TIME_ZONE, Validity, local_day
 from kiosk.core.rules import CompiledExpression, is_truthy
 from kiosk.core.sites import SitePreset
 from kiosk.core.text import LocalText
+
+if TYPE_CHECKING:
+    from kiosk.core.examples import Example  # parsed only from policy files (benefits.py)
 
 _ALWAYS = Validity()
 
