@@ -16,7 +16,6 @@ fetched and saved again on the next attempt.
 from __future__ import annotations
 
 import contextlib
-import logging
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +30,7 @@ from kiosk.adapters.authority_trust import AuthorityTrust
 from kiosk.adapters.bounded_http import IDENTITY_HEADERS, BodyRefused, DeadlinePassed, read_body, within
 from kiosk.adapters.clock_watch import ClockWatch
 from kiosk.adapters.store import Store
+from kiosk.common.lazy_logging import lazy_logger
 from kiosk.core.bundle import (
     CLOCK_SKEW,
     MAX_BUNDLE_BYTES,
@@ -42,7 +42,7 @@ from kiosk.core.bundle import (
 from kiosk.core.bundle_signing import verify_bundle
 from kiosk.core.offline import DEFAULT_MAX_AGE, OfflineUnavailable, ensure_usable
 
-log = logging.getLogger("kiosk.adapters.bundle_sync")
+log = lazy_logger("kiosk.adapters.bundle_sync")  # logging is imported at the first record (lazy_logging.py)
 
 SyncOutcome = Literal["updated", "unchanged", "refused", "unreachable", "rejected", "not_saved"]
 if TYPE_CHECKING:
