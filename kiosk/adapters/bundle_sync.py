@@ -109,6 +109,8 @@ class HealthTracker:
 
 @dataclass(frozen=True, slots=True)
 class SyncResult:
+    """How one sync attempt ended, and the bundle version held after it."""
+
     outcome: SyncOutcome
     detail: str  # technical, English, no personal data (there is none in a bundle)
     at: datetime

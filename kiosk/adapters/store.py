@@ -63,6 +63,8 @@ class StoreRefused(KioskError):
 
 @dataclass(frozen=True, slots=True)
 class StoredBundle:
+    """The last good bundle as stored: its signed bytes (verify before use) and their record."""
+
     raw: bytes
     etag: str | None
     version: int

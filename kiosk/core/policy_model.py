@@ -24,6 +24,8 @@ _ALWAYS = Validity()
 
 @dataclass(frozen=True, slots=True)
 class Criterion:
+    """One version of one criterion: its rule, the facts it reads, its texts and dates."""
+
     id: str
     title: LocalText
     rule: Any
@@ -81,6 +83,8 @@ class Criterion:
 
 @dataclass(frozen=True, slots=True)
 class Benefit:
+    """One benefit on offer: who may apply, with what, its criteria in every dated version."""
+
     id: str
     kind: str
     schemes: frozenset[str]
@@ -159,6 +163,8 @@ class Benefit:
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
+    """The policy a kiosk decides by: the authorities, the benefits and the site presets."""
+
     version: str
     authorities: Mapping[str, LocalText]
     benefits: tuple[Benefit, ...]

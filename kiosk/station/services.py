@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class KioskServices:
+    """The parts a session needs, made from one config (see build_services)."""
+
     config: KioskConfig
     catalog: Catalog
     checker: Checker
