@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,8 @@ MAX_STORE_FILE_BYTES = 16 * 1024 * 1024
 
 
 def write_atomic(path: Path, data: bytes) -> None:
+    import tempfile  # here: a kiosk check that reads its store writes nothing, and needs none
+
     folder = path.parent
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:

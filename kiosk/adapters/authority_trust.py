@@ -15,12 +15,12 @@ kiosk already trusts can name the next one; a bundle that stops announcing withd
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kiosk.adapters.store import Store
+from kiosk.common.lazy_logging import lazy_logger
 from kiosk.core.bundle import (
     BundleError,
     PolicyBundle,
@@ -31,7 +31,7 @@ from kiosk.core.bundle_signing import (
     authority_public_key_text,
 )
 
-log = logging.getLogger("kiosk.adapters.authority_trust")
+log = lazy_logger("kiosk.adapters.authority_trust")  # logging is imported at the first record (lazy_logging.py)
 
 CURRENT_KEY = "authority_current_key"
 NEXT_KEY = "authority_next_key"

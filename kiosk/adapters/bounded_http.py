@@ -10,7 +10,6 @@ counts the bytes that are kept, never a zip bomb's small outside.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -61,6 +60,8 @@ async def read_body(response: httpx.Response, limit: int) -> bytes:
 
 async def within(seconds: float, exchange: Callable[[], Awaitable[T]]) -> T:
     """Run ``exchange`` with a total deadline; DeadlinePassed when it runs over."""
+    import asyncio  # here: an offline `kiosk check` imports this module and never waits
+
     try:
         async with asyncio.timeout(seconds):
             return await exchange()

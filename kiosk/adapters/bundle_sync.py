@@ -15,9 +15,7 @@ fetched and saved again on the next attempt.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -32,6 +30,7 @@ from kiosk.adapters.authority_trust import AuthorityTrust
 from kiosk.adapters.bounded_http import IDENTITY_HEADERS, BodyRefused, DeadlinePassed, read_body, within
 from kiosk.adapters.clock_watch import ClockWatch
 from kiosk.adapters.store import Store
+from kiosk.common.lazy_logging import lazy_logger
 from kiosk.core.bundle import (
     CLOCK_SKEW,
     MAX_BUNDLE_BYTES,
@@ -43,10 +42,12 @@ from kiosk.core.bundle import (
 from kiosk.core.bundle_signing import verify_bundle
 from kiosk.core.offline import DEFAULT_MAX_AGE, OfflineUnavailable, ensure_usable
 
-log = logging.getLogger("kiosk.adapters.bundle_sync")
+log = lazy_logger("kiosk.adapters.bundle_sync")  # logging is imported at the first record (lazy_logging.py)
 
 SyncOutcome = Literal["updated", "unchanged", "refused", "unreachable", "rejected", "not_saved"]
 if TYPE_CHECKING:
+    import asyncio  # imported by the methods that sync: an offline `kiosk check` never does
+
     import httpx
 
 # httpx is imported at the first sync, not at start (see backend_client.py).
@@ -108,6 +109,8 @@ class HealthTracker:
 
 @dataclass(frozen=True, slots=True)
 class SyncResult:
+    """How one sync attempt ended, and the bundle version held after it."""
+
     outcome: SyncOutcome
     detail: str  # technical, English, no personal data (there is none in a bundle)
     at: datetime
@@ -153,8 +156,7 @@ class BundleSync:
         self.load_problem: BundleError | None = None
         self._clock = clock or (lambda: datetime.now(UTC))
         self._rng = rng or random.Random()
-        self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
+        self._waits: tuple[asyncio.Lock, asyncio.Event] | None = None  # made at the first sync
         self._task: asyncio.Task[None] | None = None
         self._deadline = deadline
         headers = {"Accept": "application/json", **IDENTITY_HEADERS}
@@ -222,7 +224,8 @@ class BundleSync:
     # -- doing it --------------------------------------------------------------------------
     async def sync_now(self) -> SyncResult:
         """One attempt now (staff's "sync now" button, `kiosk sync`, and the background loop)."""
-        async with self._lock:
+        lock, _ = self._lock_and_wake()
+        async with lock:
             held = self._current
             try:
                 result = await self._attempt()
@@ -250,33 +253,48 @@ class BundleSync:
 
     def start(self) -> asyncio.Task[None]:
         if self._task is None or self._task.done():
+            import asyncio
+
             self._task = asyncio.create_task(self.run(), name="bundle-sync")
         return self._task
 
     def wake(self) -> None:
         """Ask the background loop to try now instead of finishing its wait."""
-        self._wake.set()
+        self._lock_and_wake()[1].set()
 
     async def run(self) -> None:
+        import asyncio
+
+        _, wake = self._lock_and_wake()
         while True:
             try:
                 await self.sync_now()
             except Exception as error:  # e.g. the store: log, count a failure, keep the schedule
                 log.error("policy bundle sync failed (%s); retrying on schedule", type(error).__name__)
                 self.tracker.record(False)
-            self._wake.clear()
+            wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.next_delay())
+                await asyncio.wait_for(wake.wait(), timeout=self.next_delay())
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
+            import asyncio
+
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._closed = True
         if self._client is not None:
             await self._client.aclose()
+
+    def _lock_and_wake(self) -> tuple[asyncio.Lock, asyncio.Event]:
+        """The lock one attempt at a time holds, and the event that wakes the loop early."""
+        if self._waits is None:
+            import asyncio
+
+            self._waits = (asyncio.Lock(), asyncio.Event())
+        return self._waits
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:

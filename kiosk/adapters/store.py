@@ -20,7 +20,6 @@ store keeps working in memory and says so. It never raises on its own files.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from kiosk.adapters.atomic_file import AtomicJSONStorage, remove_stale_temps, wr
 from kiosk.adapters.data_lock import data_folder_lock
 from kiosk.adapters.store_schema import DEVICE_KEYS, ETAG, counter_key_ok, valid_bundle_file, valid_state_file
 from kiosk.common.bounded_file import FileReadError, read_bounded
+from kiosk.common.lazy_logging import lazy_logger
 from kiosk.core.bundle import (
     MAX_BUNDLE_BYTES,
     PolicyBundle,
@@ -44,7 +44,7 @@ from kiosk.core.catalog import message
 from kiosk.core.decision_records import Outcome
 from kiosk.core.errors import KioskError
 
-log = logging.getLogger("kiosk.adapters.store")
+log = lazy_logger("kiosk.adapters.store")  # logging is imported at the first record (lazy_logging.py)
 
 BUNDLE_FILE = "bundle.json"
 STATE_FILE = "state.json"
@@ -63,6 +63,8 @@ class StoreRefused(KioskError):
 
 @dataclass(frozen=True, slots=True)
 class StoredBundle:
+    """The last good bundle as stored: its signed bytes (verify before use) and their record."""
+
     raw: bytes
     etag: str | None
     version: int

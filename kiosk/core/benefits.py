@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.core.catalog import message
 from kiosk.core.credentials.schemes import SCHEMES_BY_KIND, SUBJECT_KINDS
 from kiosk.core.errors import KioskError
-from kiosk.core.examples import ExampleError, parse_examples
 from kiosk.core.policy_dates import DEFAULT_TIME_ZONE, DateFieldError, Validity, parse_validity, zone
 from kiosk.core.policy_model import Benefit, Catalog, Criterion
-from kiosk.core.rules import CompiledExpression, RuleError, compile_expression, facts_read
+from kiosk.core.rules import CompiledExpression, RuleError, compile_expression
 from kiosk.core.sites import SiteError, parse_sites
 from kiosk.core.text import LocalText
+
+if TYPE_CHECKING:
+    from kiosk.core.examples import Example
 
 REMEDY_ROUTES = ("correct_record", "objection", "credit_repair", "retry_after", "register")
 _ID_CHARS = frozenset(string.ascii_lowercase + string.digits + "-")
@@ -151,10 +153,7 @@ def _benefit(
     if len({c.id for c in criteria}) > 12:
         raise CatalogError(origin, benefit_id, "criteria", "must hold 1 to 12 distinct criteria")
     change = _optional_text(doc, "change", origin, benefit_id, "change")
-    try:
-        examples = parse_examples(doc.get("examples", []), {c.id for c in criteria})
-    except ExampleError as error:
-        raise CatalogError(origin, benefit_id, error.field_name, error.problem) from None
+    examples = _examples(doc, origin, benefit_id, {c.id for c in criteria})
     return Benefit(
         id=benefit_id,
         kind=kind,
@@ -173,6 +172,19 @@ def _benefit(
     )
 
 
+def _examples(doc: dict[str, Any], origin: str, benefit_id: str, criterion_ids: set[str]) -> tuple[Example, ...]:
+    if "examples" not in doc:
+        return ()
+    # Imported here: only policy files carry examples (a bundle leaves them out, see
+    # Benefit.to_json), so a kiosk loading its bundle at start need not import their parser.
+    from kiosk.core.examples import ExampleError, parse_examples
+
+    try:
+        return parse_examples(doc["examples"], criterion_ids)
+    except ExampleError as error:
+        raise CatalogError(origin, benefit_id, error.field_name, error.problem) from None
+
+
 def _criterion(
     raw: object, origin: str, benefit_id: str, index: int, authorities: Mapping[str, LocalText]
 ) -> Criterion:
@@ -183,9 +195,9 @@ def _criterion(
     dates, compiled_dates, date_facts = _dates(doc.get("dates", {}), origin, benefit_id, prefix, criterion_id)
     try:
         compiled = compile_expression(doc["rule"], criterion=criterion_id)
-        paths = facts_read(doc["rule"])
     except RuleError as error:
         raise CatalogError(origin, benefit_id, f"{prefix}.rule", error.detail) from None
+    paths = compiled.facts  # what facts_read() gives, without compiling the rule a second time
     facts = tuple(sorted(p[len(_FACTS_PREFIX):].split(".")[0] for p in paths if p.startswith(_FACTS_PREFIX)))
     if not facts:
         raise CatalogError(origin, benefit_id, f"{prefix}.rule", "reads no fact (facts.NAME)")
@@ -268,9 +280,9 @@ def _dates(
             raise CatalogError(origin, benefit_id, f"{prefix}.dates", f"{name!r} is not a name like repair_from")
         try:
             compiled[name] = compile_expression(rule, criterion=criterion_id)
-            paths = facts_read(rule)
         except RuleError as error:
             raise CatalogError(origin, benefit_id, f"{prefix}.dates.{name}", error.detail) from None
+        paths = compiled[name].facts
         stray = sorted(p for p in paths if not p.startswith(_FACTS_PREFIX) and p != "external.today")
         if stray:
             raise CatalogError(origin, benefit_id, f"{prefix}.dates.{name}", f"reads unknown data {stray}")

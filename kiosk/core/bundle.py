@@ -105,6 +105,8 @@ class BundleError(KioskError):
 
 @dataclass(frozen=True, slots=True)
 class TrustKey:
+    """An issuer key the bundle publishes, by key id and algorithm."""
+
     kid: bytes
     alg: str
     key: IssuerKey = field(repr=False, compare=False)

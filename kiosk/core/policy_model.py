@@ -9,19 +9,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kiosk.core.examples import Example
 from kiosk.core.policy_dates import DEFAULT_TIME_ZONE, Validity, local_day
 from kiosk.core.rules import CompiledExpression, is_truthy
 from kiosk.core.sites import SitePreset
 from kiosk.core.text import LocalText
+
+if TYPE_CHECKING:
+    from kiosk.core.examples import Example  # parsed only from policy files (benefits.py)
 
 _ALWAYS = Validity()
 
 
 @dataclass(frozen=True, slots=True)
 class Criterion:
+    """One version of one criterion: its rule, the facts it reads, its texts and dates."""
+
     id: str
     title: LocalText
     rule: Any
@@ -79,6 +83,8 @@ class Criterion:
 
 @dataclass(frozen=True, slots=True)
 class Benefit:
+    """One benefit on offer: who may apply, with what, its criteria in every dated version."""
+
     id: str
     kind: str
     schemes: frozenset[str]
@@ -157,6 +163,8 @@ class Benefit:
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
+    """The policy a kiosk decides by: the authorities, the benefits and the site presets."""
+
     version: str
     authorities: Mapping[str, LocalText]
     benefits: tuple[Benefit, ...]

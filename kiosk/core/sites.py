@@ -43,6 +43,8 @@ class SiteError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SitePreset:
+    """A site preset as the policy writes it: which benefits a counter offers, and how."""
+
     id: str
     benefits: tuple[str, ...]
     name: LocalText | None = None

@@ -8,20 +8,24 @@ so the session goes on and the person gets an answer labelled "offline" instead 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from kiosk.common.lazy_logging import lazy_logger
 from kiosk.core.bundle import PolicyBundle
 from kiosk.core.credentials import Presentation
 from kiosk.core.decision_records import Decision
 from kiosk.core.errors import KioskError
 from kiosk.core.offline import DEFAULT_MAX_AGE, OfflineUnavailable, decide_offline
 from kiosk.core.text import Locale
-from kiosk.session.receipts import DeviceReceipts
 
-log = logging.getLogger("kiosk.session.checkers")
+if TYPE_CHECKING:
+    # Made only for a kiosk with a device key (station/device_key.py); its signing code is
+    # a few ms of import an offline `kiosk check` without one need not pay.
+    from kiosk.session.receipts import DeviceReceipts
+
+log = lazy_logger("kiosk.session.checkers")  # logging is imported at the first record (lazy_logging.py)
 
 
 class Checker(Protocol):

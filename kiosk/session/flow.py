@@ -8,12 +8,11 @@ clock and advances only through `tick()`, so tests drive every timeout without w
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from kiosk.core.benefits import Benefit, Catalog
 from kiosk.core.catalog import message
@@ -58,6 +57,23 @@ class Checker(Protocol):
 PresentationReader = Callable[[bytes | str], Presentation]
 
 
+class CheckTask(Protocol):
+    """A started check: an asyncio task, or `kiosk.session.at_once.Finished` without a loop."""
+
+    def done(self) -> bool: ...
+
+    def cancel(self) -> bool: ...
+
+    def __await__(self) -> Generator[Any, None, None]: ...
+
+
+def in_event_loop(check: Coroutine[Any, Any, None]) -> CheckTask:
+    """Starts a check as a task of the running loop (the touch screen, an online check)."""
+    import asyncio  # here: `kiosk check --offline` runs its check without a loop (at_once.py)
+
+    return asyncio.ensure_future(check)
+
+
 _WRONG_KIND = message("session.flow.wrong_kind")
 _NEEDS = {
     "business": ("企业统一社会信用代码或企业信用码", "a business's Unified Social Credit Code or credential"),
@@ -81,6 +97,7 @@ class SessionFlow:
         default_locale: Locale | None = None,
         site: Site | None = None,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        start_check: Callable[[Coroutine[Any, Any, None]], CheckTask] = in_event_loop,
     ) -> None:
         self._catalog = catalog
         self._site = site or Site(locale=default_locale or DEFAULT_LOCALE)
@@ -99,7 +116,8 @@ class SessionFlow:
         self._view = SessionView(locale=default_locale)
         self._deadline: float | None = None
         self._presentation: Presentation | None = None
-        self._check_task: asyncio.Task[None] | None = None
+        self._start_check = start_check
+        self._check_task: CheckTask | None = None
 
     # -- observing ---------------------------------------------------------------------
     @property
@@ -284,8 +302,10 @@ class SessionFlow:
             return None
         self._presentation = presentation
         self._enter(FlowState.CHECKING, holder_name_masked=holder_name_masked)
-        self._check_task = asyncio.ensure_future(self._run_check(benefit, presentation))
-        return self._check_task
+        task = self._start_check(self._run_check(benefit, presentation))
+        if not task.done():  # one that ran at once has cleared itself already
+            self._check_task = task
+        return task
 
     def _require_fit(self, benefit: Benefit, presentation: Presentation) -> None:
         kind_ok = presentation.subject_kind in (None, benefit.kind)
@@ -297,9 +317,8 @@ class SessionFlow:
     async def _run_check(self, benefit: Benefit, presentation: Presentation) -> None:
         locale = self._view.locale
         try:
+            # A cancelled check's CancelledError is a BaseException: it passes both handlers.
             decision = await self._checker.check(benefit.id, presentation, locale)
-        except asyncio.CancelledError:
-            raise
         except KioskError as error:
             if self._view.state is FlowState.CHECKING:
                 self._fail_with(error)

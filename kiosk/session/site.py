@@ -27,6 +27,8 @@ class PresetState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Site:
+    """What the site the kiosk stands at sets for every session: zone, counter, language, benefits."""
+
     time_zone: str = DEFAULT_TIME_ZONE
     counter: LocalText | None = None  # e.g. "3号窗口 / Counter 3"; None: "the staffed counter"
     elder_view: bool = False

@@ -43,12 +43,16 @@ class ConfigError(KioskError):
 
 @dataclass(frozen=True, slots=True)
 class DeviceConfig:
+    """Where one device is attached: serial port and speed, each None when the config leaves it out."""
+
     port: str | None = None
     baud: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class KioskConfig:
+    """Every setting of one kiosk, after command line, environment, config file and defaults."""
+
     backend_url: str = "http://127.0.0.1:8080"
     device_id: str = "kiosk-demo"
     token: str | None = None

@@ -8,12 +8,15 @@ published DEMO device key is refused unless the demo itself builds the config.
 
 from __future__ import annotations
 
-from backend.keys import KINDS, KeyFileError, load_private_key, read_key_file
+from typing import TYPE_CHECKING
+
 from kiosk.core.credentials.trust import key_id_of_public_key
 from kiosk.core.key_files import declared_value
 from kiosk.core.receipts.trust import DEVICE_HEADER
-from kiosk.session.receipts import DeviceReceipts
 from kiosk.station.config import ConfigError, KioskConfig
+
+if TYPE_CHECKING:
+    from kiosk.session.receipts import DeviceReceipts
 
 
 def device_receipts(config: KioskConfig) -> DeviceReceipts | None:
@@ -21,6 +24,11 @@ def device_receipts(config: KioskConfig) -> DeviceReceipts | None:
     path = config.device_key
     if path is None:
         return None
+    # Imported here: only a kiosk with a device key signs receipts, and an offline `kiosk
+    # check` without one is a few ms quicker for not loading the key reader and the signer.
+    from backend.keys import KINDS, KeyFileError, load_private_key, read_key_file
+    from kiosk.session.receipts import DeviceReceipts
+
     try:
         key = load_private_key(path, KINDS["device"], allow_demo=config.allow_demo_keys)
         named = declared_value(read_key_file(path), DEVICE_HEADER)

@@ -32,13 +32,14 @@ from kiosk.core.offline import (
 )
 from kiosk.core.text import Locale
 from kiosk.session.checkers import Checker, FallbackChecker, OfflineChecker
-from kiosk.session.receipts import DeviceReceipts
 
 MAX_KEY_FILE_BYTES = 64 * 1024  # a few PEM public keys
 MAX_TRUST_FILE_BYTES = 1024 * 1024  # a PEM bundle of a few hundred issuer certificates
 
 if TYPE_CHECKING:
     import httpx  # imported where a client is made (see adapters/backend_client.py)
+
+    from kiosk.session.receipts import DeviceReceipts  # made only with a device key (device_key.py)
 
 
 def authority_keys(paths: Iterable[Path] = ()) -> dict[str, ed25519.Ed25519PublicKey]:

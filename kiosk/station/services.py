@@ -7,10 +7,10 @@ cached signed bundle when the backend cannot be reached (or always, for offline-
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kiosk.adapters.store import Store
 from kiosk.common.policy_folder import load_catalog
@@ -18,7 +18,7 @@ from kiosk.core.benefits import Catalog
 from kiosk.core.bundle import PolicyBundle
 from kiosk.core.credentials import CredentialError, Presentation, read_presentation
 from kiosk.core.offline import OfflineUnavailable
-from kiosk.session.flow import Checker, SessionFlow, Timeouts
+from kiosk.session.flow import Checker, CheckTask, SessionFlow, Timeouts, in_event_loop
 from kiosk.session.site import Site
 from kiosk.station.config import KioskConfig
 from kiosk.station.device_key import device_receipts
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class KioskServices:
+    """The parts a session needs, made from one config (see build_services)."""
+
     config: KioskConfig
     catalog: Catalog
     checker: Checker
@@ -80,10 +82,13 @@ class KioskServices:
 
         return read
 
-    def new_flow(self, *, timeouts: Timeouts | None = None) -> SessionFlow:
+    def new_flow(
+        self, *, timeouts: Timeouts | None = None,
+        start_check: Callable[[Coroutine[Any, Any, None]], CheckTask] = in_event_loop,
+    ) -> SessionFlow:
         return SessionFlow(
             self.catalog, self.presentation_reader(), self.checker, timeouts=timeouts or self.config.timeouts,
-            site=self.site,
+            site=self.site, start_check=start_check,
         )
 
     def follow_policy(self, flow: SessionFlow) -> None:

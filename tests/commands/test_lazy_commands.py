@@ -48,8 +48,9 @@ def test_kiosk_check_does_not_import_the_other_commands() -> None:
 
 def test_an_offline_check_imports_no_client_and_rewrites_no_state(tmp_path: Path) -> None:
     """`kiosk check --offline` decides from the cache without the HTTP client, python-stdnum,
-    uuid, secrets or importlib.resources (each tens of ms of import at every start), and a
-    second check leaves the data folder's state file as the first one wrote it."""
+    uuid, secrets, importlib.resources, an event loop, logging, OpenSSL's backend or the receipt
+    verifier (each ms to tens of ms of import at every start), and a second check leaves the
+    data folder's state file as the first one wrote it."""
     data = tmp_path / "data"
     Store(data).save_bundle(verified(issued_at=datetime.now(UTC) - timedelta(hours=1)), None)
     config = tmp_path / "kiosk.toml"
@@ -71,7 +72,8 @@ def test_an_offline_check_imports_no_client_and_rewrites_no_state(tmp_path: Path
         "from kiosk.cli import main\n"
         f"code = main(['check', '--benefit', 'expedited-permit', '--scan', {credential!r}, '--offline',\n"
         f"             '--json', '--config', {str(config)!r}])\n"
-        "heavy = ('httpx', 'stdnum', 'uuid', 'secrets', 'importlib.resources', 'kiosk.adapters.backend_client')\n"
+        "heavy = ('httpx', 'stdnum', 'uuid', 'secrets', 'importlib.resources', 'kiosk.adapters.backend_client',\n"
+        "         'asyncio', 'logging', 'cryptography.hazmat.backends.openssl', 'kiosk.core.receipts.verify')\n"
         "print(code, sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("XINYI_")}

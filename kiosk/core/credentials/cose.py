@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 import cbor2
 from cryptography.exceptions import InvalidSignature
@@ -34,9 +35,15 @@ PS256 = -37
 ALGORITHM_NAMES: dict[int, str] = {ES256: "ES256", EDDSA: "EdDSA", PS256: "PS256"}
 MAX_KID_BYTES = 64
 # Stateless parameter objects, built once rather than on every verify.
-_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 _PSS_SHA256 = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
 _SHA256 = hashes.SHA256()
+
+
+@cache
+def _ecdsa_sha256() -> ec.ECDSA:
+    """Made at the first ES256 check: making one loads cryptography's OpenSSL backend, a few ms
+    of import that a `kiosk check` of an EdDSA-signed code (the usual kind) never needs."""
+    return ec.ECDSA(hashes.SHA256())
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +140,7 @@ def _verifies(alg: int, key: IssuerKey, signature: bytes, message: bytes) -> boo
             if len(signature) != 64:
                 return False
             r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-            key.verify(encode_dss_signature(r, s), message, _ECDSA_SHA256)
+            key.verify(encode_dss_signature(r, s), message, _ecdsa_sha256())
         elif alg == EDDSA:
             if not isinstance(key, ed25519.Ed25519PublicKey) or len(signature) != 64:
                 return False

@@ -12,13 +12,32 @@ with the receipt's own claims (claims.py) and signers (trust.py). Public names:
 * :func:`subject_reference` — ``scheme:value`` (or a SubjectRef) -> the bytes a binding hashes.
 """
 
-from kiosk.core.credentials.settings import RECEIPT_PREFIX
-from kiosk.core.receipts.binding import SubjectReferenceError, subject_reference
-from kiosk.core.receipts.claims import RECEIPT_CLAIM, ReceiptClaims, Signer
-from kiosk.core.receipts.errors import RECEIPT_STEP_TEXTS, RECEIPT_STEPS, ReceiptStep
-from kiosk.core.receipts.issue import SIGNER_MODES, issue_receipt
-from kiosk.core.receipts.trust import KIND_ROLES, ReceiptSigner, ReceiptTrust, signer_for
-from kiosk.core.receipts.verify import RECEIPT_LIMITS, ReceiptCheck, verify_receipt
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.core.credentials.settings import RECEIPT_PREFIX
+    from kiosk.core.receipts.binding import SubjectReferenceError, subject_reference
+    from kiosk.core.receipts.claims import RECEIPT_CLAIM, ReceiptClaims, Signer
+    from kiosk.core.receipts.errors import RECEIPT_STEP_TEXTS, RECEIPT_STEPS, ReceiptStep
+    from kiosk.core.receipts.issue import SIGNER_MODES, issue_receipt
+    from kiosk.core.receipts.trust import KIND_ROLES, ReceiptSigner, ReceiptTrust, signer_for
+    from kiosk.core.receipts.verify import RECEIPT_LIMITS, ReceiptCheck, verify_receipt
+
+# Resolved on first use, as kiosk.core's names are: every bundle holds a ReceiptTrust (trust.py),
+# and loading the verifier and the issuer with it cost each `kiosk check` a few ms it never used.
+_HOME = {
+    "kiosk.core.credentials.settings": ("RECEIPT_PREFIX",),
+    "kiosk.core.receipts.binding": ("SubjectReferenceError", "subject_reference"),
+    "kiosk.core.receipts.claims": ("RECEIPT_CLAIM", "ReceiptClaims", "Signer"),
+    "kiosk.core.receipts.errors": ("RECEIPT_STEP_TEXTS", "RECEIPT_STEPS", "ReceiptStep"),
+    "kiosk.core.receipts.issue": ("SIGNER_MODES", "issue_receipt"),
+    "kiosk.core.receipts.trust": ("KIND_ROLES", "ReceiptSigner", "ReceiptTrust", "signer_for"),
+    "kiosk.core.receipts.verify": ("RECEIPT_LIMITS", "ReceiptCheck", "verify_receipt"),
+}
+_MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 
 __all__ = [
     "KIND_ROLES",
@@ -40,3 +59,12 @@ __all__ = [
     "subject_reference",
     "verify_receipt",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kiosk.core.receipts' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value

@@ -41,6 +41,8 @@ MAX_RECEIPT_KEYS = 100_000  # one a kiosk, for a province's fleet
 
 @dataclass(frozen=True, slots=True)
 class ReceiptSigner:
+    """One key that may sign receipts, and in which role (the service or a device)."""
+
     kid: bytes
     signer: Signer
     key: ReceiptPublicKey = field(repr=False, compare=False)
