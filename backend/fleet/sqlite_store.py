@@ -9,14 +9,13 @@ One connection per thread (sqlite3 connections are not shared across threads).
 from __future__ import annotations
 
 import json
-import math
 import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from backend.fleet.store import (
@@ -26,7 +25,9 @@ from backend.fleet.store import (
     Flooded,
     OperatorSession,
     Recorded,
+    device_row,
     secret_digest,
+    spend_allowance,
 )
 from backend.settings import BackendConfigError
 from kiosk.core.heartbeat import CriterionCount, Heartbeat, OutcomeCount
@@ -107,21 +108,13 @@ class SQLiteFleetStore:
             row = db.execute(
                 "SELECT allowance, allowance_at FROM devices WHERE device = ?", (heartbeat.device,)
             ).fetchone()
-            tokens = float(allowance.burst)
-            if row is not None:
-                tokens = min(tokens, row[0] + max(0.0, now - row[1]) * allowance.per_second)
-            if tokens < 1.0:
-                return Flooded(max(1, math.ceil((1.0 - tokens) / allowance.per_second)))
+            left = spend_allowance(row, allowance, now)
+            if isinstance(left, Flooded):
+                return left
             db.execute(
                 "INSERT INTO devices VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (device) DO UPDATE SET "
                 "received_at = ?2, status_json = ?3, allowance = ?4, allowance_at = ?5",
-                (
-                    heartbeat.device,
-                    received_at.astimezone(UTC).isoformat(),
-                    json.dumps(heartbeat.status_json(), separators=(",", ":")),
-                    tokens - 1.0,
-                    now,
-                ),
+                device_row(heartbeat, received_at, left, now),
             )
             batch = heartbeat.counters
             if batch is None:

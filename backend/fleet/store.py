@@ -12,9 +12,11 @@ dashboard's operator sessions (only a hash of each session's secret).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import json
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from backend.problems import FLEET_UNAVAILABLE, ProblemError
@@ -91,3 +93,20 @@ class FleetStore(Protocol):
     def close_session(self, secret: str) -> None: ...
 
     def close(self) -> None: ...
+
+
+def spend_allowance(stored: Sequence[float] | None, allowance: BeatAllowance, now: float) -> float | Flooded:
+    """What is left of a device's allowance after one more beat, or Flooded; ``stored`` is its
+    (tokens, when) row, None for a device not seen before."""
+    tokens = float(allowance.burst)
+    if stored is not None:
+        tokens = min(tokens, stored[0] + max(0.0, now - stored[1]) * allowance.per_second)
+    if tokens < 1.0:
+        return Flooded(max(1, math.ceil((1.0 - tokens) / allowance.per_second)))
+    return tokens - 1.0
+
+
+def device_row(heartbeat: Heartbeat, received_at: datetime, left: float, now: float) -> tuple[Any, ...]:
+    """A device's stored row: its last status (no counters) and what is left of its allowance."""
+    status = json.dumps(heartbeat.status_json(), separators=(",", ":"))
+    return (heartbeat.device, received_at.astimezone(UTC).isoformat(), status, left, now)

@@ -15,11 +15,10 @@ While the database is down, every call raises `FleetUnavailable` (503 problem+js
 from __future__ import annotations
 
 import json
-import math
 import secrets
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -32,7 +31,9 @@ from backend.fleet.store import (
     Flooded,
     OperatorSession,
     Recorded,
+    device_row,
     secret_digest,
+    spend_allowance,
 )
 from backend.pg import schema
 from backend.pg.connect import Database, reason, where
@@ -138,22 +139,14 @@ def _record(
     """The body of one heartbeat's transaction, with the device's lock held."""
     device = heartbeat.device
     row = db.execute("SELECT allowance, allowance_at FROM fleet_devices WHERE device = %s", (device,)).fetchone()
-    tokens = float(allowance.burst)
-    if row is not None:
-        tokens = min(tokens, row[0] + max(0.0, now - row[1]) * allowance.per_second)
-    if tokens < 1.0:
-        return Flooded(max(1, math.ceil((1.0 - tokens) / allowance.per_second)))
+    left = spend_allowance(row, allowance, now)
+    if isinstance(left, Flooded):
+        return left
     db.execute(
         "INSERT INTO fleet_devices VALUES (%s, %s, %s, %s, %s) ON CONFLICT (device) DO UPDATE SET "
         "received_at = excluded.received_at, status_json = excluded.status_json, "
         "allowance = excluded.allowance, allowance_at = excluded.allowance_at",
-        (
-            device,
-            received_at.astimezone(UTC).isoformat(),
-            json.dumps(heartbeat.status_json(), separators=(",", ":")),
-            tokens - 1.0,
-            now,
-        ),
+        device_row(heartbeat, received_at, left, now),
     )
     batch = heartbeat.counters
     if batch is None:

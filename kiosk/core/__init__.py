@@ -19,8 +19,9 @@ hardware drivers, say) does not load the credential verifier or the rule compile
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kiosk.core.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from kiosk.core.benefits import Benefit, Catalog, CatalogError, Criterion, parse_catalog
@@ -92,10 +93,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kiosk.core' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _MODULE_OF, globals())

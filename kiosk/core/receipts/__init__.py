@@ -14,8 +14,9 @@ with the receipt's own claims (claims.py) and signers (trust.py). Public names:
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kiosk.core.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from kiosk.core.credentials.settings import RECEIPT_PREFIX
@@ -61,10 +62,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kiosk.core.receipts' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _MODULE_OF, globals())
