@@ -8,7 +8,7 @@ first, so two `issue` commands at once apply one after the other rather than one
 other's token. The rows hold what a tokens file holds, salted HMACs, never a token.
 
 While the database is down, `signature` fails at once (backend/pg/connect.py) and the running
-service keeps the tokens it read last (backend/auth.py ReloadingRegistry).
+service keeps the tokens it read last (`ReloadingRegistry`, backend/token_sources.py).
 """
 
 from __future__ import annotations
