@@ -5,9 +5,9 @@
 With ``db = "postgresql://..."`` it creates the versioned records schema (backend/pg/
 schema.py) in that database, or migrates an older one, in one transaction; run it again
 after upgrading the backend. With a SQLite file it creates the empty file if there is none
-(`records import` does the same on its first run). A ``fleet_db`` naming another PostgreSQL
-database gets the same schema (the fleet's tables are part of it). Prints what it did, one
-line per database.
+(`records import` does the same on its first run). A ``fleet_db``, ``device_tokens`` or
+``operator_tokens`` naming another PostgreSQL database gets the same schema (their tables are
+part of it). Prints what it did, one line per database.
 
 Exit codes: 0 done (or nothing to do); 2 usage or configuration (config, database unreachable,
 a schema from a newer release).
@@ -51,9 +51,14 @@ def run_init(args: argparse.Namespace) -> int:
             done = [_init_postgres(settings.db_url, settings.origin)]
         else:
             done = [_init_sqlite(settings.required("db_path"))]
-        fleet_url = settings.fleet.db_url
-        if fleet_url is not None and fleet_url != settings.db_url:
-            done.append(_init_postgres(fleet_url, settings.origin, key="fleet_db"))
+        # Other settings may name other databases for what all nodes share: each gets the schema.
+        others = {"fleet_db": settings.fleet.db_url, "device_tokens": settings.device_tokens_url,
+                  "operator_tokens": settings.operator_tokens_url}
+        seen = {settings.db_url}
+        for key, url in others.items():
+            if url is not None and url not in seen:
+                seen.add(url)
+                done.append(_init_postgres(url, settings.origin, key=key))
     except KioskError as error:
         print(f"kiosk-backend db init: {error.detail}", file=sys.stderr)
         return EXIT_USAGE
