@@ -62,7 +62,7 @@ class Database:
         *,
         origin: str = "(settings)",
         size: int = 2,
-        unavailable: Callable[[], Exception] = RecordsUnavailable,
+        unavailable: type[Exception] = RecordsUnavailable,
         **settings: str,
     ) -> None:
         self.url = url
@@ -139,3 +139,23 @@ def connect_once(url: str, key: str, origin: str) -> psycopg.Connection[Any]:
         )
     except psycopg.Error as error:
         raise BackendConfigError(origin, key, f"cannot reach {where(url)}: {reason(error)}") from None
+
+
+def open_checked(
+    url: str, key: str, *, origin: str, size: int = 2, unavailable: type[Exception] = RecordsUnavailable
+) -> Database:
+    """A connected Database holding the schema this release reads; BackendConfigError naming
+    the setting `key` otherwise (not reachable, no schema or another version, not readable)."""
+    from backend.pg import schema
+
+    database = Database(url, key, origin=origin, size=size, unavailable=unavailable)
+    database.open()
+    try:
+        database.run(schema.check)
+    except schema.SchemaError as error:
+        database.close()
+        raise BackendConfigError(origin, key, f"{where(url)} {error}") from None
+    except (psycopg.Error, unavailable) as error:
+        database.close()
+        raise BackendConfigError(origin, key, f"{where(url)} cannot be read ({reason(error)})") from None
+    return database

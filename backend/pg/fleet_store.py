@@ -35,9 +35,7 @@ from backend.fleet.store import (
     secret_digest,
     spend_allowance,
 )
-from backend.pg import schema
-from backend.pg.connect import Database, reason, where
-from backend.settings import BackendConfigError
+from backend.pg.connect import open_checked
 from kiosk.core.heartbeat import CriterionCount, Heartbeat, OutcomeCount
 
 Connection = psycopg.Connection[Any]
@@ -46,16 +44,7 @@ Connection = psycopg.Connection[Any]
 class PostgresFleetStore:
     def __init__(self, url: str, *, origin: str = "(settings)", wall_clock: Callable[[], float] = time.time) -> None:
         self._clock = wall_clock
-        self.database = Database(url, "fleet_db", origin=origin, unavailable=FleetUnavailable)
-        self.database.open()
-        try:
-            self.database.run(schema.check)
-        except schema.SchemaError as error:
-            self.close()
-            raise BackendConfigError(origin, "fleet_db", f"{where(url)} {error}") from None
-        except (psycopg.Error, FleetUnavailable) as error:
-            self.close()
-            raise BackendConfigError(origin, "fleet_db", f"{where(url)} cannot be read ({reason(error)})") from None
+        self.database = open_checked(url, "fleet_db", origin=origin, unavailable=FleetUnavailable)
 
     # -- heartbeats -----------------------------------------------------------------------
     def record(self, heartbeat: Heartbeat, received_at: datetime, allowance: BeatAllowance) -> Recorded | Flooded:

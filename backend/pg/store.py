@@ -20,8 +20,8 @@ from typing import Any
 import psycopg
 
 from backend.db import SubjectRecord
-from backend.pg import schema
-from backend.pg.connect import Database, reason, where
+from backend.pg.connect import open_checked, reason, where
+from backend.records_store import RecordsUnavailable
 from backend.settings import BackendConfigError
 
 _GENERATION = "SELECT value FROM meta WHERE key = 'generation'"
@@ -42,15 +42,10 @@ class PostgresStore:
     keeps_answers = False  # see the module docstring
 
     def __init__(self, url: str, read_url: str | None = None, *, origin: str = "(settings)") -> None:
-        self.database = Database(read_url or url, "db_read" if read_url else "db", origin=origin)
-        self.database.open()
+        self.database = open_checked(read_url or url, "db_read" if read_url else "db", origin=origin)
         try:
-            self.database.run(schema.check)
             self.generation = self.database.run(_generation)
-        except schema.SchemaError as error:
-            self.close()
-            raise BackendConfigError(origin, self.database.key, f"{where(self.database.url)} {error}") from None
-        except psycopg.Error as error:
+        except (psycopg.Error, RecordsUnavailable) as error:
             self.close()
             raise BackendConfigError(
                 origin, self.database.key, f"{where(self.database.url)} cannot be read ({reason(error)})"

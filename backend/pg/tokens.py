@@ -18,9 +18,7 @@ from typing import Any
 import psycopg
 
 from backend.auth import DeviceCredential, DeviceTokensError, TokensFileShape, credential_from_json
-from backend.pg import schema
-from backend.pg.connect import Database, reason, where
-from backend.settings import BackendConfigError
+from backend.pg.connect import open_checked, reason, where
 from backend.token_sources import Edit
 
 Connection = psycopg.Connection[Any]
@@ -35,16 +33,7 @@ class PostgresTokens:
         self.shape = shape
         self.name = f"{where(url)} ({setting})"
         self._counter = f"tokens:{shape.list_key}"
-        self.database = Database(url, setting, origin=origin, size=1, unavailable=TokensUnavailable)
-        self.database.open()
-        try:
-            self.database.run(schema.check)
-        except schema.SchemaError as error:
-            self.close()
-            raise BackendConfigError(origin, setting, f"{where(url)} {error}") from None
-        except (psycopg.Error, TokensUnavailable) as error:
-            self.close()
-            raise BackendConfigError(origin, setting, f"{where(url)} cannot be read ({reason(error)})") from None
+        self.database = open_checked(url, setting, origin=origin, size=1, unavailable=TokensUnavailable)
 
     def signature(self) -> object:
         try:
